@@ -1,0 +1,218 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import pino, { type Logger } from 'pino';
+import { Observable } from 'rxjs';
+import { type Clock, systemClock } from '../clock';
+import { decodeDeadLetter, decodeFinding, encodeTask, payloadBytes } from '../codec';
+import { type ContextStore, ChunkedContextStore, type ContextStoreOptions } from '../context/context-store';
+import { BusClosedError, DeadLetterNotFoundError, InvalidTaskError, PayloadTooLargeError } from '../errors';
+import { assertName } from '../keys';
+import type { DeadLetter, Finding, PostedTask, Task, TaskInput } from '../messages';
+import { type BackoffOptions, defaultBackoff } from './backoff';
+import { Consumer } from './consumer';
+import type { Delivery } from './delivery';
+import { type FindingsFrom, readFindings$ } from './findings-reader';
+import type { Retention, Transport } from './transport';
+
+export interface BusOptions {
+  logger?: Logger;
+  /** Largest description + data of one task, in bytes (default 1 MiB). */
+  maxPayloadBytes?: number;
+  /** How long an idempotency key is remembered (default 24 h). */
+  idempotencyWindowMs?: number;
+  retention?: Retention;
+  context?: ContextStoreOptions;
+}
+
+export interface ConsumeOptions {
+  /** Unique per live consumer; defaults to host-pid-random. */
+  consumer?: string;
+  /** Most unsettled deliveries at once (default 1). */
+  concurrency?: number;
+  /** A delivery not settled or renewed within this is reclaimed by another consumer (default 30 s). */
+  leaseMs?: number;
+  /** Deliveries before a task is dead-lettered, crashes included (default 5). */
+  maxAttempts?: number;
+  backoff?: BackoffOptions;
+  /** Longest single blocking read (default 1 s); bounds how long a stop or reclaim waits. */
+  blockMs?: number;
+}
+
+export interface FindingsOptions {
+  from?: FindingsFrom;
+}
+
+export interface Bus {
+  post(swarm: string, type: string, task: TaskInput): Promise<PostedTask>;
+  postBatch(swarm: string, type: string, tasks: TaskInput[]): Promise<PostedTask[]>;
+  /** Cold: each subscription is one consumer. Unsubscribing drains: running deliveries keep their leases. */
+  consume(swarm: string, type: string, options?: ConsumeOptions): Observable<Delivery>;
+  /** Cold: replays from `from` (default 'start'), then tails live. */
+  findings$(swarm: string, options?: FindingsOptions): Observable<Finding>;
+  /** A page of stored findings, oldest first. */
+  readFindings(swarm: string, options?: { after?: string; count?: number }): Promise<Finding[]>;
+  deadLetters(swarm: string, options?: { count?: number }): Promise<DeadLetter[]>;
+  /** Moves a dead letter back onto its task stream as a fresh attempt 1; returns the task. */
+  retryDeadLetter(swarm: string, id: string): Promise<Task>;
+  readonly context: ContextStore;
+  /** Resolves when every consumer of this bus has drained (see consume). */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+const DEFAULT_IDEMPOTENCY_WINDOW = 24 * 60 * 60 * 1000;
+
+export function defaultConsumerName(): string {
+  return `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+}
+
+/** The bus over any transport: RedisBus and MemoryBus differ only in the transport they pass. */
+export class TransportBus implements Bus {
+  readonly context: ContextStore;
+  protected readonly log: Logger;
+  readonly #consumers = new Set<Consumer>();
+  readonly #maxPayload: number;
+  readonly #idempotencyWindow: number;
+  #closed = false;
+
+  constructor(
+    protected readonly transport: Transport,
+    protected readonly clock: Clock = systemClock,
+    options: BusOptions = {},
+  ) {
+    this.log = options.logger ?? pino({ level: process.env.SWARM_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+    this.context = new ChunkedContextStore(transport, options.context);
+    this.#maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
+    this.#idempotencyWindow = options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new BusClosedError();
+  }
+
+  #toTask(swarm: string, type: string, input: TaskInput): Task {
+    if (input === null || typeof input !== 'object') throw new InvalidTaskError('a task must be an object');
+    if (input.description !== undefined && typeof input.description !== 'string')
+      throw new InvalidTaskError('task description must be a string');
+    const task: Task = {
+      id: input.id ?? randomUUID(),
+      swarm,
+      type,
+      description: input.description ?? '',
+      data: input.data ?? null,
+      parent: input.parent,
+      context: input.context,
+      attempt: 1,
+      createdAt: this.clock.now(),
+      idempotencyKey: input.idempotencyKey,
+      errors: [],
+    };
+    const size = payloadBytes(task);
+    if (size > this.#maxPayload) throw new PayloadTooLargeError(size, this.#maxPayload);
+    return task;
+  }
+
+  async post(swarm: string, type: string, input: TaskInput): Promise<PostedTask> {
+    this.#assertOpen();
+    assertName('swarm', swarm);
+    assertName('task type', type);
+    const task = this.#toTask(swarm, type, input);
+    if (task.idempotencyKey !== undefined) {
+      const { posted, id } = await this.transport.appendIdempotent(
+        swarm,
+        type,
+        encodeTask(task),
+        task.idempotencyKey,
+        this.#idempotencyWindow,
+      );
+      return { id, duplicate: !posted };
+    }
+    await this.transport.append(swarm, type, [encodeTask(task)]);
+    return { id: task.id, duplicate: false };
+  }
+
+  async postBatch(swarm: string, type: string, inputs: TaskInput[]): Promise<PostedTask[]> {
+    this.#assertOpen();
+    assertName('swarm', swarm);
+    assertName('task type', type);
+    const tasks = inputs.map((input) => this.#toTask(swarm, type, input));
+    const plain = tasks.filter((t) => t.idempotencyKey === undefined);
+    if (plain.length > 0) await this.transport.append(swarm, type, plain.map(encodeTask));
+    const results: PostedTask[] = [];
+    for (const task of tasks) {
+      if (task.idempotencyKey === undefined) results.push({ id: task.id, duplicate: false });
+      else results.push(await this.post(swarm, type, task));
+    }
+    return results;
+  }
+
+  consume(swarm: string, type: string, options: ConsumeOptions = {}): Observable<Delivery> {
+    assertName('swarm', swarm);
+    assertName('task type', type);
+    const consumer = options.consumer ?? defaultConsumerName();
+    assertName('consumer', consumer);
+    const settings = {
+      consumer,
+      concurrency: Math.max(1, options.concurrency ?? 1),
+      leaseMs: Math.max(10, options.leaseMs ?? 30_000),
+      maxAttempts: Math.max(1, options.maxAttempts ?? 5),
+      backoff: options.backoff ?? defaultBackoff,
+      blockMs: Math.max(1, options.blockMs ?? 1_000),
+    };
+    return new Observable<Delivery>((subscriber) => {
+      this.#assertOpen();
+      const queue = this.transport.openQueue(swarm, type, consumer);
+      const log = this.log.child({ swarm, type, consumer });
+      const engine = new Consumer(queue, swarm, type, settings, this.clock, log);
+      this.#consumers.add(engine);
+      engine.start(subscriber);
+      return () => {
+        engine.stop().finally(() => this.#consumers.delete(engine));
+      };
+    });
+  }
+
+  findings$(swarm: string, options: FindingsOptions = {}): Observable<Finding> {
+    assertName('swarm', swarm);
+    return readFindings$(this.transport, this.clock, swarm, options.from ?? 'start');
+  }
+
+  async readFindings(swarm: string, options: { after?: string; count?: number } = {}): Promise<Finding[]> {
+    assertName('swarm', swarm);
+    const from = options.after ? { after: options.after } : { start: '-' };
+    const entries = await this.transport.readFindings(swarm, from, options.count ?? 1_000);
+    return entries.map((e) => decodeFinding(swarm, e.id, e.fields));
+  }
+
+  async deadLetters(swarm: string, options: { count?: number } = {}): Promise<DeadLetter[]> {
+    assertName('swarm', swarm);
+    const entries = await this.transport.readDeadLetters(swarm, options.count ?? 1_000);
+    return entries.map((e) => decodeDeadLetter(swarm, e.id, e.fields));
+  }
+
+  async retryDeadLetter(swarm: string, id: string): Promise<Task> {
+    assertName('swarm', swarm);
+    const entry = await this.transport.readDeadLetter(swarm, id);
+    const letter = entry && decodeDeadLetter(swarm, entry.id, entry.fields);
+    if (!letter) throw new DeadLetterNotFoundError(swarm, id);
+    if (!letter.task) throw new InvalidTaskError(`dead letter ${id} holds a malformed task and cannot be retried`);
+    assertName('task type', letter.type);
+    const task: Task = { ...letter.task, attempt: 1, errors: letter.errors };
+    if (!(await this.transport.moveDeadLetter(swarm, id, letter.type, encodeTask(task))))
+      throw new DeadLetterNotFoundError(swarm, id);
+    return task;
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all([...this.#consumers].map((c) => c.stop()));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#consumers].map((c) => c.abort()));
+    this.#consumers.clear();
+    await this.transport.close();
+  }
+}

@@ -1,0 +1,300 @@
+import type { Logger } from 'pino';
+import type { Subscriber } from 'rxjs';
+import type { Clock, ClockTimer } from '../clock';
+import { decodeTask, encodeDeadLetter, encodeFinding, encodeTask, type Fields } from '../codec';
+import type { CompleteResult, FailResult, FindingInput, Task } from '../messages';
+import { type BackoffOptions, backoffDelay } from './backoff';
+import { attemptError, type Delivery, errorMessage } from './delivery';
+import type { RawEntry, TaskQueue } from './transport';
+
+export interface ConsumerSettings {
+  consumer: string;
+  concurrency: number;
+  leaseMs: number;
+  maxAttempts: number;
+  backoff: BackoffOptions;
+  blockMs: number;
+}
+
+class LeaseLostError extends Error {
+  constructor() {
+    super('lease lost: another consumer reclaimed this task');
+    this.name = 'LeaseLostError';
+  }
+}
+
+/**
+ * Pulls deliveries for one (swarm, type, consumer): never more than `concurrency` unsettled,
+ * one renewal timer for all live leases, reclaim of expired leases and promotion of due retries.
+ * Unsubscribing stops reading at once but keeps renewing the deliveries still running, so a
+ * drain finishes them instead of letting their leases lapse.
+ */
+export class Consumer {
+  readonly #inflight = new Map<string, ActiveDelivery>();
+  #reading = true;
+  #wakeLoop: (() => void) | undefined;
+  #renewTimer: ClockTimer | undefined;
+  #promoteTimer: ClockTimer | undefined;
+  #closed = false;
+  #drained: Promise<void> | undefined;
+  #resolveDrained: (() => void) | undefined;
+
+  constructor(
+    private readonly queue: TaskQueue,
+    readonly swarm: string,
+    readonly type: string,
+    readonly settings: ConsumerSettings,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+  ) {}
+
+  get inflight(): number {
+    return this.#inflight.size;
+  }
+
+  start(subscriber: Subscriber<Delivery>): void {
+    this.#scheduleRenew();
+    this.#schedulePromote(0);
+    this.#loop(subscriber).catch((error: unknown) => subscriber.error(error));
+  }
+
+  /** Stops reading; resolves once every running delivery has settled and the queue is closed. */
+  stop(): Promise<void> {
+    if (this.#drained) return this.#drained;
+    this.#reading = false;
+    this.queue.interrupt();
+    this.#wake();
+    this.#drained = new Promise<void>((resolve) => {
+      this.#resolveDrained = resolve;
+    }).then(() => this.#close());
+    if (this.#inflight.size === 0) this.#resolveDrained?.();
+    return this.#drained;
+  }
+
+  /** Abandons running deliveries (their leases lapse and others reclaim them). */
+  async abort(): Promise<void> {
+    this.#reading = false;
+    this.queue.interrupt();
+    this.#wake();
+    await this.#close();
+  }
+
+  async #close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#renewTimer) this.clock.clearTimeout(this.#renewTimer);
+    if (this.#promoteTimer) this.clock.clearTimeout(this.#promoteTimer);
+    await this.queue.close();
+  }
+
+  #wake(): void {
+    const wake = this.#wakeLoop;
+    this.#wakeLoop = undefined;
+    wake?.();
+  }
+
+  #sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => {
+        this.#wakeLoop = undefined;
+        resolve();
+      }, ms);
+      this.#wakeLoop = () => {
+        this.clock.clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  async #loop(subscriber: Subscriber<Delivery>): Promise<void> {
+    const { concurrency, leaseMs, maxAttempts, blockMs } = this.settings;
+    const reclaimEveryMs = Math.max(10, Math.min(1_000, Math.floor(leaseMs / 2)));
+    let nextReclaimAt = 0;
+    let failures = 0;
+    let groupReady = false;
+    while (this.#reading && !subscriber.closed) {
+      const free = concurrency - this.#inflight.size;
+      if (free <= 0) {
+        await new Promise<void>((resolve) => {
+          this.#wakeLoop = resolve;
+        });
+        continue;
+      }
+      try {
+        if (!groupReady) {
+          await this.queue.ensureGroup();
+          groupReady = true;
+        }
+        let entries: RawEntry[];
+        if (this.queue.takeMissedDeliveries()) {
+          entries = (await this.queue.readOwnPending(concurrency)).filter((e) => !this.#inflight.has(e.id));
+        } else if (this.clock.now() >= nextReclaimAt) {
+          nextReclaimAt = this.clock.now() + reclaimEveryMs;
+          entries = await this.queue.reclaim(leaseMs, free, maxAttempts);
+        } else {
+          const wait = Math.max(1, Math.min(blockMs, nextReclaimAt - this.clock.now()));
+          entries = await this.queue.readNew(free, wait);
+        }
+        failures = 0;
+        for (const entry of entries) {
+          if (this.#reading && !subscriber.closed) await this.#deliver(entry, subscriber);
+        }
+      } catch (error) {
+        if (!this.#reading) break;
+        failures++;
+        if (String(error).includes('NOGROUP')) groupReady = false;
+        this.log.warn({ err: errorMessage(error), failures }, 'read failed; retrying');
+        await this.#sleep(Math.min(2_000, 50 * 2 ** Math.min(failures, 6)));
+      }
+    }
+  }
+
+  async #deliver(entry: RawEntry, subscriber: Subscriber<Delivery>): Promise<void> {
+    let task: Task;
+    try {
+      task = decodeTask(this.swarm, this.type, entry.fields, entry.deliveries);
+    } catch (error) {
+      // A foreign client wrote an entry we cannot read: park it with the reason, keep going.
+      const reason = `malformed entry: ${errorMessage(error)}`;
+      this.log.warn({ entryId: entry.id, reason }, 'dead-lettering malformed task entry');
+      await this.queue.deadLetter(entry.id, encodeDeadLetter(this.type, reason, [], entry.fields, this.clock.now()));
+      return;
+    }
+    const delivery = new ActiveDelivery(this, task, entry.id);
+    this.#inflight.set(entry.id, delivery);
+    subscriber.next(delivery);
+  }
+
+  #settle(delivery: ActiveDelivery): void {
+    if (this.#inflight.get(delivery.deliveryId) !== delivery) return;
+    this.#inflight.delete(delivery.deliveryId);
+    this.#wake();
+    if (!this.#reading && this.#inflight.size === 0) this.#resolveDrained?.();
+  }
+
+  #scheduleRenew(): void {
+    const every = Math.max(5, Math.floor(this.settings.leaseMs / 3));
+    this.#renewTimer = this.clock.setTimeout(() => {
+      this.#renewAll().finally(() => {
+        if (!this.#closed) this.#scheduleRenew();
+      });
+    }, every);
+  }
+
+  async #renewAll(): Promise<void> {
+    const ids = [...this.#inflight.keys()];
+    if (ids.length === 0) return;
+    try {
+      for (const id of await this.queue.renew(ids)) this.#inflight.get(id)?.markLost();
+    } catch (error) {
+      this.log.warn({ err: errorMessage(error) }, 'lease renewal failed');
+    }
+  }
+
+  #schedulePromote(delayMs: number): void {
+    if (this.#closed) return;
+    if (this.#promoteTimer) this.clock.clearTimeout(this.#promoteTimer);
+    this.#promoteTimer = this.clock.setTimeout(() => {
+      this.#promoteTimer = undefined;
+      this.queue.promoteDue().then(
+        (next) => this.#schedulePromote(next < 0 ? 1_000 : Math.min(next, 1_000)),
+        (error: unknown) => {
+          this.log.debug({ err: errorMessage(error) }, 'promote failed');
+          this.#schedulePromote(1_000);
+        },
+      );
+    }, delayMs);
+  }
+
+  async completeDelivery(delivery: ActiveDelivery, input: FindingInput): Promise<CompleteResult> {
+    const task = delivery.task;
+    const finding = {
+      taskId: task.id,
+      type: task.type,
+      summary: String(input.summary ?? ''),
+      data: input.data ?? null,
+      workerId: this.settings.consumer,
+      attempt: task.attempt,
+      contextVersion: input.contextVersion ?? task.context,
+      createdAt: this.clock.now(),
+    };
+    const fields = encodeFinding(finding);
+    try {
+      const id = await this.queue.complete(delivery.deliveryId, fields, JSON.stringify({ swarm: this.swarm, ...finding }));
+      return id === null ? { duplicate: true } : { duplicate: false, findingId: id };
+    } finally {
+      this.#settle(delivery);
+    }
+  }
+
+  async failDelivery(delivery: ActiveDelivery, error: unknown, retry: boolean): Promise<FailResult> {
+    const task = delivery.task;
+    const { maxAttempts, backoff } = this.settings;
+    const errors = [...task.errors, attemptError(task.attempt, error, this.clock.now())];
+    try {
+      if (!retry || task.attempt >= maxAttempts) {
+        const reason = retry
+          ? `failed ${task.attempt} of ${maxAttempts} attempts: ${errorMessage(error)}`
+          : `failed without retry: ${errorMessage(error)}`;
+        const dead = encodeDeadLetter(this.type, reason.slice(0, 2_000), errors, encodeTask(task), this.clock.now());
+        return (await this.queue.deadLetter(delivery.deliveryId, dead)) ? { outcome: 'dead', reason } : { outcome: 'lost' };
+      }
+      const delayMs = backoffDelay(task.attempt, backoff);
+      const next: Fields = encodeTask({ ...task, attempt: task.attempt + 1, errors });
+      if (!(await this.queue.retry(delivery.deliveryId, next, delayMs))) return { outcome: 'lost' };
+      this.#schedulePromote(delayMs);
+      return { outcome: 'retry', delayMs, attempt: task.attempt + 1 };
+    } finally {
+      this.#settle(delivery);
+    }
+  }
+
+  async extendDelivery(delivery: ActiveDelivery): Promise<boolean> {
+    const lost = await this.queue.renew([delivery.deliveryId]);
+    if (lost.length > 0) delivery.markLost();
+    return lost.length === 0;
+  }
+}
+
+class ActiveDelivery implements Delivery {
+  readonly #controller = new AbortController();
+  #settled = false;
+
+  constructor(
+    private readonly owner: Consumer,
+    readonly task: Task,
+    readonly deliveryId: string,
+  ) {}
+
+  get attempt(): number {
+    return this.task.attempt;
+  }
+
+  get consumer(): string {
+    return this.owner.settings.consumer;
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  markLost(): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(new LeaseLostError());
+  }
+
+  async complete(finding: FindingInput): Promise<CompleteResult> {
+    if (this.#settled) return { duplicate: true };
+    this.#settled = true;
+    return this.owner.completeDelivery(this, finding);
+  }
+
+  async fail(error: unknown, options: { retry?: boolean } = {}): Promise<FailResult> {
+    if (this.#settled) return { outcome: 'lost' };
+    this.#settled = true;
+    return this.owner.failDelivery(this, error, options.retry ?? true);
+  }
+
+  extend(): Promise<boolean> {
+    return this.owner.extendDelivery(this);
+  }
+}

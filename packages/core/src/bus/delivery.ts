@@ -1,0 +1,34 @@
+import type { AttemptError, CompleteResult, FailResult, FindingInput, Task } from '../messages';
+
+/** One task handed to one consumer, until it is completed, failed, or its lease is lost. */
+export interface Delivery {
+  readonly task: Task;
+  /** Stream entry id of this delivery. */
+  readonly deliveryId: string;
+  readonly attempt: number;
+  readonly consumer: string;
+  /** Aborted when the lease is lost (another consumer reclaimed the task). */
+  readonly signal: AbortSignal;
+  /** Records the finding; exactly one completion of a task wins, later ones are told `duplicate`. */
+  complete(finding: FindingInput): Promise<CompleteResult>;
+  /** Retries with backoff, or dead-letters once maxAttempts is reached or `retry: false`. */
+  fail(error: unknown, options?: { retry?: boolean }): Promise<FailResult>;
+  /** Renews the lease now (the consumer also renews every live delivery on its own). */
+  extend(): Promise<boolean>;
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  if (typeof error === 'string') return error;
+  try {
+    return `non-Error thrown: ${JSON.stringify(error)}`;
+  } catch {
+    return `non-Error thrown: ${String(error)}`;
+  }
+}
+
+export const MAX_ERROR_MESSAGE = 2_000;
+
+export function attemptError(attempt: number, error: unknown, at: number): AttemptError {
+  return { attempt, message: errorMessage(error).slice(0, MAX_ERROR_MESSAGE), at };
+}

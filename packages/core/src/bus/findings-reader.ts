@@ -1,0 +1,88 @@
+import { Observable } from 'rxjs';
+import type { Clock, ClockTimer } from '../clock';
+import { decodeFinding } from '../codec';
+import type { Finding } from '../messages';
+import type { Transport } from './transport';
+
+/**
+ * Where a findings reader starts: 'start' replays everything kept, 'now' only what comes next,
+ * a stream id resumes after that id, a Date replays from that time on.
+ */
+export type FindingsFrom = 'start' | 'now' | string | Date;
+
+const PAGE = 500;
+/** Safety net behind the pub/sub doorbell, which is at-most-once. */
+const POLL_MS = 1_000;
+
+/**
+ * Replays the findings stream from a cursor, then tails it: the doorbell says "read now", the
+ * stream says what. Ordered, gap-free, and a reader that re-subscribes with its last id misses nothing.
+ */
+export function readFindings$(
+  transport: Transport,
+  clock: Clock,
+  swarm: string,
+  from: FindingsFrom,
+): Observable<Finding> {
+  return new Observable<Finding>((subscriber) => {
+    let cursor: { after: string } | { start: string } | undefined;
+    let draining = false;
+    let again = false;
+    let pollTimer: ClockTimer | undefined;
+
+    const drain = async (): Promise<void> => {
+      if (draining) {
+        again = true;
+        return;
+      }
+      draining = true;
+      try {
+        do {
+          again = false;
+          if (!cursor) cursor = await initialCursor(transport, swarm, from);
+          for (;;) {
+            const page = await transport.readFindings(swarm, cursor, PAGE);
+            for (const entry of page) {
+              if (subscriber.closed) return;
+              subscriber.next(decodeFinding(swarm, entry.id, entry.fields));
+              cursor = { after: entry.id };
+            }
+            if (page.length < PAGE) break;
+          }
+        } while (again && !subscriber.closed);
+      } finally {
+        draining = false;
+      }
+    };
+    const safeDrain = () => {
+      drain().catch(() => {
+        // A failed read (Redis away) is retried by the next doorbell or poll.
+      });
+    };
+    const poll = () => {
+      pollTimer = clock.setTimeout(() => {
+        safeDrain();
+        poll();
+      }, POLL_MS);
+    };
+    // Listen before the first read, so nothing written in between goes unnoticed.
+    const doorbell = transport.findingsDoorbell$(swarm).subscribe(safeDrain);
+    poll();
+    drain().catch((error: unknown) => subscriber.error(error));
+    return () => {
+      doorbell.unsubscribe();
+      if (pollTimer) clock.clearTimeout(pollTimer);
+    };
+  });
+}
+
+async function initialCursor(
+  transport: Transport,
+  swarm: string,
+  from: FindingsFrom,
+): Promise<{ after: string } | { start: string }> {
+  if (from === 'start') return { start: '-' };
+  if (from === 'now') return { after: await transport.lastFindingId(swarm) };
+  if (from instanceof Date) return { start: `${from.getTime()}-0` };
+  return { after: from };
+}

@@ -1,0 +1,21 @@
+import { type Clock, systemClock } from '../../clock';
+import { type BusOptions, TransportBus } from '../bus';
+import { MemoryTransport } from './memory-transport';
+
+export interface MemoryBusOptions extends BusOptions {
+  /** A ManualClock makes leases, backoff and polling move only when the test says so. */
+  clock?: Clock;
+}
+
+/** The in-process twin of RedisBus: same semantics, nothing survives the process. */
+export class MemoryBus extends TransportBus {
+  constructor(options: MemoryBusOptions = {}) {
+    const clock = options.clock ?? systemClock;
+    super(new MemoryTransport(clock, options.retention ?? {}), clock, options);
+  }
+
+  /** The underlying transport, for tests that write raw entries. */
+  get memory(): MemoryTransport {
+    return this.transport as MemoryTransport;
+  }
+}

@@ -1,0 +1,308 @@
+import { Observable, type Subscriber } from 'rxjs';
+import type { Clock } from '../../clock';
+import type { Fields } from '../../codec';
+import { keys } from '../../keys';
+import type { RawEntry, Retention, TaskQueue, Transport } from '../transport';
+import { compareIds, MemoryStream } from './memory-stream';
+
+interface Delayed {
+  dueAt: number;
+  fields: Fields;
+}
+
+/**
+ * The in-process twin of RedisTransport: the same keys, entry fields and script semantics,
+ * kept in Maps. Time comes from the injected clock, so leases and backoff need no sleeping.
+ */
+export class MemoryTransport implements Transport {
+  readonly #streams = new Map<string, MemoryStream>();
+  readonly #delayed = new Map<string, Delayed[]>();
+  readonly #idempotency = new Map<string, { id: string; expiresAt: number }>();
+  readonly #blobs = new Map<string, Map<string, Buffer>>();
+  readonly #doorbells = new Map<string, Set<Subscriber<void>>>();
+
+  constructor(
+    readonly clock: Clock,
+    readonly retention: Retention = {},
+  ) {}
+
+  stream(key: string): MemoryStream {
+    let stream = this.#streams.get(key);
+    if (!stream) {
+      stream = new MemoryStream();
+      this.#streams.set(key, stream);
+    }
+    return stream;
+  }
+
+  delayed(key: string): Delayed[] {
+    let list = this.#delayed.get(key);
+    if (!list) {
+      list = [];
+      this.#delayed.set(key, list);
+    }
+    return list;
+  }
+
+  appendFinding(swarm: string, fields: Fields, payloadJson: string): string {
+    const stream = this.stream(keys.findings(swarm));
+    const id = stream.append(fields, this.clock.now());
+    stream.trim(this.retention.findings, this.clock.now());
+    this.#ring(swarm, id, payloadJson);
+    return id;
+  }
+
+  appendDeadLetter(swarm: string, fields: Fields): void {
+    const stream = this.stream(keys.deadLetters(swarm));
+    stream.append(fields, this.clock.now());
+    stream.trim(this.retention.deadLetters, this.clock.now());
+  }
+
+  #ring(swarm: string, _id: string, _payload: string): void {
+    const listeners = this.#doorbells.get(swarm);
+    if (!listeners) return;
+    queueMicrotask(() => {
+      for (const listener of listeners) listener.next();
+    });
+  }
+
+  openQueue(swarm: string, type: string, consumer: string): TaskQueue {
+    return new MemoryTaskQueue(this, swarm, type, consumer);
+  }
+
+  async append(swarm: string, type: string, tasks: Fields[]): Promise<void> {
+    const stream = this.stream(keys.tasks(swarm, type));
+    for (const task of tasks) stream.append(task, this.clock.now());
+  }
+
+  async appendIdempotent(
+    swarm: string,
+    type: string,
+    task: Fields,
+    key: string,
+    windowMs: number,
+  ): Promise<{ posted: boolean; id: string }> {
+    const name = keys.idempotency(swarm, key);
+    const seen = this.#idempotency.get(name);
+    if (seen && seen.expiresAt > this.clock.now()) return { posted: false, id: seen.id };
+    this.stream(keys.tasks(swarm, type)).append(task, this.clock.now());
+    this.#idempotency.set(name, { id: task.id as string, expiresAt: this.clock.now() + windowMs });
+    return { posted: true, id: task.id as string };
+  }
+
+  async readFindings(swarm: string, from: { after: string } | { start: string }, count: number): Promise<RawEntry[]> {
+    return this.stream(keys.findings(swarm))
+      .range(from, count)
+      .map((e) => ({ ...e, deliveries: 1 }));
+  }
+
+  async lastFindingId(swarm: string): Promise<string> {
+    return this.stream(keys.findings(swarm)).lastId();
+  }
+
+  findingsDoorbell$(swarm: string): Observable<void> {
+    return new Observable<void>((subscriber) => {
+      let listeners = this.#doorbells.get(swarm);
+      if (!listeners) {
+        listeners = new Set();
+        this.#doorbells.set(swarm, listeners);
+      }
+      listeners.add(subscriber);
+      return () => listeners.delete(subscriber);
+    });
+  }
+
+  async readDeadLetters(swarm: string, count: number): Promise<RawEntry[]> {
+    return this.stream(keys.deadLetters(swarm))
+      .range({ start: '-' }, count)
+      .map((e) => ({ ...e, deliveries: 1 }));
+  }
+
+  async readDeadLetter(swarm: string, id: string): Promise<RawEntry | undefined> {
+    const fields = this.stream(keys.deadLetters(swarm)).entries.get(id);
+    return fields && { id, fields: { ...fields }, deliveries: 1 };
+  }
+
+  async moveDeadLetter(swarm: string, id: string, type: string, task: Fields): Promise<boolean> {
+    if (!this.stream(keys.deadLetters(swarm)).entries.delete(id)) return false;
+    this.stream(keys.tasks(swarm, type)).append(task, this.clock.now());
+    return true;
+  }
+
+  async putBlob(swarm: string, ref: string, parts: Map<string, Buffer>): Promise<void> {
+    const key = keys.context(swarm, ref);
+    const blob = this.#blobs.get(key) ?? new Map<string, Buffer>();
+    for (const [name, value] of parts) blob.set(name, Buffer.from(value));
+    this.#blobs.set(key, blob);
+  }
+
+  async getBlob(swarm: string, ref: string): Promise<Map<string, Buffer> | undefined> {
+    const blob = this.#blobs.get(keys.context(swarm, ref));
+    return blob && new Map(blob);
+  }
+
+  /** Test access to a stored blob, e.g. to delete a chunk. */
+  blob(swarm: string, ref: string): Map<string, Buffer> | undefined {
+    return this.#blobs.get(keys.context(swarm, ref));
+  }
+
+  async close(): Promise<void> {
+    for (const listeners of this.#doorbells.values()) for (const l of listeners) l.complete();
+    this.#doorbells.clear();
+  }
+}
+
+class MemoryTaskQueue implements TaskQueue {
+  readonly #stream: MemoryStream;
+  readonly #delayedKey: string;
+  #cancelWait: (() => void) | undefined;
+
+  constructor(
+    private readonly transport: MemoryTransport,
+    private readonly swarm: string,
+    private readonly type: string,
+    private readonly consumer: string,
+  ) {
+    this.#stream = transport.stream(keys.tasks(swarm, type));
+    this.#delayedKey = keys.delayed(swarm, type);
+  }
+
+  get #now(): number {
+    return this.transport.clock.now();
+  }
+
+  async ensureGroup(): Promise<void> {}
+
+  #takeNew(count: number): RawEntry[] {
+    const out: RawEntry[] = [];
+    for (const [id, fields] of this.#stream.entries) {
+      if (out.length >= count) break;
+      if (this.#stream.pending.has(id)) continue;
+      if (compareIds(id, this.#stream.lastDelivered) > 0) {
+        this.#stream.lastDelivered = id;
+        this.#stream.pending.set(id, { consumer: this.consumer, deliveredAt: this.#now, deliveries: 1 });
+        out.push({ id, fields: { ...fields }, deliveries: 1 });
+      }
+    }
+    return out;
+  }
+
+  async readNew(count: number, blockMs: number): Promise<RawEntry[]> {
+    const ready = this.#takeNew(count);
+    if (ready.length > 0) return ready;
+    const { promise, cancel } = this.#stream.waitForAppend();
+    const timer = this.transport.clock.setTimeout(cancel, blockMs);
+    this.#cancelWait = cancel;
+    await promise;
+    this.transport.clock.clearTimeout(timer);
+    this.#cancelWait = undefined;
+    return this.#takeNew(count);
+  }
+
+  async readOwnPending(count: number): Promise<RawEntry[]> {
+    const out: RawEntry[] = [];
+    for (const [id, p] of this.#stream.pending) {
+      const fields = this.#stream.entries.get(id);
+      if (p.consumer === this.consumer && fields && out.length < count)
+        out.push({ id, fields: { ...fields }, deliveries: p.deliveries });
+    }
+    return out;
+  }
+
+  takeMissedDeliveries(): boolean {
+    return false;
+  }
+
+  async reclaim(leaseMs: number, count: number, maxAttempts: number): Promise<RawEntry[]> {
+    const out: RawEntry[] = [];
+    const now = this.#now;
+    for (const [id, p] of [...this.#stream.pending]) {
+      if (out.length >= count) break;
+      if (now - p.deliveredAt < leaseMs) continue;
+      const fields = this.#stream.entries.get(id);
+      if (!fields) {
+        this.#stream.pending.delete(id);
+        continue;
+      }
+      p.consumer = this.consumer;
+      p.deliveredAt = now;
+      p.deliveries++;
+      const base = Number(fields.attempt);
+      if (Number.isFinite(base) && base + p.deliveries - 1 > maxAttempts) {
+        const failed = base + p.deliveries - 2;
+        let errors: unknown[] = [];
+        try {
+          const parsed: unknown = JSON.parse(fields.errors ?? '[]');
+          if (Array.isArray(parsed)) errors = parsed;
+        } catch {}
+        errors.push({ attempt: failed, message: 'lease expired: the worker died or stalled', at: now });
+        this.transport.appendDeadLetter(this.swarm, {
+          type: this.type,
+          reason: `lease expired on attempt ${failed} of ${maxAttempts}`,
+          dead_at: String(now),
+          errors: JSON.stringify(errors),
+          task: JSON.stringify(fields),
+        });
+        this.#remove(id);
+        continue;
+      }
+      out.push({ id, fields: { ...fields }, deliveries: p.deliveries });
+    }
+    return out;
+  }
+
+  async renew(ids: string[]): Promise<string[]> {
+    const lost: string[] = [];
+    for (const id of ids) {
+      const p = this.#stream.pending.get(id);
+      if (p && p.consumer === this.consumer) p.deliveredAt = this.#now;
+      else lost.push(id);
+    }
+    return lost;
+  }
+
+  #settle(entryId: string): boolean {
+    if (!this.#stream.pending.has(entryId)) return false;
+    this.#remove(entryId);
+    return true;
+  }
+
+  #remove(entryId: string): void {
+    this.#stream.pending.delete(entryId);
+    this.#stream.entries.delete(entryId);
+  }
+
+  async complete(entryId: string, finding: Fields, payloadJson: string): Promise<string | null> {
+    if (!this.#settle(entryId)) return null;
+    return this.transport.appendFinding(this.swarm, finding, payloadJson);
+  }
+
+  async retry(entryId: string, next: Fields, delayMs: number): Promise<boolean> {
+    if (!this.#settle(entryId)) return false;
+    if (delayMs <= 0) this.#stream.append(next, this.#now);
+    else this.transport.delayed(this.#delayedKey).push({ dueAt: this.#now + delayMs, fields: next });
+    return true;
+  }
+
+  async deadLetter(entryId: string, dead: Fields): Promise<boolean> {
+    if (!this.#settle(entryId)) return false;
+    this.transport.appendDeadLetter(this.swarm, dead);
+    return true;
+  }
+
+  async promoteDue(): Promise<number> {
+    const list = this.transport.delayed(this.#delayedKey);
+    const now = this.#now;
+    list.sort((a, b) => a.dueAt - b.dueAt);
+    while (list[0] && list[0].dueAt <= now) this.#stream.append((list.shift() as Delayed).fields, now);
+    return list[0] ? Math.max(1, list[0].dueAt - now) : -1;
+  }
+
+  interrupt(): void {
+    this.#cancelWait?.();
+  }
+
+  async close(): Promise<void> {
+    this.interrupt();
+  }
+}

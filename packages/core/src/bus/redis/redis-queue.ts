@@ -1,0 +1,199 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { type Fields, fieldsFromArray, fieldsToArray } from '../../codec';
+import { CONSUMER_GROUP, keys } from '../../keys';
+import { type RawEntry, type Retention, type TaskQueue, trimOf } from '../transport';
+import { createBlockingConnection } from './connections';
+import type { ScriptCaller } from './scripts';
+
+/** A blocked read that has not answered this long after its BLOCK ended is presumed wedged. */
+const WATCHDOG_GRACE_MS = 3_000;
+
+type StreamReply = [string, [string, string[] | null][]][] | null;
+
+export function entriesOf(reply: StreamReply, deliveries = 1): RawEntry[] {
+  const entries = reply?.[0]?.[1] ?? [];
+  const out: RawEntry[] = [];
+  for (const [id, flat] of entries) {
+    // A null body is an entry deleted while pending: nothing to deliver.
+    if (flat) out.push({ id, fields: fieldsFromArray(flat), deliveries });
+  }
+  return out;
+}
+
+export class RedisTaskQueue implements TaskQueue {
+  readonly #stream: string;
+  #blocking: Redis | undefined;
+  #blockingClientId: number | undefined;
+  #missedDeliveries = false;
+
+  constructor(
+    private readonly command: Redis,
+    private readonly call: ScriptCaller,
+    private readonly swarm: string,
+    private readonly type: string,
+    private readonly consumer: string,
+    private readonly retention: Retention,
+    private readonly log: Logger,
+  ) {
+    this.#stream = keys.tasks(swarm, type);
+  }
+
+  async ensureGroup(): Promise<void> {
+    try {
+      await this.command.call('XGROUP', 'CREATE', this.#stream, CONSUMER_GROUP, '0', 'MKSTREAM');
+    } catch (error) {
+      if (!String(error).includes('BUSYGROUP')) throw error;
+    }
+  }
+
+  #connection(): Redis {
+    if (this.#blocking) return this.#blocking;
+    const conn = createBlockingConnection(this.command, `swarm:${this.consumer}`);
+    let connectedBefore = false;
+    conn.on('ready', () => {
+      // After a reconnect, a reply to a read that Redis did execute may have been lost.
+      if (connectedBefore) this.#missedDeliveries = true;
+      connectedBefore = true;
+      conn.client('ID').then(
+        (id) => {
+          this.#blockingClientId = Number(id);
+        },
+        () => {},
+      );
+    });
+    conn.on('error', (error: Error) => this.log.debug({ err: error.message }, 'blocking connection error'));
+    this.#blocking = conn;
+    return conn;
+  }
+
+  #replaceConnection(reason: string): void {
+    this.log.warn({ reason }, 'replacing blocking connection');
+    this.#blocking?.disconnect();
+    this.#blocking = undefined;
+    this.#blockingClientId = undefined;
+    this.#missedDeliveries = true;
+  }
+
+  takeMissedDeliveries(): boolean {
+    const missed = this.#missedDeliveries;
+    this.#missedDeliveries = false;
+    return missed;
+  }
+
+  async readNew(count: number, blockMs: number): Promise<RawEntry[]> {
+    const conn = this.#connection();
+    const watchdog = setTimeout(() => {
+      if (this.#blocking === conn) this.#replaceConnection('blocking read overdue');
+    }, blockMs + WATCHDOG_GRACE_MS);
+    try {
+      const reply = (await conn.call(
+        'XREADGROUP',
+        'GROUP',
+        CONSUMER_GROUP,
+        this.consumer,
+        'COUNT',
+        count,
+        'BLOCK',
+        blockMs,
+        'STREAMS',
+        this.#stream,
+        '>',
+      )) as StreamReply;
+      return entriesOf(reply);
+    } finally {
+      clearTimeout(watchdog);
+    }
+  }
+
+  async readOwnPending(count: number): Promise<RawEntry[]> {
+    const reply = (await this.command.call(
+      'XREADGROUP',
+      'GROUP',
+      CONSUMER_GROUP,
+      this.consumer,
+      'COUNT',
+      count,
+      'STREAMS',
+      this.#stream,
+      '0',
+    )) as StreamReply;
+    const entries = entriesOf(reply);
+    if (entries.length === 0) return entries;
+    const pending = (await this.command.call(
+      'XPENDING',
+      this.#stream,
+      CONSUMER_GROUP,
+      '-',
+      '+',
+      count,
+      this.consumer,
+    )) as [string, string, number, number][];
+    const deliveries = new Map(pending.map(([id, , , n]) => [id, Number(n)]));
+    for (const entry of entries) entry.deliveries = deliveries.get(entry.id) ?? 1;
+    return entries;
+  }
+
+  async reclaim(leaseMs: number, count: number, maxAttempts: number): Promise<RawEntry[]> {
+    const [kind, value] = trimOf(this.retention.deadLetters);
+    const reply = (await this.call(
+      'reclaim',
+      [this.#stream, keys.deadLetters(this.swarm)],
+      [CONSUMER_GROUP, this.consumer, leaseMs, count, maxAttempts, this.type, kind, value],
+    )) as [string, string[], number][];
+    return reply.map(([id, flat, deliveries]) => ({ id, fields: fieldsFromArray(flat), deliveries: Number(deliveries) }));
+  }
+
+  async renew(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    return (await this.call('renew', [this.#stream], [CONSUMER_GROUP, this.consumer, ...ids])) as string[];
+  }
+
+  async complete(entryId: string, finding: Fields, payloadJson: string): Promise<string | null> {
+    const [kind, value] = trimOf(this.retention.findings);
+    const id = await this.call(
+      'complete',
+      [this.#stream, keys.findings(this.swarm)],
+      [CONSUMER_GROUP, entryId, keys.findingsChannel(this.swarm), kind, value, payloadJson, ...fieldsToArray(finding)],
+    );
+    return typeof id === 'string' ? id : null;
+  }
+
+  async retry(entryId: string, next: Fields, delayMs: number): Promise<boolean> {
+    const done = await this.call(
+      'retry',
+      [this.#stream, keys.delayed(this.swarm, this.type)],
+      [CONSUMER_GROUP, entryId, Math.round(delayMs), JSON.stringify(fieldsToArray(next))],
+    );
+    return done === 1;
+  }
+
+  async deadLetter(entryId: string, dead: Fields): Promise<boolean> {
+    const [kind, value] = trimOf(this.retention.deadLetters);
+    const done = await this.call(
+      'deadLetter',
+      [this.#stream, keys.deadLetters(this.swarm)],
+      [CONSUMER_GROUP, entryId, kind, value, ...fieldsToArray(dead)],
+    );
+    return done === 1;
+  }
+
+  async promoteDue(): Promise<number> {
+    return Number(await this.call('promote', [keys.delayed(this.swarm, this.type), this.#stream], [100]));
+  }
+
+  interrupt(): void {
+    const id = this.#blockingClientId;
+    if (id !== undefined) this.command.call('CLIENT', 'UNBLOCK', id).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    try {
+      await this.call('removeConsumer', [this.#stream], [CONSUMER_GROUP, this.consumer]);
+    } catch (error) {
+      this.log.debug({ err: String(error) }, 'could not remove consumer');
+    }
+    this.#blocking?.disconnect();
+    this.#blocking = undefined;
+  }
+}

@@ -1,0 +1,163 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { Observable, type Subscriber } from 'rxjs';
+import { type Fields, fieldsToArray } from '../../codec';
+import { keys } from '../../keys';
+import type { RawEntry, Retention, TaskQueue, Transport } from '../transport';
+import { type ConnectionOptions, createCommandConnection, createBlockingConnection, redactUrl } from './connections';
+import { entriesOf, RedisTaskQueue } from './redis-queue';
+import { defineScripts, type ScriptCaller } from './scripts';
+
+type RangeReply = [string, string[]][];
+
+const toEntries = (reply: RangeReply): RawEntry[] =>
+  entriesOf([['', reply]] as unknown as Parameters<typeof entriesOf>[0]);
+
+export class RedisTransport implements Transport {
+  readonly command: Redis;
+  readonly #call: ScriptCaller;
+  #subscriber: Redis | undefined;
+  readonly #doorbells = new Map<string, Set<Subscriber<void>>>();
+
+  constructor(
+    private readonly options: ConnectionOptions,
+    private readonly retention: Retention,
+    private readonly log: Logger,
+  ) {
+    this.command = createCommandConnection(options);
+    this.command.on('error', (error: Error) =>
+      this.log.warn({ err: error.message, redis: redactUrl(options.url) }, 'redis connection error'),
+    );
+    this.#call = defineScripts(this.command);
+  }
+
+  openQueue(swarm: string, type: string, consumer: string): TaskQueue {
+    return new RedisTaskQueue(
+      this.command,
+      this.#call,
+      swarm,
+      type,
+      consumer,
+      this.retention,
+      this.log.child({ consumer }),
+    );
+  }
+
+  async append(swarm: string, type: string, tasks: Fields[]): Promise<void> {
+    const stream = keys.tasks(swarm, type);
+    if (tasks.length === 1) {
+      await this.command.call('XADD', stream, '*', ...fieldsToArray(tasks[0] as Fields));
+      return;
+    }
+    const pipeline = this.command.pipeline();
+    for (const task of tasks) pipeline.call('XADD', stream, '*', ...fieldsToArray(task));
+    const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([error]) => error);
+    if (failed) throw failed[0];
+  }
+
+  async appendIdempotent(
+    swarm: string,
+    type: string,
+    task: Fields,
+    key: string,
+    windowMs: number,
+  ): Promise<{ posted: boolean; id: string }> {
+    const [posted, id] = (await this.#call(
+      'postIdempotent',
+      [keys.tasks(swarm, type), keys.idempotency(swarm, key)],
+      [windowMs, task.id as string, ...fieldsToArray(task)],
+    )) as [number, string];
+    return { posted: posted === 1, id };
+  }
+
+  async readFindings(swarm: string, from: { after: string } | { start: string }, count: number): Promise<RawEntry[]> {
+    const start = 'after' in from ? `(${from.after}` : from.start;
+    return toEntries(
+      (await this.command.call('XRANGE', keys.findings(swarm), start, '+', 'COUNT', count)) as RangeReply,
+    );
+  }
+
+  async lastFindingId(swarm: string): Promise<string> {
+    const reply = (await this.command.call('XREVRANGE', keys.findings(swarm), '+', '-', 'COUNT', 1)) as RangeReply;
+    return reply[0]?.[0] ?? '0-0';
+  }
+
+  findingsDoorbell$(swarm: string): Observable<void> {
+    const channel = keys.findingsChannel(swarm);
+    return new Observable<void>((subscriber) => {
+      const conn = this.#subscriberConnection();
+      let listeners = this.#doorbells.get(channel);
+      if (!listeners) {
+        listeners = new Set();
+        this.#doorbells.set(channel, listeners);
+        conn.subscribe(channel).catch((error: unknown) => this.log.warn({ err: String(error) }, 'subscribe failed'));
+      }
+      listeners.add(subscriber);
+      return () => {
+        listeners.delete(subscriber);
+        if (listeners.size === 0 && this.#doorbells.get(channel) === listeners) {
+          this.#doorbells.delete(channel);
+          conn.unsubscribe(channel).catch(() => {});
+        }
+      };
+    });
+  }
+
+  #subscriberConnection(): Redis {
+    if (this.#subscriber) return this.#subscriber;
+    const conn = createBlockingConnection(this.command, 'swarm:doorbell');
+    let connectedBefore = false;
+    conn.on('message', (channel: string) => {
+      for (const listener of this.#doorbells.get(channel) ?? []) listener.next();
+    });
+    conn.on('ready', () => {
+      // Messages published while we were disconnected are gone: ring every doorbell once.
+      if (connectedBefore) for (const listeners of this.#doorbells.values()) for (const l of listeners) l.next();
+      connectedBefore = true;
+    });
+    conn.on('error', (error: Error) => this.log.debug({ err: error.message }, 'subscriber connection error'));
+    this.#subscriber = conn;
+    return conn;
+  }
+
+  async readDeadLetters(swarm: string, count: number): Promise<RawEntry[]> {
+    return toEntries((await this.command.call('XRANGE', keys.deadLetters(swarm), '-', '+', 'COUNT', count)) as RangeReply);
+  }
+
+  async readDeadLetter(swarm: string, id: string): Promise<RawEntry | undefined> {
+    return toEntries((await this.command.call('XRANGE', keys.deadLetters(swarm), id, id)) as RangeReply)[0];
+  }
+
+  async moveDeadLetter(swarm: string, id: string, type: string, task: Fields): Promise<boolean> {
+    const moved = await this.#call(
+      'retryDeadLetter',
+      [keys.deadLetters(swarm), keys.tasks(swarm, type)],
+      [id, ...fieldsToArray(task)],
+    );
+    return typeof moved === 'string';
+  }
+
+  async putBlob(swarm: string, ref: string, parts: Map<string, Buffer>): Promise<void> {
+    const args: (string | Buffer)[] = [];
+    for (const [name, value] of parts) args.push(name, value);
+    await this.command.call('HSET', keys.context(swarm, ref), ...args);
+  }
+
+  async getBlob(swarm: string, ref: string): Promise<Map<string, Buffer> | undefined> {
+    const flat = (await this.command.callBuffer('HGETALL', keys.context(swarm, ref))) as Buffer[];
+    if (flat.length === 0) return undefined;
+    const parts = new Map<string, Buffer>();
+    for (let i = 0; i + 1 < flat.length; i += 2) parts.set((flat[i] as Buffer).toString(), flat[i + 1] as Buffer);
+    return parts;
+  }
+
+  async close(): Promise<void> {
+    this.#subscriber?.disconnect();
+    this.#subscriber = undefined;
+    await this.command.quit().catch(() => this.command.disconnect());
+  }
+}
+
+export { redactUrl };
+export type { ConnectionOptions };

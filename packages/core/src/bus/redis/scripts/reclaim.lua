@@ -1,0 +1,43 @@
+-- Claims deliveries whose lease expired (their worker died or stalled) for this consumer.
+-- A claimed entry past maxAttempts goes to the dead-letter stream instead, with its history.
+-- Returns { {entry id, fields, deliveries}, ... }.
+-- KEYS[1] task stream, KEYS[2] dead-letter stream
+-- ARGV[1] group, ARGV[2] consumer, ARGV[3] lease ms, ARGV[4] count, ARGV[5] max attempts,
+-- ARGV[6] task type, ARGV[7] trim kind, ARGV[8] trim value
+-- @include now-ms.lua
+-- @include xadd-trimmed.lua
+local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', ARGV[4])
+local out = {}
+for _, entry in ipairs(claimed[2]) do
+  local id, flat = entry[1], entry[2]
+  local info = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
+  local deliveries = tonumber(info[1][4])
+  local fields = {}
+  for i = 1, #flat, 2 do
+    fields[flat[i]] = flat[i + 1]
+  end
+  local base = tonumber(fields['attempt'])
+  if base and base + deliveries - 1 > tonumber(ARGV[5]) then
+    local errors = {}
+    if fields['errors'] then
+      local ok, decoded = pcall(cjson.decode, fields['errors'])
+      if ok and type(decoded) == 'table' then
+        errors = decoded
+      end
+    end
+    local now = nowMs()
+    errors[#errors + 1] = { attempt = base + deliveries - 2, message = 'lease expired: the worker died or stalled', at = now }
+    xaddTrimmed(KEYS[2], ARGV[7], ARGV[8], {
+      'type', ARGV[6],
+      'reason', 'lease expired on attempt ' .. (base + deliveries - 2) .. ' of ' .. ARGV[5],
+      'dead_at', tostring(now),
+      'errors', cjson.encode(errors),
+      'task', cjson.encode(fields),
+    })
+    redis.call('XACK', KEYS[1], ARGV[1], id)
+    redis.call('XDEL', KEYS[1], id)
+  else
+    out[#out + 1] = { id, flat, deliveries }
+  end
+end
+return out

@@ -1,0 +1,13 @@
+-- Renews the leases a live consumer still owns (XCLAIM JUSTID resets idle time without
+-- counting a delivery). Returns the ids it no longer owns: another consumer reclaimed them.
+-- KEYS[1] task stream; ARGV[1] group, ARGV[2] consumer, ARGV[3..] entry ids
+local lost = {}
+for i = 3, #ARGV do
+  local pending = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)
+  if pending[1] and pending[1][2] == ARGV[2] then
+    redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, ARGV[i], 'JUSTID')
+  else
+    lost[#lost + 1] = ARGV[i]
+  end
+end
+return lost

@@ -1,0 +1,84 @@
+import type { Observable } from 'rxjs';
+import type { Fields } from '../codec';
+
+/**
+ * What a transport must provide; the Bus builds everything else on top. RedisTransport
+ * implements it with Lua scripts, MemoryTransport in plain JS with the same semantics,
+ * and one conformance suite (test/conformance) holds them to it.
+ */
+
+export interface RawEntry {
+  id: string;
+  fields: Fields;
+  /** How many times the stream has handed this entry out, this time included. */
+  deliveries: number;
+}
+
+export type TrimKind = '' | 'MAXLEN' | 'MAXAGE';
+
+export interface StreamBound {
+  /** Keep at most this many entries. */
+  maxLen?: number;
+  /** Drop entries older than this many ms. */
+  maxAgeMs?: number;
+}
+
+export interface Retention {
+  findings?: StreamBound;
+  deadLetters?: StreamBound;
+}
+
+export function trimOf(bound: StreamBound | undefined): [TrimKind, string] {
+  if (bound?.maxLen !== undefined) return ['MAXLEN', String(bound.maxLen)];
+  if (bound?.maxAgeMs !== undefined) return ['MAXAGE', String(bound.maxAgeMs)];
+  return ['', ''];
+}
+
+/** One consumer's view of one (swarm, type) task stream and its consumer group. */
+export interface TaskQueue {
+  ensureGroup(): Promise<void>;
+  /** Waits up to blockMs for entries never delivered before. */
+  readNew(count: number, blockMs: number): Promise<RawEntry[]>;
+  /** Entries this consumer was handed but may not know of (a reply lost to a dropped connection). */
+  readOwnPending(count: number): Promise<RawEntry[]>;
+  /** True once after a reconnect or a replaced connection: time to call readOwnPending. */
+  takeMissedDeliveries(): boolean;
+  /** Claims expired leases; entries past maxAttempts are dead-lettered by the transport. */
+  reclaim(leaseMs: number, count: number, maxAttempts: number): Promise<RawEntry[]>;
+  /** Renews leases; returns the ids this consumer no longer owns. */
+  renew(ids: string[]): Promise<string[]>;
+  /** Returns the finding id, or null when the delivery was already settled. */
+  complete(entryId: string, finding: Fields, payloadJson: string): Promise<string | null>;
+  retry(entryId: string, next: Fields, delayMs: number): Promise<boolean>;
+  deadLetter(entryId: string, dead: Fields): Promise<boolean>;
+  /** Moves due retries onto the stream; returns ms until the next is due, or -1. */
+  promoteDue(): Promise<number>;
+  /** Ends a blocked readNew early, with no entries. */
+  interrupt(): void;
+  /** Forgets this consumer if it owns nothing, and frees its connection. */
+  close(): Promise<void>;
+}
+
+export interface Transport {
+  openQueue(swarm: string, type: string, consumer: string): TaskQueue;
+  append(swarm: string, type: string, tasks: Fields[]): Promise<void>;
+  appendIdempotent(
+    swarm: string,
+    type: string,
+    task: Fields,
+    key: string,
+    windowMs: number,
+  ): Promise<{ posted: boolean; id: string }>;
+  /** Findings after `afterId` (exclusive) or from `startId` (inclusive), oldest first. */
+  readFindings(swarm: string, from: { after: string } | { start: string }, count: number): Promise<RawEntry[]>;
+  lastFindingId(swarm: string): Promise<string>;
+  /** Emits when new findings may exist, and after any reconnect (a doorbell may have been missed). */
+  findingsDoorbell$(swarm: string): Observable<void>;
+  readDeadLetters(swarm: string, count: number): Promise<RawEntry[]>;
+  readDeadLetter(swarm: string, id: string): Promise<RawEntry | undefined>;
+  /** Removes the dead letter and appends `task` to its stream; false if it was gone. */
+  moveDeadLetter(swarm: string, id: string, type: string, task: Fields): Promise<boolean>;
+  putBlob(swarm: string, ref: string, parts: Map<string, Buffer>): Promise<void>;
+  getBlob(swarm: string, ref: string): Promise<Map<string, Buffer> | undefined>;
+  close(): Promise<void>;
+}

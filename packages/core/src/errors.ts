@@ -1,0 +1,70 @@
+/** Every error swarm throws on purpose carries a stable `code` for scripts and tests. */
+export type SwarmErrorCode =
+  | 'SWARM_INVALID_NAME'
+  | 'SWARM_INVALID_TASK'
+  | 'SWARM_PAYLOAD_TOO_LARGE'
+  | 'SWARM_CONTEXT_MISSING'
+  | 'SWARM_CONTEXT_CORRUPT'
+  | 'SWARM_DEAD_LETTER_NOT_FOUND'
+  | 'SWARM_BUS_CLOSED';
+
+export class SwarmError extends Error {
+  readonly code: SwarmErrorCode;
+  constructor(code: SwarmErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+export class InvalidNameError extends SwarmError {
+  constructor(kind: string, value: string) {
+    super(
+      'SWARM_INVALID_NAME',
+      `invalid ${kind} name ${JSON.stringify(value)}: use 1-64 characters from a-z A-Z 0-9 _ . - starting with a letter or digit`,
+    );
+  }
+}
+
+export class InvalidTaskError extends SwarmError {
+  constructor(message: string) {
+    super('SWARM_INVALID_TASK', message);
+  }
+}
+
+export class PayloadTooLargeError extends SwarmError {
+  readonly size: number;
+  readonly limit: number;
+  constructor(size: number, limit: number) {
+    super(
+      'SWARM_PAYLOAD_TOO_LARGE',
+      `task payload is ${size} bytes, over the limit of ${limit}: put large inputs in the context store and pass its reference`,
+    );
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+export class ContextMissingError extends SwarmError {
+  constructor(ref: string, detail: string) {
+    super('SWARM_CONTEXT_MISSING', `context ${ref} is not readable: ${detail}`);
+  }
+}
+
+export class ContextCorruptError extends SwarmError {
+  constructor(ref: string) {
+    super('SWARM_CONTEXT_CORRUPT', `context ${ref} does not match its hash: refusing to return it`);
+  }
+}
+
+export class DeadLetterNotFoundError extends SwarmError {
+  constructor(swarm: string, id: string) {
+    super('SWARM_DEAD_LETTER_NOT_FOUND', `no dead letter ${id} in swarm ${swarm}`);
+  }
+}
+
+export class BusClosedError extends SwarmError {
+  constructor() {
+    super('SWARM_BUS_CLOSED', 'the bus is closed');
+  }
+}

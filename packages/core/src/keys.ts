@@ -1,0 +1,25 @@
+import { InvalidNameError } from './errors';
+
+/**
+ * Every Redis key and channel name, in one place. Each swarm's keys share the hash tag
+ * `{<swarm>}`, so every Lua script touches one Redis Cluster slot.
+ */
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+export function assertName(kind: 'swarm' | 'task type' | 'consumer', value: string): void {
+  if (typeof value !== 'string' || !NAME.test(value)) throw new InvalidNameError(kind, String(value));
+}
+
+export const CONSUMER_GROUP = 'workers';
+
+export const keys = {
+  tasks: (swarm: string, type: string) => `swarm:{${swarm}}:tasks:${type}`,
+  delayed: (swarm: string, type: string) => `swarm:{${swarm}}:delayed:${type}`,
+  findings: (swarm: string) => `swarm:{${swarm}}:findings`,
+  deadLetters: (swarm: string) => `swarm:{${swarm}}:dead`,
+  idempotency: (swarm: string, key: string) => `swarm:{${swarm}}:idem:${key}`,
+  context: (swarm: string, ref: string) => `swarm:{${swarm}}:ctx:${ref}`,
+  /** Pub/sub channel: one message per finding, the finding as JSON. */
+  findingsChannel: (swarm: string) => `swarm:{${swarm}}:findings`,
+};

@@ -1,0 +1,86 @@
+/** The nouns every actor shares: tasks go in, findings come out, dead letters keep what failed. */
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+export interface TaskInput {
+  description?: string;
+  data?: JsonValue;
+  /** Id of the shard (or actor) that posted the task. */
+  parent?: string;
+  /** Context reference (see ContextStore) the worker should read. */
+  context?: string;
+  /** Posting twice with one key yields one task (within the bus's idempotency window). */
+  idempotencyKey?: string;
+  /** Task id to use; generated when absent. */
+  id?: string;
+}
+
+export interface Task {
+  id: string;
+  swarm: string;
+  type: string;
+  description: string;
+  data: JsonValue;
+  parent: string | undefined;
+  context: string | undefined;
+  /** 1 on first delivery; counts failures, retries and expired leases. */
+  attempt: number;
+  createdAt: number;
+  idempotencyKey: string | undefined;
+  /** Errors of earlier attempts, oldest first. */
+  errors: AttemptError[];
+}
+
+export interface AttemptError {
+  attempt: number;
+  message: string;
+  at: number;
+}
+
+export interface FindingInput {
+  summary: string;
+  data?: JsonValue;
+  /** Context version the worker read; defaults to the task's context reference. */
+  contextVersion?: string;
+}
+
+export interface Finding {
+  /** Stream entry id: sortable, and the cursor a reader resumes from. */
+  id: string;
+  taskId: string;
+  swarm: string;
+  type: string;
+  summary: string;
+  data: JsonValue;
+  workerId: string;
+  attempt: number;
+  contextVersion: string | undefined;
+  createdAt: number;
+}
+
+export interface DeadLetter {
+  /** Entry id in the swarm's dead-letter stream. */
+  id: string;
+  swarm: string;
+  type: string;
+  reason: string;
+  deadAt: number;
+  /** The task as it was last delivered; undefined when its entry did not parse. */
+  task: Task | undefined;
+  errors: AttemptError[];
+  /** The entry's raw fields, kept so a malformed entry can be inspected. */
+  raw: Record<string, string>;
+}
+
+export interface PostedTask {
+  id: string;
+  /** True when an idempotency key matched an earlier post and nothing new was queued. */
+  duplicate: boolean;
+}
+
+export type CompleteResult = { duplicate: false; findingId: string } | { duplicate: true };
+
+export type FailResult =
+  | { outcome: 'retry'; delayMs: number; attempt: number }
+  | { outcome: 'dead'; reason: string }
+  | { outcome: 'lost' };
