@@ -13,6 +13,9 @@ export interface ConnectionOptions {
  */
 export function createCommandConnection(options: ConnectionOptions): Redis {
   return new Redis(options.url, {
+    // ioredis 6 defaults to RESP3, where raw `call()` replies flatten maps (XREADGROUP becomes
+    // [key, entries] instead of [[key, entries]]). RESP2 keeps one reply shape everywhere.
+    protocol: 2,
     enableAutoPipelining: true,
     maxRetriesPerRequest: null,
     connectionName: 'swarm',
