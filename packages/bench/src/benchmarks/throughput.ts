@@ -1,0 +1,227 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { TaskInput } from '@swarm/core';
+import { RedisBus } from '@swarm/core';
+import { type JobsOptions, Queue, QueueEvents } from 'bullmq';
+import { type BenchContext, type Benchmark, Rows, runName } from '../benchmark';
+import { bullmqConnection } from '../bullmq-connection';
+import { WorkerChild } from '../children';
+import { deleteSwarmKeys } from '../cleanup';
+import { awaitProgress } from '../progress';
+import { median } from '../stats';
+
+/**
+ * No-op tasks through one worker process, swarm and BullMQ side by side on one Redis:
+ * tasks/s from the first post to the last completion the poster observed.
+ */
+
+const TYPE = 'noop';
+/** After the last expected completion, how long to keep listening for duplicates. */
+const DUPLICATE_GRACE_MS = 1_000;
+
+interface RoundSettings {
+  tasks: number;
+  concurrency: number;
+  chunk: number;
+}
+
+interface RoundResult {
+  tasksPerSec: number;
+  postMs: number;
+  totalMs: number;
+}
+
+/** Throws unless every posted id was observed exactly once and nothing else was. */
+function checkExactlyOnce(
+  what: string,
+  posted: Set<string>,
+  seen: Set<string>,
+  duplicates: number,
+  n: number,
+): void {
+  const problems: string[] = [];
+  if (posted.size !== n) problems.push(`${posted.size} distinct ids posted, expected ${n}`);
+  if (seen.size !== n) problems.push(`${seen.size} distinct completions observed, expected ${n}`);
+  if (duplicates > 0) problems.push(`${duplicates} duplicate completions`);
+  const strangers = [...seen].filter((id) => !posted.has(id)).length;
+  if (strangers > 0) problems.push(`${strangers} completions for ids never posted`);
+  if (problems.length > 0) throw new Error(`${what}: exactly-once check failed: ${problems.join('; ')}`);
+}
+
+function workerScript(name: string): URL {
+  return new URL(`../workers/${name}.ts`, import.meta.url);
+}
+
+const workerGone = (worker: WorkerChild) => () =>
+  worker.exitCode === undefined ? undefined : `worker exited with code ${worker.exitCode}`;
+
+async function swarmRound(ctx: BenchContext, settings: RoundSettings): Promise<RoundResult> {
+  const swarm = runName('bench-tp');
+  const bus = new RedisBus({ url: ctx.redisUrl });
+  const worker = new WorkerChild('swarm worker', workerScript('throughput-swarm'), {
+    BENCH_REDIS_URL: ctx.redisUrl,
+    BENCH_SWARM: swarm,
+    BENCH_TYPE: TYPE,
+    BENCH_CONCURRENCY: String(settings.concurrency),
+  });
+  try {
+    await worker.next('ready', 60_000);
+    const seen = new Set<string>();
+    let duplicates = 0;
+    let lastAt = 0;
+    let finish: () => void = () => {};
+    let abort: (error: unknown) => void = () => {};
+    const all = new Promise<void>((resolve, reject) => {
+      finish = resolve;
+      abort = reject;
+    });
+    // A fresh swarm, read from its start: nothing can slip past before the reader is live.
+    const subscription = bus.findings$(swarm, { from: 'start' }).subscribe({
+      next: (finding) => {
+        if (seen.has(finding.taskId)) duplicates++;
+        else seen.add(finding.taskId);
+        if (seen.size === settings.tasks && lastAt === 0) {
+          lastAt = performance.now();
+          finish();
+        }
+      },
+      error: abort,
+    });
+    try {
+      const posted = new Set<string>();
+      const start = performance.now();
+      for (let i = 0; i < settings.tasks; i += settings.chunk) {
+        const batch: TaskInput[] = [];
+        for (let j = i; j < Math.min(settings.tasks, i + settings.chunk); j++) batch.push({ data: j });
+        for (const { id } of await bus.postBatch(swarm, TYPE, batch)) posted.add(id);
+      }
+      const postMs = performance.now() - start;
+      await awaitProgress(all, {
+        progress: () => seen.size,
+        total: settings.tasks,
+        what: 'swarm findings',
+        dead: workerGone(worker),
+        log: (m) => ctx.log(m),
+      });
+      await sleep(DUPLICATE_GRACE_MS);
+      checkExactlyOnce('swarm', posted, seen, duplicates, settings.tasks);
+      const totalMs = lastAt - start;
+      return { tasksPerSec: settings.tasks / (totalMs / 1000), postMs, totalMs };
+    } finally {
+      subscription.unsubscribe();
+    }
+  } finally {
+    const stopped = await worker.stop();
+    if (stopped && Number(stopped.failed) > 0)
+      ctx.log(`swarm worker: ${String(stopped.failed)} completions failed`);
+    await deleteSwarmKeys(bus.redis, swarm).catch(() => 0);
+    await bus.close();
+  }
+}
+
+async function bullmqRound(ctx: BenchContext, settings: RoundSettings): Promise<RoundResult> {
+  const name = runName('bench-tp');
+  const connection = bullmqConnection(ctx.redisUrl);
+  const queue = new Queue(name, { connection });
+  const events = new QueueEvents(name, { connection });
+  const worker = new WorkerChild('bullmq worker', workerScript('throughput-bullmq'), {
+    BENCH_REDIS_URL: ctx.redisUrl,
+    BENCH_QUEUE: name,
+    BENCH_CONCURRENCY: String(settings.concurrency),
+  });
+  try {
+    await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), worker.next('ready', 60_000)]);
+    const seen = new Set<string>();
+    let duplicates = 0;
+    let lastAt = 0;
+    let finish: () => void = () => {};
+    const all = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    events.on('completed', ({ jobId }) => {
+      if (seen.has(jobId)) duplicates++;
+      else seen.add(jobId);
+      if (seen.size === settings.tasks && lastAt === 0) {
+        lastAt = performance.now();
+        finish();
+      }
+    });
+    const opts: JobsOptions = { removeOnComplete: true };
+    const posted = new Set<string>();
+    const start = performance.now();
+    for (let i = 0; i < settings.tasks; i += settings.chunk) {
+      const batch: { name: string; data: { n: number }; opts: JobsOptions }[] = [];
+      for (let j = i; j < Math.min(settings.tasks, i + settings.chunk); j++)
+        batch.push({ name: TYPE, data: { n: j }, opts });
+      for (const job of await queue.addBulk(batch)) {
+        if (job.id === undefined) throw new Error('bullmq: addBulk returned a job without an id');
+        posted.add(job.id);
+      }
+    }
+    const postMs = performance.now() - start;
+    await awaitProgress(all, {
+      progress: () => seen.size,
+      total: settings.tasks,
+      what: 'bullmq completions',
+      dead: workerGone(worker),
+      log: (m) => ctx.log(m),
+    });
+    await sleep(DUPLICATE_GRACE_MS);
+    checkExactlyOnce('bullmq', posted, seen, duplicates, settings.tasks);
+    const totalMs = lastAt - start;
+    return { tasksPerSec: settings.tasks / (totalMs / 1000), postMs, totalMs };
+  } finally {
+    const stopped = await worker.stop();
+    if (stopped && Number(stopped.failed) > 0)
+      ctx.log(`bullmq worker: ${String(stopped.failed)} jobs failed`);
+    await events.close();
+    await queue.obliterate({ force: true }).catch(() => {});
+    await queue.close();
+  }
+}
+
+export const throughput: Benchmark = {
+  name: 'throughput',
+  summary: 'no-op tasks through one worker process: swarm vs BullMQ, first post to last observed completion',
+  flags: {
+    tasks: { default: 50_000, help: 'tasks per round and system' },
+    concurrency: { default: 64, help: 'worker concurrency, same for both systems' },
+    rounds: { default: 3, help: 'rounds, alternating which system goes first; medians reported' },
+    chunk: { default: 1_000, help: 'tasks per postBatch / addBulk call' },
+  },
+  async run(ctx) {
+    const settings: RoundSettings = {
+      tasks: ctx.int('tasks'),
+      concurrency: ctx.int('concurrency'),
+      chunk: ctx.int('chunk'),
+    };
+    const rounds = ctx.int('rounds');
+    const systems = {
+      swarm: { run: swarmRound, results: [] as RoundResult[] },
+      bullmq: { run: bullmqRound, results: [] as RoundResult[] },
+    };
+    const notes = [
+      `${settings.tasks} no-op tasks per round, worker concurrency ${settings.concurrency}, posted in chunks of ${settings.chunk}`,
+      'worker in a child process; time runs from the first post to the last completion observed by the poster',
+      '(swarm: findings$; BullMQ: QueueEvents "completed"); every task checked observed exactly once',
+      `BullMQ: removeOnComplete true, otherwise defaults (RESP2 connections). Median of ${rounds} round(s).`,
+    ];
+    for (let round = 0; round < rounds; round++) {
+      const order = round % 2 === 0 ? (['swarm', 'bullmq'] as const) : (['bullmq', 'swarm'] as const);
+      for (const system of order) {
+        ctx.log(`round ${round + 1}/${rounds}: ${system}`);
+        const result = await systems[system].run(ctx, settings);
+        systems[system].results.push(result);
+        const line = `round ${round + 1} ${system}: ${result.tasksPerSec.toFixed(0)} tasks/s (posting took ${(result.postMs / 1000).toFixed(2)} s, all observed after ${(result.totalMs / 1000).toFixed(2)} s)`;
+        ctx.log(line);
+        notes.push(line);
+      }
+    }
+    const out = new Rows('throughput');
+    const swarmRate = median(systems.swarm.results.map((r) => r.tasksPerSec));
+    const bullmqRate = median(systems.bullmq.results.map((r) => r.tasksPerSec));
+    out.add('swarm', 'tasks_per_sec', swarmRate, 'tasks/s');
+    out.add('bullmq', 'tasks_per_sec', bullmqRate, 'tasks/s');
+    out.add('swarm', 'ratio_vs_bullmq', swarmRate / bullmqRate, 'x');
+    return { rows: out.rows, notes };
+  },
+};

@@ -1,0 +1,5 @@
+import type { Benchmark } from './benchmark';
+import { throughput } from './benchmarks/throughput';
+
+/** Every benchmark `pnpm bench <name>` can run, in the order they are listed. */
+export const benchmarks: Benchmark[] = [throughput];
