@@ -1,5 +1,6 @@
 import type { Benchmark } from './benchmark';
+import { latency } from './benchmarks/latency';
 import { throughput } from './benchmarks/throughput';
 
 /** Every benchmark `pnpm bench <name>` can run, in the order they are listed. */
-export const benchmarks: Benchmark[] = [throughput];
+export const benchmarks: Benchmark[] = [throughput, latency];
