@@ -1,6 +1,7 @@
 import type { Benchmark } from './benchmark';
+import { context } from './benchmarks/context';
 import { latency } from './benchmarks/latency';
 import { throughput } from './benchmarks/throughput';
 
 /** Every benchmark `pnpm bench <name>` can run, in the order they are listed. */
-export const benchmarks: Benchmark[] = [throughput, latency];
+export const benchmarks: Benchmark[] = [throughput, latency, context];
