@@ -1,7 +1,8 @@
 import type { Benchmark } from './benchmark';
 import { context } from './benchmarks/context';
 import { latency } from './benchmarks/latency';
+import { primitives } from './benchmarks/primitives';
 import { throughput } from './benchmarks/throughput';
 
 /** Every benchmark `pnpm bench <name>` can run, in the order they are listed. */
-export const benchmarks: Benchmark[] = [throughput, latency, context];
+export const benchmarks: Benchmark[] = [throughput, latency, context, primitives];
