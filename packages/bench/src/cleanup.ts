@@ -1,13 +1,18 @@
 import type { Redis } from 'ioredis';
 
-/** Removes every key of one swarm, so repeated runs on a shared --redis leave nothing behind. */
-export async function deleteSwarmKeys(redis: Redis, swarm: string): Promise<number> {
+/** UNLINKs every key matching a glob pattern; returns how many went. */
+export async function deleteKeys(redis: Redis, pattern: string): Promise<number> {
   let cursor = '0';
   let deleted = 0;
   do {
-    const [next, found] = await redis.scan(cursor, 'MATCH', `swarm:{${swarm}}:*`, 'COUNT', 1000);
+    const [next, found] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
     cursor = next;
     if (found.length > 0) deleted += await redis.unlink(...found);
   } while (cursor !== '0');
   return deleted;
+}
+
+/** Removes every key of one swarm, so repeated runs on a shared --redis leave nothing behind. */
+export function deleteSwarmKeys(redis: Redis, swarm: string): Promise<number> {
+  return deleteKeys(redis, `swarm:{${swarm}}:*`);
 }

@@ -2,7 +2,8 @@ import type { Benchmark } from './benchmark';
 import { context } from './benchmarks/context';
 import { latency } from './benchmarks/latency';
 import { primitives } from './benchmarks/primitives';
+import { redisVsSqlite } from './benchmarks/redis-vs-sqlite';
 import { throughput } from './benchmarks/throughput';
 
 /** Every benchmark `pnpm bench <name>` can run, in the order they are listed. */
-export const benchmarks: Benchmark[] = [throughput, latency, context, primitives];
+export const benchmarks: Benchmark[] = [throughput, latency, context, primitives, redisVsSqlite];

@@ -29,6 +29,14 @@ export function onMessage(type: string, handler: (message: ChildMessage) => void
   process.on('message', listener);
 }
 
+/** Runs handler for every message of this type. */
+export function onEach(type: string, handler: (message: ChildMessage) => void): void {
+  process.on('message', (message: unknown) => {
+    if (typeof message === 'object' && message !== null && (message as ChildMessage).type === type)
+      handler(message as ChildMessage);
+  });
+}
+
 /** Sends a last message, then exits once it has been handed to the IPC channel. */
 export function sendThenExit(message: ChildMessage, code = 0): void {
   if (!process.send) process.exit(code);

@@ -1,0 +1,68 @@
+import Database from 'better-sqlite3';
+import { Redis } from 'ioredis';
+
+/** The same key/value operations on Redis (ioredis) and on SQLite (better-sqlite3, WAL). */
+export interface KvStore {
+  readonly name: 'redis' | 'sqlite';
+  /** SQLite answers synchronously; only Redis returns promises. */
+  set(key: string, value: Buffer): undefined | Promise<unknown>;
+  get(key: string): Buffer | null | undefined | Promise<Buffer | null>;
+  close(): Promise<void>;
+}
+
+export const SQLITE_SYNC_MODES = ['off', 'normal', 'full'] as const;
+
+export function redisStore(url: string): KvStore {
+  const redis = new Redis(url, { protocol: 2 });
+  return {
+    name: 'redis',
+    set: (key, value) => redis.set(key, value),
+    get: (key) => redis.getBuffer(key),
+    async close() {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
+}
+
+/** Opens (creating if needed) kv(key TEXT PRIMARY KEY, value BLOB) in WAL mode. */
+export function sqliteStore(path: string, synchronous: string): KvStore {
+  if (!(SQLITE_SYNC_MODES as readonly string[]).includes(synchronous))
+    throw new Error(`synchronous must be one of ${SQLITE_SYNC_MODES.join(', ')}, got ${synchronous}`);
+  // Writers from several processes queue on SQLite's lock; wait rather than fail with SQLITE_BUSY.
+  const db = new Database(path, { timeout: 60_000 });
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous}`);
+  db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB)');
+  const put = db.prepare<[string, Buffer]>('INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)');
+  const select = db.prepare<[string], { value: Buffer }>('SELECT value FROM kv WHERE key = ?');
+  return {
+    name: 'sqlite',
+    set: (key, value) => {
+      put.run(key, value);
+      return undefined;
+    },
+    get: (key) => select.get(key)?.value,
+    async close() {
+      db.close();
+    },
+  };
+}
+
+export type Workload = 'set' | 'get' | 'mixed';
+
+/** ops sequential small operations; returns elapsed ms. Keys cycle through `keys` names. */
+export async function runWorkload(
+  store: KvStore,
+  workload: Workload,
+  options: { ops: number; keys: number; prefix: string; offset: number; value: Buffer },
+): Promise<number> {
+  const { ops, keys, prefix, offset, value } = options;
+  const start = performance.now();
+  for (let i = 0; i < ops; i++) {
+    const key = `${prefix}:k${(offset + i) % keys}`;
+    const write = workload === 'set' || (workload === 'mixed' && i % 2 === 0);
+    const pending = write ? store.set(key, value) : store.get(key);
+    if (pending instanceof Promise) await pending;
+  }
+  return performance.now() - start;
+}
