@@ -47,6 +47,12 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Servers still running when the test process exits are killed with it, never left behind. */
+const running = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGKILL');
+});
+
 function hasRedisServerBinary(): boolean {
   return spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).status === 0;
 }
@@ -94,7 +100,10 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const url = `redis://127.0.0.1:${port}`;
 
   const start = async () => {
-    child = spawn('redis-server', args, { stdio: 'ignore' });
+    const proc = spawn('redis-server', args, { stdio: 'ignore' });
+    child = proc;
+    running.add(proc);
+    proc.once('exit', () => running.delete(proc));
     await waitForPing(url, 10_000);
   };
   const exited = async () => {
@@ -149,7 +158,12 @@ function externalServer(url: string): RedisServer {
 /** Where no redis-server binary exists but a Docker engine answers. */
 async function startContainer(options: RedisServerOptions): Promise<RedisServer> {
   const { GenericContainer } = await import('testcontainers');
-  const command = ['redis-server', '--appendonly', options.appendonly ? 'yes' : 'no', ...(options.args ?? [])];
+  const command = [
+    'redis-server',
+    '--appendonly',
+    options.appendonly ? 'yes' : 'no',
+    ...(options.args ?? []),
+  ];
   const container = await new GenericContainer('redis:7').withExposedPorts(6379).withCommand(command).start();
   const url = () => `redis://${container.getHost()}:${container.getMappedPort(6379)}`;
   return {

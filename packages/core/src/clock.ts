@@ -43,7 +43,13 @@ export class ManualClock implements Clock {
   }
 
   setTimeout(fn: () => void, ms: number): ClockTimer {
-    const timer = { __clockTimer: true as const, at: this.#now + Math.max(0, ms), seq: this.#seq++, fn, cancelled: false };
+    const timer = {
+      __clockTimer: true as const,
+      at: this.#now + Math.max(0, ms),
+      seq: this.#seq++,
+      fn,
+      cancelled: false,
+    };
     this.#timers.push(timer);
     return timer;
   }

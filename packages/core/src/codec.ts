@@ -46,7 +46,9 @@ function integer(fields: Fields, name: string, min: number): number {
   const raw = required(fields, name);
   const value = Number(raw);
   if (!Number.isSafeInteger(value) || value < min || !/^\d+$/.test(raw))
-    throw new MalformedEntryError(`field "${name}" is not an integer >= ${min}: ${JSON.stringify(raw.slice(0, 40))}`);
+    throw new MalformedEntryError(
+      `field "${name}" is not an integer >= ${min}: ${JSON.stringify(raw.slice(0, 40))}`,
+    );
   return value;
 }
 
@@ -70,7 +72,8 @@ function attemptErrors(fields: Fields): AttemptError[] {
 /** Decodes a task entry; `deliveries` is how often the stream handed this entry out. */
 export function decodeTask(swarm: string, type: string, fields: Fields, deliveries = 1): Task {
   const id = required(fields, 'id');
-  if (id.length === 0 || id.length > 200) throw new MalformedEntryError('field "id" must be 1-200 characters');
+  if (id.length === 0 || id.length > 200)
+    throw new MalformedEntryError('field "id" must be 1-200 characters');
   return {
     id,
     swarm,
@@ -86,9 +89,7 @@ export function decodeTask(swarm: string, type: string, fields: Fields, deliveri
   };
 }
 
-export function encodeFinding(
-  finding: Omit<Finding, 'id' | 'swarm'>,
-): Fields {
+export function encodeFinding(finding: Omit<Finding, 'id' | 'swarm'>): Fields {
   const fields: Fields = {
     task: finding.taskId,
     type: finding.type,
@@ -167,4 +168,3 @@ export function decodeDeadLetter(swarm: string, id: string, fields: Fields): Dea
 export function payloadBytes(task: Task): number {
   return Buffer.byteLength(task.description) + Buffer.byteLength(JSON.stringify(task.data));
 }
-

@@ -4,7 +4,7 @@ import pino, { type Logger } from 'pino';
 import { Observable } from 'rxjs';
 import { type Clock, systemClock } from '../clock';
 import { decodeDeadLetter, decodeFinding, encodeTask, payloadBytes } from '../codec';
-import { type ContextStore, ChunkedContextStore, type ContextStoreOptions } from '../context/context-store';
+import { ChunkedContextStore, type ContextStore, type ContextStoreOptions } from '../context/context-store';
 import { BusClosedError, DeadLetterNotFoundError, InvalidTaskError, PayloadTooLargeError } from '../errors';
 import { assertName } from '../keys';
 import type { DeadLetter, Finding, PostedTask, Task, TaskInput } from '../messages';
@@ -196,7 +196,8 @@ export class TransportBus implements Bus {
     const entry = await this.transport.readDeadLetter(swarm, id);
     const letter = entry && decodeDeadLetter(swarm, entry.id, entry.fields);
     if (!letter) throw new DeadLetterNotFoundError(swarm, id);
-    if (!letter.task) throw new InvalidTaskError(`dead letter ${id} holds a malformed task and cannot be retried`);
+    if (!letter.task)
+      throw new InvalidTaskError(`dead letter ${id} holds a malformed task and cannot be retried`);
     assertName('task type', letter.type);
     const task: Task = { ...letter.task, attempt: 1, errors: letter.errors };
     if (!(await this.transport.moveDeadLetter(swarm, id, letter.type, encodeTask(task))))

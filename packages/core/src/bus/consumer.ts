@@ -157,7 +157,10 @@ export class Consumer {
       // A foreign client wrote an entry we cannot read: park it with the reason, keep going.
       const reason = `malformed entry: ${errorMessage(error)}`;
       this.log.warn({ entryId: entry.id, reason }, 'dead-lettering malformed task entry');
-      await this.queue.deadLetter(entry.id, encodeDeadLetter(this.type, reason, [], entry.fields, this.clock.now()));
+      await this.queue.deadLetter(
+        entry.id,
+        encodeDeadLetter(this.type, reason, [], entry.fields, this.clock.now()),
+      );
       return;
     }
     const delivery = new ActiveDelivery(this, task, entry.id);
@@ -220,7 +223,11 @@ export class Consumer {
     };
     const fields = encodeFinding(finding);
     try {
-      const id = await this.queue.complete(delivery.deliveryId, fields, JSON.stringify({ swarm: this.swarm, ...finding }));
+      const id = await this.queue.complete(
+        delivery.deliveryId,
+        fields,
+        JSON.stringify({ swarm: this.swarm, ...finding }),
+      );
       return id === null ? { duplicate: true } : { duplicate: false, findingId: id };
     } finally {
       this.#settle(delivery);
@@ -236,8 +243,16 @@ export class Consumer {
         const reason = retry
           ? `failed ${task.attempt} of ${maxAttempts} attempts: ${errorMessage(error)}`
           : `failed without retry: ${errorMessage(error)}`;
-        const dead = encodeDeadLetter(this.type, reason.slice(0, 2_000), errors, encodeTask(task), this.clock.now());
-        return (await this.queue.deadLetter(delivery.deliveryId, dead)) ? { outcome: 'dead', reason } : { outcome: 'lost' };
+        const dead = encodeDeadLetter(
+          this.type,
+          reason.slice(0, 2_000),
+          errors,
+          encodeTask(task),
+          this.clock.now(),
+        );
+        return (await this.queue.deadLetter(delivery.deliveryId, dead))
+          ? { outcome: 'dead', reason }
+          : { outcome: 'lost' };
       }
       const delayMs = backoffDelay(task.attempt, backoff);
       const next: Fields = encodeTask({ ...task, attempt: task.attempt + 1, errors });

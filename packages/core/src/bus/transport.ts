@@ -70,7 +70,11 @@ export interface Transport {
     windowMs: number,
   ): Promise<{ posted: boolean; id: string }>;
   /** Findings after `afterId` (exclusive) or from `startId` (inclusive), oldest first. */
-  readFindings(swarm: string, from: { after: string } | { start: string }, count: number): Promise<RawEntry[]>;
+  readFindings(
+    swarm: string,
+    from: { after: string } | { start: string },
+    count: number,
+  ): Promise<RawEntry[]>;
   lastFindingId(swarm: string): Promise<string>;
   /** Emits when new findings may exist, and after any reconnect (a doorbell may have been missed). */
   findingsDoorbell$(swarm: string): Observable<void>;

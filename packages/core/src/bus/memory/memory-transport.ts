@@ -3,7 +3,7 @@ import type { Clock } from '../../clock';
 import type { Fields } from '../../codec';
 import { keys } from '../../keys';
 import type { RawEntry, Retention, TaskQueue, Transport } from '../transport';
-import { compareIds, MemoryStream } from './memory-stream';
+import { MemoryStream } from './memory-stream';
 
 interface Delayed {
   dueAt: number;
@@ -90,7 +90,11 @@ export class MemoryTransport implements Transport {
     return { posted: true, id: task.id as string };
   }
 
-  async readFindings(swarm: string, from: { after: string } | { start: string }, count: number): Promise<RawEntry[]> {
+  async readFindings(
+    swarm: string,
+    from: { after: string } | { start: string },
+    count: number,
+  ): Promise<RawEntry[]> {
     return this.stream(keys.findings(swarm))
       .range(from, count)
       .map((e) => ({ ...e, deliveries: 1 }));
@@ -124,7 +128,7 @@ export class MemoryTransport implements Transport {
   }
 
   async moveDeadLetter(swarm: string, id: string, type: string, task: Fields): Promise<boolean> {
-    if (!this.stream(keys.deadLetters(swarm)).entries.delete(id)) return false;
+    if (!this.stream(keys.deadLetters(swarm)).delete(id)) return false;
     this.stream(keys.tasks(swarm, type)).append(task, this.clock.now());
     return true;
   }
@@ -146,10 +150,8 @@ export class MemoryTransport implements Transport {
     return this.#blobs.get(keys.context(swarm, ref));
   }
 
-  async close(): Promise<void> {
-    for (const listeners of this.#doorbells.values()) for (const l of listeners) l.complete();
-    this.#doorbells.clear();
-  }
+  /** Nothing to release: the data lives as long as the transport object, which buses may share. */
+  async close(): Promise<void> {}
 }
 
 class MemoryTaskQueue implements TaskQueue {
@@ -175,14 +177,11 @@ class MemoryTaskQueue implements TaskQueue {
 
   #takeNew(count: number): RawEntry[] {
     const out: RawEntry[] = [];
-    for (const [id, fields] of this.#stream.entries) {
+    for (const [id, fields] of this.#stream.scan({ after: this.#stream.lastDelivered })) {
       if (out.length >= count) break;
-      if (this.#stream.pending.has(id)) continue;
-      if (compareIds(id, this.#stream.lastDelivered) > 0) {
-        this.#stream.lastDelivered = id;
-        this.#stream.pending.set(id, { consumer: this.consumer, deliveredAt: this.#now, deliveries: 1 });
-        out.push({ id, fields: { ...fields }, deliveries: 1 });
-      }
+      this.#stream.lastDelivered = id;
+      this.#stream.pending.set(id, { consumer: this.consumer, deliveredAt: this.#now, deliveries: 1 });
+      out.push({ id, fields: { ...fields }, deliveries: 1 });
     }
     return out;
   }
@@ -268,8 +267,7 @@ class MemoryTaskQueue implements TaskQueue {
   }
 
   #remove(entryId: string): void {
-    this.#stream.pending.delete(entryId);
-    this.#stream.entries.delete(entryId);
+    this.#stream.delete(entryId);
   }
 
   async complete(entryId: string, finding: Fields, payloadJson: string): Promise<string | null> {

@@ -8,7 +8,8 @@ export interface RedisBusOptions extends BusOptions, ConnectionOptions {}
 /** The bus on Redis Streams: the transport for anything beyond one process. */
 export class RedisBus extends TransportBus {
   constructor(options: RedisBusOptions) {
-    const logger = options.logger ?? pino({ level: process.env.SWARM_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+    const logger =
+      options.logger ?? pino({ level: process.env.SWARM_LOG_LEVEL ?? 'warn' }, pino.destination(2));
     super(new RedisTransport(options, options.retention ?? {}, logger), undefined, { ...options, logger });
   }
 

@@ -141,7 +141,11 @@ export class RedisTaskQueue implements TaskQueue {
       [this.#stream, keys.deadLetters(this.swarm)],
       [CONSUMER_GROUP, this.consumer, leaseMs, count, maxAttempts, this.type, kind, value],
     )) as [string, string[], number][];
-    return reply.map(([id, flat, deliveries]) => ({ id, fields: fieldsFromArray(flat), deliveries: Number(deliveries) }));
+    return reply.map(([id, flat, deliveries]) => ({
+      id,
+      fields: fieldsFromArray(flat),
+      deliveries: Number(deliveries),
+    }));
   }
 
   async renew(ids: string[]): Promise<string[]> {
@@ -154,7 +158,15 @@ export class RedisTaskQueue implements TaskQueue {
     const id = await this.call(
       'complete',
       [this.#stream, keys.findings(this.swarm)],
-      [CONSUMER_GROUP, entryId, keys.findingsChannel(this.swarm), kind, value, payloadJson, ...fieldsToArray(finding)],
+      [
+        CONSUMER_GROUP,
+        entryId,
+        keys.findingsChannel(this.swarm),
+        kind,
+        value,
+        payloadJson,
+        ...fieldsToArray(finding),
+      ],
     );
     return typeof id === 'string' ? id : null;
   }

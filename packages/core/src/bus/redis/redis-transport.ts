@@ -4,7 +4,12 @@ import { Observable, type Subscriber } from 'rxjs';
 import { type Fields, fieldsToArray } from '../../codec';
 import { keys } from '../../keys';
 import type { RawEntry, Retention, TaskQueue, Transport } from '../transport';
-import { type ConnectionOptions, createCommandConnection, createBlockingConnection, redactUrl } from './connections';
+import {
+  type ConnectionOptions,
+  createBlockingConnection,
+  createCommandConnection,
+  redactUrl,
+} from './connections';
 import { entriesOf, RedisTaskQueue } from './redis-queue';
 import { defineScripts, type ScriptCaller } from './scripts';
 
@@ -20,7 +25,7 @@ export class RedisTransport implements Transport {
   readonly #doorbells = new Map<string, Set<Subscriber<void>>>();
 
   constructor(
-    private readonly options: ConnectionOptions,
+    options: ConnectionOptions,
     private readonly retention: Retention,
     private readonly log: Logger,
   ) {
@@ -71,7 +76,11 @@ export class RedisTransport implements Transport {
     return { posted: posted === 1, id };
   }
 
-  async readFindings(swarm: string, from: { after: string } | { start: string }, count: number): Promise<RawEntry[]> {
+  async readFindings(
+    swarm: string,
+    from: { after: string } | { start: string },
+    count: number,
+  ): Promise<RawEntry[]> {
     const start = 'after' in from ? `(${from.after}` : from.start;
     return toEntries(
       (await this.command.call('XRANGE', keys.findings(swarm), start, '+', 'COUNT', count)) as RangeReply,
@@ -79,7 +88,14 @@ export class RedisTransport implements Transport {
   }
 
   async lastFindingId(swarm: string): Promise<string> {
-    const reply = (await this.command.call('XREVRANGE', keys.findings(swarm), '+', '-', 'COUNT', 1)) as RangeReply;
+    const reply = (await this.command.call(
+      'XREVRANGE',
+      keys.findings(swarm),
+      '+',
+      '-',
+      'COUNT',
+      1,
+    )) as RangeReply;
     return reply[0]?.[0] ?? '0-0';
   }
 
@@ -91,7 +107,9 @@ export class RedisTransport implements Transport {
       if (!listeners) {
         listeners = new Set();
         this.#doorbells.set(channel, listeners);
-        conn.subscribe(channel).catch((error: unknown) => this.log.warn({ err: String(error) }, 'subscribe failed'));
+        conn
+          .subscribe(channel)
+          .catch((error: unknown) => this.log.warn({ err: String(error) }, 'subscribe failed'));
       }
       listeners.add(subscriber);
       return () => {
@@ -113,7 +131,8 @@ export class RedisTransport implements Transport {
     });
     conn.on('ready', () => {
       // Messages published while we were disconnected are gone: ring every doorbell once.
-      if (connectedBefore) for (const listeners of this.#doorbells.values()) for (const l of listeners) l.next();
+      if (connectedBefore)
+        for (const listeners of this.#doorbells.values()) for (const l of listeners) l.next();
       connectedBefore = true;
     });
     conn.on('error', (error: Error) => this.log.debug({ err: error.message }, 'subscriber connection error'));
@@ -122,7 +141,9 @@ export class RedisTransport implements Transport {
   }
 
   async readDeadLetters(swarm: string, count: number): Promise<RawEntry[]> {
-    return toEntries((await this.command.call('XRANGE', keys.deadLetters(swarm), '-', '+', 'COUNT', count)) as RangeReply);
+    return toEntries(
+      (await this.command.call('XRANGE', keys.deadLetters(swarm), '-', '+', 'COUNT', count)) as RangeReply,
+    );
   }
 
   async readDeadLetter(swarm: string, id: string): Promise<RawEntry | undefined> {
@@ -145,11 +166,9 @@ export class RedisTransport implements Transport {
   }
 
   async getBlob(swarm: string, ref: string): Promise<Map<string, Buffer> | undefined> {
-    const flat = (await this.command.callBuffer('HGETALL', keys.context(swarm, ref))) as Buffer[];
-    if (flat.length === 0) return undefined;
-    const parts = new Map<string, Buffer>();
-    for (let i = 0; i + 1 < flat.length; i += 2) parts.set((flat[i] as Buffer).toString(), flat[i + 1] as Buffer);
-    return parts;
+    const hash = await this.command.hgetallBuffer(keys.context(swarm, ref));
+    const parts = new Map(Object.entries(hash));
+    return parts.size === 0 ? undefined : parts;
   }
 
   async close(): Promise<void> {
@@ -159,5 +178,5 @@ export class RedisTransport implements Transport {
   }
 }
 
-export { redactUrl };
 export type { ConnectionOptions };
+export { redactUrl };

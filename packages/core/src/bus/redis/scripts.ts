@@ -44,5 +44,10 @@ export function defineScripts(redis: Redis): ScriptCaller {
     redis.defineCommand(`swarm_${name}`, { numberOfKeys, lua });
   }
   const commands = redis as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>;
-  return (name, keys, args) => (commands[`swarm_${name}`] as (...a: (string | number)[]) => Promise<unknown>).call(redis, ...keys, ...args);
+  return (name, keys, args) =>
+    (commands[`swarm_${name}`] as (...a: (string | number)[]) => Promise<unknown>).call(
+      redis,
+      ...keys,
+      ...args,
+    );
 }

@@ -1,0 +1,411 @@
+import {
+  type Bus,
+  type Delivery,
+  type Finding,
+  InvalidNameError,
+  PayloadTooLargeError,
+  SwarmError,
+} from '@swarm/core';
+import type { Subscription } from 'rxjs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { memoryEnv, redisEnv, type TransportEnv, uniqueSwarm, until } from './transports';
+
+/** Collects what a consumer hands out, without settling anything. */
+function collect(bus: Bus, swarm: string, type: string, options: Parameters<Bus['consume']>[2] = {}) {
+  const deliveries: Delivery[] = [];
+  const subscription = bus
+    .consume(swarm, type, { blockMs: 50, ...options })
+    .subscribe((d) => deliveries.push(d));
+  return { deliveries, subscription };
+}
+
+function watchFindings(bus: Bus, swarm: string, from: Parameters<Bus['findings$']>[1] = {}) {
+  const findings: Finding[] = [];
+  const subscription = bus.findings$(swarm, from).subscribe((f) => findings.push(f));
+  return { findings, subscription };
+}
+
+describe.each([
+  ['MemoryBus', memoryEnv()],
+  ['RedisBus', redisEnv()],
+])('%s conformance', (_name, makeEnv) => {
+  let env: TransportEnv;
+  let swarm: string;
+  const subscriptions: Subscription[] = [];
+  const track = <T extends { subscription: Subscription }>(x: T): T => {
+    subscriptions.push(x.subscription);
+    return x;
+  };
+
+  beforeEach(async () => {
+    env = await makeEnv();
+    swarm = uniqueSwarm();
+  });
+  afterEach(async () => {
+    for (const s of subscriptions.splice(0)) s.unsubscribe();
+    await env.teardown();
+  });
+
+  describe('delivery', () => {
+    it('delivers a posted task with every field', async () => {
+      const bus = env.bus();
+      const posted = await bus.post(swarm, 'echo', {
+        description: 'say hi',
+        data: { n: 1, s: 'é✓' },
+        parent: 'shard-1',
+        context: 'abc',
+      });
+      const { deliveries } = track(collect(bus, swarm, 'echo'));
+      await until(env, () => deliveries.length === 1);
+      const task = deliveries[0]?.task;
+      expect(task).toMatchObject({
+        id: posted.id,
+        swarm,
+        type: 'echo',
+        description: 'say hi',
+        data: { n: 1, s: 'é✓' },
+        parent: 'shard-1',
+        context: 'abc',
+        attempt: 1,
+        errors: [],
+      });
+      expect(task?.createdAt).toBeGreaterThan(0);
+    });
+
+    it('delivers a batch in order', async () => {
+      const bus = env.bus();
+      const posted = await bus.postBatch(
+        swarm,
+        'echo',
+        Array.from({ length: 20 }, (_, i) => ({ data: i })),
+      );
+      const { deliveries } = track(collect(bus, swarm, 'echo', { concurrency: 50 }));
+      await until(env, () => deliveries.length === 20);
+      expect(deliveries.map((d) => d.task.id)).toEqual(posted.map((p) => p.id));
+      expect(deliveries.map((d) => d.task.data)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    });
+
+    it('posts once per idempotency key', async () => {
+      const bus = env.bus();
+      const first = await bus.post(swarm, 'echo', { idempotencyKey: 'k1', data: 1 });
+      const second = await bus.post(swarm, 'echo', { idempotencyKey: 'k1', data: 2 });
+      expect(first.duplicate).toBe(false);
+      expect(second).toEqual({ id: first.id, duplicate: true });
+      const { deliveries } = track(collect(bus, swarm, 'echo', { concurrency: 5 }));
+      await until(env, () => deliveries.length >= 1);
+      await env.elapse(200);
+      expect(deliveries.map((d) => d.task.data)).toEqual([1]);
+    });
+
+    it('never holds more than `concurrency` unsettled deliveries', async () => {
+      const bus = env.bus();
+      await bus.postBatch(
+        swarm,
+        'echo',
+        Array.from({ length: 10 }, (_, i) => ({ data: i })),
+      );
+      const { deliveries } = track(collect(bus, swarm, 'echo', { concurrency: 3 }));
+      await until(env, () => deliveries.length === 3);
+      await env.elapse(200);
+      expect(deliveries).toHaveLength(3);
+      await deliveries[0]?.complete({ summary: 'done' });
+      await until(env, () => deliveries.length === 4);
+      await env.elapse(200);
+      expect(deliveries).toHaveLength(4);
+    });
+
+    it('keeps renewing running deliveries after unsubscribe, so a drain can finish them', async () => {
+      const bus = env.bus();
+      await bus.post(swarm, 'echo', {});
+      const { deliveries, subscription } = collect(bus, swarm, 'echo', { leaseMs: 300 });
+      await until(env, () => deliveries.length === 1);
+      subscription.unsubscribe();
+      const other = track(collect(env.bus(), swarm, 'echo', { leaseMs: 300 }));
+      await env.elapse(1_000);
+      expect(other.deliveries).toHaveLength(0);
+      expect(await deliveries[0]?.complete({ summary: 'late but mine' })).toMatchObject({ duplicate: false });
+    });
+  });
+
+  describe('leases', () => {
+    it('reclaims a task whose worker died', async () => {
+      const dying = env.bus();
+      await dying.post(swarm, 'echo', { data: 'x' });
+      const first = collect(dying, swarm, 'echo', { leaseMs: 300 });
+      await until(env, () => first.deliveries.length === 1);
+      await dying.close();
+      const survivor = env.bus();
+      const second = track(collect(survivor, swarm, 'echo', { leaseMs: 300 }));
+      await until(env, () => second.deliveries.length === 1);
+      expect(second.deliveries[0]?.task).toMatchObject({ data: 'x', attempt: 2 });
+      const { findings } = track(watchFindings(survivor, swarm));
+      await second.deliveries[0]?.complete({ summary: 'recovered' });
+      await until(env, () => findings.length === 1);
+      expect(findings[0]).toMatchObject({ summary: 'recovered', attempt: 2 });
+    });
+
+    it('never redelivers a task whose live worker runs past its lease', async () => {
+      const bus = env.bus();
+      await bus.post(swarm, 'echo', {});
+      const slow = track(collect(bus, swarm, 'echo', { leaseMs: 200 }));
+      await until(env, () => slow.deliveries.length === 1);
+      const other = track(collect(env.bus(), swarm, 'echo', { leaseMs: 200 }));
+      await env.elapse(1_000);
+      expect(other.deliveries).toHaveLength(0);
+      expect(slow.deliveries[0]?.signal.aborted).toBe(false);
+      expect(await slow.deliveries[0]?.complete({ summary: 'slow' })).toMatchObject({ duplicate: false });
+    });
+
+    it('writes one finding when a stalled worker completes after a reclaim', async () => {
+      const bus = env.bus();
+      await bus.post(swarm, 'echo', {});
+      // The stalled worker renews rarely (long lease); the other reclaims after 100 ms idle.
+      const stalled = track(collect(bus, swarm, 'echo', { leaseMs: 60_000 }));
+      await until(env, () => stalled.deliveries.length === 1);
+      const fast = track(collect(env.bus(), swarm, 'echo', { leaseMs: 100 }));
+      await until(env, () => fast.deliveries.length === 1);
+      expect(await fast.deliveries[0]?.complete({ summary: 'fast' })).toMatchObject({ duplicate: false });
+      expect(await stalled.deliveries[0]?.complete({ summary: 'stalled' })).toEqual({ duplicate: true });
+      const { findings } = track(watchFindings(bus, swarm));
+      await until(env, () => findings.length === 1);
+      await env.elapse(200);
+      expect(findings.map((f) => f.summary)).toEqual(['fast']);
+    });
+
+    it('aborts the signal of a delivery whose lease another consumer took', async () => {
+      const bus = env.bus();
+      await bus.post(swarm, 'echo', {});
+      const stalled = track(collect(bus, swarm, 'echo', { leaseMs: 60_000 }));
+      await until(env, () => stalled.deliveries.length === 1);
+      const fast = track(collect(env.bus(), swarm, 'echo', { leaseMs: 100 }));
+      await until(env, () => fast.deliveries.length === 1);
+      expect(await stalled.deliveries[0]?.extend()).toBe(false);
+      expect(stalled.deliveries[0]?.signal.aborted).toBe(true);
+    });
+  });
+
+  describe('retries and dead letters', () => {
+    const backoff = { baseMs: 100, maxMs: 1_000 };
+
+    it('retries a failed task with backoff and keeps its error history', async () => {
+      const bus = env.bus();
+      await bus.post(swarm, 'echo', { data: 7 });
+      const { deliveries } = track(collect(bus, swarm, 'echo', { backoff, maxAttempts: 3 }));
+      await until(env, () => deliveries.length === 1);
+      const result = await deliveries[0]?.fail(new Error('boom'));
+      expect(result).toMatchObject({ outcome: 'retry', attempt: 2 });
+      if (result?.outcome !== 'retry') throw new Error('expected a retry');
+      expect(result.delayMs).toBeGreaterThanOrEqual(50);
+      expect(result.delayMs).toBeLessThanOrEqual(100);
+      await until(env, () => deliveries.length === 2);
+      expect(deliveries[1]?.task).toMatchObject({ data: 7, attempt: 2 });
+      expect(deliveries[1]?.task.errors).toEqual([expect.objectContaining({ attempt: 1, message: 'boom' })]);
+    });
+
+    it('dead-letters after maxAttempts, with every error, and retries on request', async () => {
+      const bus = env.bus();
+      const posted = await bus.post(swarm, 'echo', { data: 'poison' });
+      const { deliveries } = track(collect(bus, swarm, 'echo', { backoff, maxAttempts: 2 }));
+      await until(env, () => deliveries.length === 1);
+      await deliveries[0]?.fail('first');
+      await until(env, () => deliveries.length === 2);
+      expect(await deliveries[1]?.fail(new TypeError('second'))).toMatchObject({ outcome: 'dead' });
+      const dead = await bus.deadLetters(swarm);
+      expect(dead).toHaveLength(1);
+      expect(dead[0]).toMatchObject({ type: 'echo', task: { id: posted.id, data: 'poison' } });
+      expect(dead[0]?.reason).toContain('failed 2 of 2 attempts');
+      expect(dead[0]?.errors.map((e) => e.message)).toEqual(['first', 'second']);
+
+      const retried = await bus.retryDeadLetter(swarm, dead[0]?.id as string);
+      expect(retried).toMatchObject({ id: posted.id, attempt: 1 });
+      expect(await bus.deadLetters(swarm)).toHaveLength(0);
+      await until(env, () => deliveries.length === 3);
+      expect(deliveries[2]?.task).toMatchObject({ id: posted.id, attempt: 1 });
+      await expect(bus.retryDeadLetter(swarm, dead[0]?.id as string)).rejects.toMatchObject({
+        code: 'SWARM_DEAD_LETTER_NOT_FOUND',
+      });
+    });
+
+    it('dead-letters at once when the handler says not to retry', async () => {
+      const bus = env.bus();
+      await bus.post(swarm, 'echo', {});
+      const { deliveries } = track(collect(bus, swarm, 'echo', { maxAttempts: 5 }));
+      await until(env, () => deliveries.length === 1);
+      expect(await deliveries[0]?.fail(new Error('bad input'), { retry: false })).toMatchObject({
+        outcome: 'dead',
+      });
+      expect((await bus.deadLetters(swarm))[0]?.reason).toContain('failed without retry: bad input');
+    });
+
+    it('counts crashes as attempts and dead-letters a task that kills every worker', async () => {
+      await env.bus().post(swarm, 'echo', { data: 'killer' });
+      for (let i = 0; i < 2; i++) {
+        const bus = env.bus();
+        const { deliveries } = collect(bus, swarm, 'echo', { leaseMs: 150, maxAttempts: 2 });
+        await until(env, () => deliveries.length === 1);
+        expect(deliveries[0]?.attempt).toBe(i + 1);
+        await bus.close();
+      }
+      const last = env.bus();
+      const { deliveries } = track(collect(last, swarm, 'echo', { leaseMs: 150, maxAttempts: 2 }));
+      let dead: Awaited<ReturnType<Bus['deadLetters']>> = [];
+      for (let waited = 0; dead.length === 0 && waited < 5_000; waited += 100) {
+        await env.elapse(100);
+        dead = await last.deadLetters(swarm);
+      }
+      expect(deliveries).toHaveLength(0);
+      expect(dead[0]?.reason).toBe('lease expired on attempt 2 of 2');
+      expect(dead[0]?.task).toMatchObject({ data: 'killer' });
+      expect(dead[0]?.errors.at(-1)?.message).toContain('lease expired');
+    });
+  });
+
+  describe('findings', () => {
+    async function completeAll(bus: Bus, n: number, summary = (i: number) => `f${i}`): Promise<void> {
+      await bus.postBatch(
+        swarm,
+        'echo',
+        Array.from({ length: n }, (_, i) => ({ data: i })),
+      );
+      const { deliveries, subscription } = collect(bus, swarm, 'echo', { concurrency: n });
+      await until(env, () => deliveries.length === n);
+      for (const d of deliveries)
+        await d.complete({ summary: summary(d.task.data as number), data: d.task.data });
+      subscription.unsubscribe();
+    }
+
+    it('carries every field of a finding', async () => {
+      const bus = env.bus();
+      const posted = await bus.post(swarm, 'echo', { context: 'ctx-1' });
+      const { deliveries } = track(collect(bus, swarm, 'echo', { consumer: 'worker-7' }));
+      await until(env, () => deliveries.length === 1);
+      const result = await deliveries[0]?.complete({ summary: 'hello', data: { ok: true } });
+      const [finding] = await bus.readFindings(swarm);
+      expect(finding).toMatchObject({
+        id: result && !result.duplicate ? result.findingId : 'missing',
+        taskId: posted.id,
+        swarm,
+        type: 'echo',
+        summary: 'hello',
+        data: { ok: true },
+        workerId: 'worker-7',
+        attempt: 1,
+        contextVersion: 'ctx-1',
+      });
+      expect(finding?.createdAt).toBeGreaterThan(0);
+    });
+
+    it('replays from the start, then tails live', async () => {
+      const bus = env.bus();
+      await completeAll(bus, 3);
+      const { findings } = track(watchFindings(bus, swarm, { from: 'start' }));
+      await until(env, () => findings.length === 3);
+      await completeAll(bus, 2, (i) => `live${i}`);
+      await until(env, () => findings.length === 5);
+      expect(findings.map((f) => f.summary)).toEqual(['f0', 'f1', 'f2', 'live0', 'live1']);
+    });
+
+    it('resumes after a given id with no gap and no duplicate', async () => {
+      const bus = env.bus();
+      await completeAll(bus, 6);
+      const all = await bus.readFindings(swarm);
+      const { findings } = track(watchFindings(bus, swarm, { from: all[2]?.id as string }));
+      await until(env, () => findings.length === 3);
+      await env.elapse(100);
+      expect(findings.map((f) => f.id)).toEqual(all.slice(3).map((f) => f.id));
+    });
+
+    it("starts at 'now' and at a time", async () => {
+      const bus = env.bus();
+      await completeAll(bus, 2);
+      const now = track(watchFindings(bus, swarm, { from: 'now' }));
+      await env.elapse(50);
+      const cut = new Date((await bus.readFindings(swarm)).at(-1)?.createdAt ?? 0);
+      await env.elapse(20);
+      await completeAll(bus, 1, () => 'after');
+      await until(env, () => now.findings.length === 1);
+      expect(now.findings[0]?.summary).toBe('after');
+      const byTime = track(watchFindings(bus, swarm, { from: new Date(cut.getTime() + 5) }));
+      await until(env, () => byTime.findings.length === 1);
+      await env.elapse(50);
+      expect(byTime.findings.map((f) => f.summary)).toEqual(['after']);
+    });
+
+    it('keeps findings within the retention bound', async () => {
+      const bus = env.bus({ retention: { findings: { maxLen: 5 } } });
+      await completeAll(bus, 12);
+      const kept = await bus.readFindings(swarm);
+      expect(kept).toHaveLength(5);
+      expect(kept.map((f) => f.summary).sort()).toEqual(['f10', 'f11', 'f7', 'f8', 'f9']);
+    });
+  });
+
+  describe('bad input', () => {
+    it.each([
+      ['a missing id', { description: 'x', attempt: '1', created: '1' }, 'missing field "id"'],
+      [
+        'invalid JSON data',
+        { id: 't1', data: '{nope', attempt: '1', created: '1' },
+        'field "data" is not valid JSON',
+      ],
+      [
+        'a non-numeric attempt',
+        { id: 't2', attempt: 'one', created: '1' },
+        'field "attempt" is not an integer',
+      ],
+      ['no fields we know', { hello: 'world' }, 'missing field "id"'],
+    ])('dead-letters an entry with %s and goes on', async (_case, fields, reason) => {
+      const bus = env.bus();
+      await env.appendRaw(swarm, 'echo', fields);
+      const good = await bus.post(swarm, 'echo', { data: 'fine' });
+      const { deliveries } = track(collect(bus, swarm, 'echo'));
+      await until(env, () => deliveries.length === 1);
+      expect(deliveries[0]?.task.id).toBe(good.id);
+      const dead = await bus.deadLetters(swarm);
+      expect(dead).toHaveLength(1);
+      expect(dead[0]?.reason).toContain(reason);
+      expect(dead[0]?.raw).toEqual(fields);
+    });
+
+    it('refuses a payload over the limit at post', async () => {
+      const bus = env.bus({ maxPayloadBytes: 1_000 });
+      const error = await bus.post(swarm, 'echo', { data: 'x'.repeat(2_000) }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PayloadTooLargeError);
+      expect(error).toMatchObject({ code: 'SWARM_PAYLOAD_TOO_LARGE' });
+    });
+
+    it.each([['a b'], ['x{y}'], [''], ['a:b'], ['-lead']])('refuses the name %j', async (name) => {
+      const bus = env.bus();
+      await expect(bus.post(name, 'echo', {})).rejects.toBeInstanceOf(InvalidNameError);
+      await expect(bus.post(swarm, name, {})).rejects.toMatchObject({ code: 'SWARM_INVALID_NAME' });
+    });
+  });
+
+  describe('context store', () => {
+    it('round-trips a large context across buses and refuses a partial one', async () => {
+      const writer = env.bus();
+      const content = Buffer.alloc(1_300_000);
+      for (let i = 0; i < content.length; i++) content[i] = (i * 31) % 251;
+      const ref = await writer.context.put(swarm, content);
+      expect(ref).toMatch(/^[0-9a-f]{32}$/);
+      expect(await writer.context.put(swarm, content)).toBe(ref);
+      const reader = env.bus();
+      expect((await reader.context.get(swarm, ref)).equals(content)).toBe(true);
+
+      await env.dropContextField(swarm, ref, 'c1');
+      const cold = env.bus();
+      const error = await cold.context.get(swarm, ref).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(SwarmError);
+      expect(error).toMatchObject({ code: 'SWARM_CONTEXT_MISSING' });
+      expect(String((error as Error).message)).toContain('chunk 1 of 3 is missing');
+      // The reader that already had it keeps serving it from its cache.
+      expect((await reader.context.get(swarm, ref)).equals(content)).toBe(true);
+    });
+
+    it('says so when a context does not exist', async () => {
+      await expect(env.bus().context.get(swarm, 'f'.repeat(32))).rejects.toMatchObject({
+        code: 'SWARM_CONTEXT_MISSING',
+      });
+    });
+  });
+});

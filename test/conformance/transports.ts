@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Bus, type BusOptions, keys, ManualClock, MemoryBus, RedisBus } from '@swarm/core';
+import { Redis } from 'ioredis';
+import { type RedisServer, startRedisServer } from '../support/redis-server';
+
+/**
+ * What the conformance suite needs from a transport. MemoryBus runs on a ManualClock, so
+ * `elapse` is instant; RedisBus runs on real time against a private redis-server.
+ */
+export interface TransportEnv {
+  readonly name: string;
+  /** A new bus on the same data, as another process would see it. */
+  bus(options?: BusOptions): Bus;
+  elapse(ms: number): Promise<void>;
+  /** Writes a task entry as a foreign client would, fields untouched. */
+  appendRaw(swarm: string, type: string, fields: Record<string, string>): Promise<void>;
+  /** Deletes one field of a stored context blob, as if a chunk had been lost. */
+  dropContextField(swarm: string, ref: string, field: string): Promise<void>;
+  teardown(): Promise<void>;
+}
+
+export function uniqueSwarm(): string {
+  return `s${randomUUID().slice(0, 8)}`;
+}
+
+export function memoryEnv(): () => Promise<TransportEnv> {
+  return async () => {
+    const clock = new ManualClock();
+    let root: MemoryBus | undefined;
+    const buses: Bus[] = [];
+    return {
+      name: 'MemoryBus',
+      bus(options) {
+        const bus = new MemoryBus({ ...options, clock, ...(root ? { shareWith: root } : {}) });
+        root ??= bus;
+        buses.push(bus);
+        return bus;
+      },
+      elapse: (ms) => clock.advance(ms),
+      async appendRaw(swarm, type, fields) {
+        root ??= new MemoryBus({ clock });
+        root.memory.stream(keys.tasks(swarm, type)).append(fields, clock.now());
+      },
+      async dropContextField(swarm, ref, field) {
+        root?.memory.blob(swarm, ref)?.delete(field);
+      },
+      async teardown() {
+        await Promise.all(buses.map((b) => b.close()));
+      },
+    };
+  };
+}
+
+export function redisEnv(): () => Promise<TransportEnv> {
+  let server: RedisServer | undefined;
+  return async () => {
+    server ??= await startRedisServer();
+    const url = server.url;
+    const raw = new Redis(url, { protocol: 2 });
+    const buses: Bus[] = [];
+    return {
+      name: 'RedisBus',
+      bus(options) {
+        const bus = new RedisBus({ ...options, url });
+        buses.push(bus);
+        return bus;
+      },
+      elapse: (ms) => sleep(ms),
+      async appendRaw(swarm, type, fields) {
+        await raw.xadd(keys.tasks(swarm, type), '*', ...Object.entries(fields).flat());
+      },
+      async dropContextField(swarm, ref, field) {
+        await raw.hdel(keys.context(swarm, ref), field);
+      },
+      async teardown() {
+        await Promise.all(buses.map((b) => b.close()));
+        raw.disconnect();
+      },
+    };
+  };
+}
+
+/** Waits for a condition, moving the env's time in small steps. */
+export async function until(
+  env: TransportEnv,
+  condition: () => boolean,
+  limitMs = 10_000,
+  stepMs = 25,
+): Promise<void> {
+  for (let waited = 0; !condition(); waited += stepMs) {
+    if (waited > limitMs) throw new Error(`condition not met within ${limitMs} ms of ${env.name} time`);
+    await env.elapse(stepMs);
+  }
+}
