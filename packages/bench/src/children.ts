@@ -118,7 +118,9 @@ export class WorkerChild {
     if (!this.#exit) this.#proc.kill('SIGKILL');
   }
 
-  get exitCode(): number | null | undefined {
-    return this.#exit?.code;
+  /** Undefined while running; otherwise how it ended ("code 1", "signal SIGKILL"). */
+  get exitStatus(): string | undefined {
+    if (!this.#exit) return undefined;
+    return this.#exit.signal ? `signal ${this.#exit.signal}` : `code ${this.#exit.code}`;
   }
 }

@@ -2,10 +2,11 @@
  * pnpm bench <name> [--json] [--redis <url>] [--<flag> <value> ...]
  * Prints a table (or JSON lines with --json) and writes packages/bench/results/<name>-<date>.json.
  */
+import { redactUrl } from '@swarm/core';
 import type { BenchContext, Benchmark } from './benchmark';
 import { killAllChildren } from './children';
 import { describeMachine } from './machine';
-import { type PrivateRedis, startPrivateRedis } from './redis-server';
+import { answersPing, type PrivateRedis, startPrivateRedis } from './redis-server';
 import { benchmarks } from './registry';
 import { jsonLines, renderTable, writeResultsFile } from './report';
 
@@ -105,6 +106,7 @@ async function main(): Promise<number> {
       process.stderr.write(`[bench] private redis-server at ${server.url}\n`);
     }
     const url = redis ?? (server as PrivateRedis).url;
+    if (redis && !(await answersPing(redis))) throw new Error(`no Redis answers PING at ${redactUrl(redis)}`);
     const ctx = context(url, flags);
     const result = await bench.run(ctx);
     const machine = await describeMachine(url);

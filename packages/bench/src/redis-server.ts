@@ -60,12 +60,13 @@ export async function startPrivateRedis(timeoutMs = 10_000): Promise<PrivateRedi
   }
 }
 
-async function answersPing(url: string): Promise<boolean> {
+export async function answersPing(url: string): Promise<boolean> {
   const client = new Redis(url, {
     protocol: 2,
     lazyConnect: true,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
+    disconnectTimeout: 50,
   });
   client.on('error', () => {});
   try {

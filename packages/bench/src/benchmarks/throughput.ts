@@ -52,7 +52,7 @@ function workerScript(name: string): URL {
 }
 
 const workerGone = (worker: WorkerChild) => () =>
-  worker.exitCode === undefined ? undefined : `worker exited with code ${worker.exitCode}`;
+  worker.exitStatus === undefined ? undefined : `worker exited (${worker.exitStatus})`;
 
 async function swarmRound(ctx: BenchContext, settings: RoundSettings): Promise<RoundResult> {
   const swarm = runName('bench-tp');
