@@ -1,0 +1,117 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Delivery, type Finding, RedisBus } from '@swarm/core';
+import { Redis } from 'ioredis';
+import { mergeMap, type Subscription } from 'rxjs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedisServer } from '../support/redis-server';
+
+/**
+ * A consumer or reader must never stay wedged: after a killed connection, a Redis restart or a
+ * Redis that stops answering for longer than the blocking timeout, work flows again by itself.
+ */
+describe('RedisBus connections', () => {
+  let server: RedisServer;
+  let admin: Redis;
+  const subscriptions: Subscription[] = [];
+  const buses: RedisBus[] = [];
+
+  beforeAll(async () => {
+    server = await startRedisServer({ appendonly: 'always' });
+    admin = new Redis(server.url, { protocol: 2, maxRetriesPerRequest: null });
+    admin.on('error', () => {});
+  });
+  afterEach(async () => {
+    for (const s of subscriptions.splice(0)) s.unsubscribe();
+    await Promise.all(buses.splice(0).map((b) => b.close()));
+  });
+  afterAll(async () => {
+    admin.disconnect();
+    await server.stop();
+  });
+
+  /** A worker that completes everything, and a reader that records every finding. */
+  function pipeline(swarm: string) {
+    const bus = new RedisBus({ url: server.url });
+    buses.push(bus);
+    const findings: Finding[] = [];
+    const handled: Delivery[] = [];
+    subscriptions.push(
+      bus
+        .consume(swarm, 'echo', { concurrency: 4, blockMs: 200, leaseMs: 2_000 })
+        .pipe(
+          mergeMap(async (d) => {
+            handled.push(d);
+            await d.complete({ summary: String(d.task.data) });
+          }),
+        )
+        .subscribe(),
+      bus.findings$(swarm).subscribe((f) => findings.push(f)),
+    );
+    return { bus, findings, handled };
+  }
+
+  async function until(condition: () => boolean, limitMs = 20_000): Promise<void> {
+    const deadline = Date.now() + limitMs;
+    while (!condition()) {
+      if (Date.now() > deadline) throw new Error('timed out waiting for the swarm to recover');
+      await sleep(25);
+    }
+  }
+
+  const summaries = (findings: Finding[]) => findings.map((f) => f.summary).sort();
+
+  it('recovers after every client connection is killed', async () => {
+    const { bus, findings } = pipeline('killed');
+    await bus.post('killed', 'echo', { data: 'before' });
+    await until(() => findings.length === 1);
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
+    await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await bus.post('killed', 'echo', { data: 'after' });
+    await until(() => findings.length === 2);
+    expect(summaries(findings)).toEqual(['after', 'before']);
+  });
+
+  it('recovers after Redis is killed and restarted, losing nothing fsynced', async () => {
+    const { bus, findings } = pipeline('restart');
+    await bus.postBatch(
+      'restart',
+      'echo',
+      Array.from({ length: 20 }, (_, i) => ({ data: `a${i}` })),
+    );
+    await until(() => findings.length === 20);
+    await server.kill();
+    await sleep(300);
+    await server.start();
+    await bus.postBatch(
+      'restart',
+      'echo',
+      Array.from({ length: 20 }, (_, i) => ({ data: `b${i}` })),
+    );
+    await until(() => findings.length === 40);
+    await sleep(300);
+    expect(new Set(findings.map((f) => f.id)).size).toBe(40);
+    expect((await bus.readFindings('restart')).length).toBe(40);
+  });
+
+  it('recovers after Redis stops answering for longer than the blocking timeout', async () => {
+    const { bus, findings } = pipeline('paused');
+    await bus.post('paused', 'echo', { data: 'before' });
+    await until(() => findings.length === 1);
+    server.pause();
+    await sleep(1_500);
+    server.resume();
+    await bus.post('paused', 'echo', { data: 'after' });
+    await until(() => findings.length === 2);
+    expect(summaries(findings)).toEqual(['after', 'before']);
+  });
+
+  it('creates the consumer group again when Redis comes back empty', async () => {
+    const { bus, findings } = pipeline('flushed');
+    await bus.post('flushed', 'echo', { data: 'one' });
+    await until(() => findings.length === 1);
+    await admin.flushall();
+    await bus.post('flushed', 'echo', { data: 'two' });
+    await until(() => findings.some((f) => f.summary === 'two'));
+    expect((await bus.readFindings('flushed')).map((f) => f.summary)).toEqual(['two']);
+  });
+});
