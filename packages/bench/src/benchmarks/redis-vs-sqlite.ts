@@ -144,8 +144,9 @@ export const redisVsSqlite: Benchmark = {
     const out = new Rows('redis-vs-sqlite');
     const ratios = new Rows('redis-vs-sqlite');
     const redis = redisStore(ctx.redisUrl);
-    const sqlite = sqliteStore(s.dbPath, s.sync);
+    let sqlite: KvStore | undefined;
     try {
+      sqlite = sqliteStore(s.dbPath, s.sync);
       const redisP50 = await sequential(ctx, redis, s, out);
       const sqliteP50 = await sequential(ctx, sqlite, s, out);
       for (const op of redisP50.keys())
@@ -166,7 +167,7 @@ export const redisVsSqlite: Benchmark = {
         );
     } finally {
       await redis.close();
-      await sqlite.close();
+      await sqlite?.close();
       const raw = new Redis(ctx.redisUrl, { protocol: 2 });
       await deleteKeys(raw, `${s.prefix}:*`).catch(() => 0);
       raw.disconnect();
