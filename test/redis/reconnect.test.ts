@@ -98,7 +98,8 @@ describe('RedisBus connections', () => {
     await bus.post('paused', 'echo', { data: 'before' });
     await until(() => findings.length === 1);
     server.pause();
-    await sleep(1_500);
+    // Past BLOCK (200 ms) plus the watchdog's grace (3 s): the blocked read is given up on.
+    await sleep(4_000);
     server.resume();
     await bus.post('paused', 'echo', { data: 'after' });
     await until(() => findings.length === 2);
