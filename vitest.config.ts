@@ -7,5 +7,8 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Each file starts its own redis-server; two cores, so keep parallelism modest.
     maxWorkers: 2,
+    // CI reads the JSON report to print a plain "N passed, N failed" closing line.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: { json: '.vitest/results.json' },
   },
 });
