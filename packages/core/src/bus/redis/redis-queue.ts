@@ -9,6 +9,17 @@ import type { ScriptCaller } from './scripts';
 /** A blocked read that has not answered this long after its BLOCK ended is presumed wedged. */
 const WATCHDOG_GRACE_MS = 3_000;
 
+/** Completions settled by one script call at most (bounded to keep the call's arguments modest). */
+const MAX_COMPLETE_BATCH = 256;
+
+interface PendingCompletion {
+  entryId: string;
+  finding: Fields;
+  payloadJson: string;
+  resolve: (id: string | null) => void;
+  reject: (error: unknown) => void;
+}
+
 type StreamReply = [string, [string, string[] | null][]][] | null;
 
 export function entriesOf(reply: StreamReply, deliveries = 1): RawEntry[] {
@@ -26,6 +37,7 @@ export class RedisTaskQueue implements TaskQueue {
   #blocking: Redis | undefined;
   #blockingClientId: number | undefined;
   #missedDeliveries = false;
+  #completions: PendingCompletion[] = [];
 
   constructor(
     private readonly command: Redis,
@@ -153,22 +165,36 @@ export class RedisTaskQueue implements TaskQueue {
     return (await this.call('renew', [this.#stream], [CONSUMER_GROUP, this.consumer, ...ids])) as string[];
   }
 
-  async complete(entryId: string, finding: Fields, payloadJson: string): Promise<string | null> {
+  complete(entryId: string, finding: Fields, payloadJson: string): Promise<string | null> {
+    return new Promise((resolve, reject) => {
+      this.#completions.push({ entryId, finding, payloadJson, resolve, reject });
+      if (this.#completions.length >= MAX_COMPLETE_BATCH) this.#flushCompletions();
+      else if (this.#completions.length === 1) setImmediate(() => this.#flushCompletions());
+    });
+  }
+
+  /** Settles every completion queued this event-loop turn with one script call. */
+  #flushCompletions(): void {
+    const batch = this.#completions;
+    if (batch.length === 0) return;
+    this.#completions = [];
     const [kind, value] = trimOf(this.retention.findings);
-    const id = await this.call(
-      'complete',
-      [this.#stream, keys.findings(this.swarm)],
-      [
-        CONSUMER_GROUP,
-        entryId,
-        keys.findingsChannel(this.swarm),
-        kind,
-        value,
-        payloadJson,
-        ...fieldsToArray(finding),
-      ],
+    const args: (string | number)[] = [CONSUMER_GROUP, keys.findingsChannel(this.swarm), kind, value];
+    for (const c of batch) {
+      const fields = fieldsToArray(c.finding);
+      args.push(c.entryId, c.payloadJson, fields.length, ...fields);
+    }
+    this.call('complete', [this.#stream, keys.findings(this.swarm)], args).then(
+      (ids) => {
+        batch.forEach((c, i) => {
+          const id = (ids as string[])[i];
+          c.resolve(id ? id : null);
+        });
+      },
+      (error: unknown) => {
+        for (const c of batch) c.reject(error);
+      },
     );
-    return typeof id === 'string' ? id : null;
   }
 
   async retry(entryId: string, next: Fields, delayMs: number): Promise<boolean> {
