@@ -41,6 +41,7 @@ interface Settings {
   large: Buffer;
   dbPath: string;
   sync: string;
+  client: string;
 }
 
 /** p50 ms per operation kind, sequential in this process. */
@@ -93,6 +94,7 @@ async function concurrent(
           BENCH_REDIS_URL: ctx.redisUrl,
           BENCH_DB_PATH: s.dbPath,
           BENCH_SYNC: s.sync,
+          BENCH_REDIS_CLIENT: s.client,
           BENCH_PREFIX: s.prefix,
           BENCH_KEYS: String(s.keys),
           BENCH_OFFSET: String((p + 1) * 257),
@@ -130,6 +132,10 @@ export const redisVsSqlite: Benchmark = {
     'value-bytes': { default: 64, help: 'small value size in bytes' },
     bytes: { default: 800 * 1024, help: 'large value size in bytes' },
     sync: { default: 'normal', help: 'SQLite PRAGMA synchronous: off, normal or full' },
+    client: {
+      default: 'plain',
+      help: "Redis client options: plain (ioredis defaults) or swarm (RedisBus's: auto-pipelining on)",
+    },
   },
   async run(ctx) {
     const dir = mkdtempSync(join(tmpdir(), 'swarm-bench-sqlite-'));
@@ -140,10 +146,11 @@ export const redisVsSqlite: Benchmark = {
       large: randomBytes(ctx.int('bytes')),
       dbPath: join(dir, 'kv.db'),
       sync: ctx.str('sync'),
+      client: ctx.str('client'),
     };
     const out = new Rows('redis-vs-sqlite');
     const ratios = new Rows('redis-vs-sqlite');
-    const redis = redisStore(ctx.redisUrl);
+    const redis = redisStore(ctx.redisUrl, s.client);
     let sqlite: KvStore | undefined;
     try {
       sqlite = sqliteStore(s.dbPath, s.sync);
@@ -186,7 +193,10 @@ export const redisVsSqlite: Benchmark = {
           ? `SQLite was faster at: ${sqliteWins.join(', ')}`
           : 'Redis was faster at every operation here',
         `SQLite: temp file on ${tmpdir()}, WAL, synchronous=${s.sync}, INSERT OR REPLACE / SELECT by primary key, in-process (no network hop)`,
-        'Redis: plain ioredis client over loopback TCP, no persistence (--save "" --appendonly no), one command at a time',
+        s.client === 'swarm'
+          ? "Redis: ioredis over loopback TCP with RedisBus's options (RESP2, auto-pipelining), one command at a time;"
+          : 'Redis: ioredis over loopback TCP with its defaults (RESP2, no auto-pipelining), one command at a time;',
+        '  no persistence (--save "" --appendonly no)',
         `small values ${s.small.length} B over ${s.keys} keys; large ${s.large.length} B; concurrent: ${ctx.int('procs')} processes × ${ctx.int('ops')} ops`,
         'concurrent workloads: set only, get only, and mixed (alternating set/get: concurrent_ops_per_sec)',
       ],
