@@ -342,18 +342,30 @@ describe.each([
 
   describe('bad input', () => {
     it.each([
-      ['a missing id', { description: 'x', attempt: '1', created: '1' }, 'missing field "id"'],
-      [
-        'invalid JSON data',
-        { id: 't1', data: '{nope', attempt: '1', created: '1' },
-        'field "data" is not valid JSON',
-      ],
+      ['no task field', { hello: 'world' }, 'missing field "task"'],
+      ['a task that is not JSON', { task: '{nope' }, 'field "task" is not valid JSON'],
+      ['a task that is a JSON array', { task: '[1,2]' }, 'field "task" is not a JSON object'],
+      ['a missing id', { task: '{"attempt":1,"created":1}' }, '"id" must be a string of 1-200 characters'],
       [
         'a non-numeric attempt',
-        { id: 't2', attempt: 'one', created: '1' },
-        'field "attempt" is not an integer',
+        { task: '{"id":"t","attempt":"one","created":1}' },
+        '"attempt" must be an integer >= 1',
       ],
-      ['no fields we know', { hello: 'world' }, 'missing field "id"'],
+      [
+        'a negative created time',
+        { task: '{"id":"t","attempt":1,"created":-5}' },
+        '"created" must be an integer >= 0',
+      ],
+      [
+        'a numeric description',
+        { task: '{"id":"t","attempt":1,"created":1,"description":7}' },
+        '"description" must be a string',
+      ],
+      [
+        'control characters and emoji',
+        { task: '\u0000\u0001\u00ff\u{1F600}' },
+        'field "task" is not valid JSON',
+      ],
     ])('dead-letters an entry with %s and goes on', async (_case, fields, reason) => {
       const bus = env.bus();
       await env.appendRaw(swarm, 'echo', fields);

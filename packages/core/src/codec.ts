@@ -1,8 +1,11 @@
 import type { AttemptError, DeadLetter, Finding, JsonValue, Task } from './messages';
 
 /**
- * Stream entries are flat string maps (see docs/PROTOCOL.md). Decoding is strict:
- * an entry written by a foreign client that does not fit is rejected with the reason.
+ * Stream entries (see docs/PROTOCOL.md). A task entry is one field, `task`, holding the task as
+ * JSON; a finding entry is one field, `finding`. One field per entry keeps both the writer's
+ * arguments and the reader's parsing to a single JSON string, which is most of the hot path.
+ * Decoding is strict: an entry written by a foreign client that does not fit is rejected with
+ * the reason, and the consumer dead-letters it.
  */
 
 export type Fields = Record<string, string>;
@@ -19,119 +22,131 @@ export function fieldsToArray(fields: Fields): string[] {
   return out;
 }
 
+/** The task as stored: swarm and type are implied by the stream it sits on. */
+interface TaskWire {
+  id: string;
+  description?: string;
+  data?: JsonValue;
+  parent?: string;
+  context?: string;
+  attempt: number;
+  created: number;
+  idem?: string;
+  errors?: AttemptError[];
+}
+
 export function encodeTask(task: Task): Fields {
-  const fields: Fields = {
+  const wire: TaskWire = {
     id: task.id,
     description: task.description,
-    data: JSON.stringify(task.data),
-    attempt: String(task.attempt),
-    created: String(task.createdAt),
+    data: task.data,
+    parent: task.parent,
+    context: task.context,
+    attempt: task.attempt,
+    created: task.createdAt,
+    idem: task.idempotencyKey,
+    errors: task.errors.length > 0 ? task.errors : undefined,
   };
-  if (task.parent !== undefined) fields.parent = task.parent;
-  if (task.context !== undefined) fields.context = task.context;
-  if (task.idempotencyKey !== undefined) fields.idem = task.idempotencyKey;
-  if (task.errors.length > 0) fields.errors = JSON.stringify(task.errors);
-  return fields;
+  return { task: JSON.stringify(wire) };
 }
 
 export class MalformedEntryError extends Error {}
 
-function required(fields: Fields, name: string): string {
-  const value = fields[name];
-  if (value === undefined) throw new MalformedEntryError(`missing field "${name}"`);
+function parseObject(fields: Fields, name: string): Record<string, unknown> {
+  const raw = fields[name];
+  if (raw === undefined) throw new MalformedEntryError(`missing field "${name}"`);
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new MalformedEntryError(`field "${name}" is not valid JSON`);
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new MalformedEntryError(`field "${name}" is not a JSON object`);
+  return value as Record<string, unknown>;
+}
+
+function optionalString(wire: Record<string, unknown>, name: string): string | undefined {
+  const value = wire[name];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw new MalformedEntryError(`"${name}" must be a string`);
   return value;
 }
 
-function integer(fields: Fields, name: string, min: number): number {
-  const raw = required(fields, name);
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < min || !/^\d+$/.test(raw))
+function integer(wire: Record<string, unknown>, name: string, min: number): number {
+  const value = wire[name];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min)
     throw new MalformedEntryError(
-      `field "${name}" is not an integer >= ${min}: ${JSON.stringify(raw.slice(0, 40))}`,
+      `"${name}" must be an integer >= ${min}, not ${JSON.stringify(value) ?? 'absent'}`,
     );
   return value;
 }
 
-function json(fields: Fields, name: string): JsonValue {
-  const raw = fields[name];
-  if (raw === undefined) return null;
-  try {
-    return JSON.parse(raw) as JsonValue;
-  } catch {
-    throw new MalformedEntryError(`field "${name}" is not valid JSON`);
-  }
-}
-
-function attemptErrors(fields: Fields): AttemptError[] {
-  const value = json(fields, 'errors');
-  if (value === null) return [];
-  if (!Array.isArray(value)) throw new MalformedEntryError('field "errors" is not a JSON array');
-  return value as unknown as AttemptError[];
-}
-
 /** Decodes a task entry; `deliveries` is how often the stream handed this entry out. */
 export function decodeTask(swarm: string, type: string, fields: Fields, deliveries = 1): Task {
-  const id = required(fields, 'id');
-  if (id.length === 0 || id.length > 200)
-    throw new MalformedEntryError('field "id" must be 1-200 characters');
+  const wire = parseObject(fields, 'task');
+  const id = wire.id;
+  if (typeof id !== 'string' || id.length === 0 || id.length > 200)
+    throw new MalformedEntryError('"id" must be a string of 1-200 characters');
+  const errors = wire.errors ?? [];
+  if (!Array.isArray(errors)) throw new MalformedEntryError('"errors" must be an array');
   return {
     id,
     swarm,
     type,
-    description: fields.description ?? '',
-    data: json(fields, 'data'),
-    parent: fields.parent,
-    context: fields.context,
-    attempt: integer(fields, 'attempt', 1) + deliveries - 1,
-    createdAt: integer(fields, 'created', 0),
-    idempotencyKey: fields.idem,
-    errors: attemptErrors(fields),
+    description: optionalString(wire, 'description') ?? '',
+    data: (wire.data ?? null) as JsonValue,
+    parent: optionalString(wire, 'parent'),
+    context: optionalString(wire, 'context'),
+    attempt: integer(wire, 'attempt', 1) + deliveries - 1,
+    createdAt: integer(wire, 'created', 0),
+    idempotencyKey: optionalString(wire, 'idem'),
+    errors: errors as AttemptError[],
   };
 }
 
-export function encodeFinding(finding: Omit<Finding, 'id' | 'swarm'>): Fields {
-  const fields: Fields = {
-    task: finding.taskId,
-    type: finding.type,
-    summary: finding.summary,
-    data: JSON.stringify(finding.data),
-    worker: finding.workerId,
-    attempt: String(finding.attempt),
-    created: String(finding.createdAt),
-  };
-  if (finding.contextVersion !== undefined) fields.ctx = finding.contextVersion;
-  return fields;
+/** The attempt and errors a task entry records, or undefined if it does not parse. */
+export function taskHistoryOf(fields: Fields): { attempt: number; errors: AttemptError[] } | undefined {
+  try {
+    const task = decodeTask('', '', fields);
+    return { attempt: task.attempt, errors: task.errors };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A finding as stored and as broadcast: everything but its id, which is the entry id. */
+export function encodeFinding(finding: Omit<Finding, 'id'>): Fields {
+  return { finding: JSON.stringify(finding) };
 }
 
 export function decodeFinding(swarm: string, id: string, fields: Fields): Finding {
+  let wire: Partial<Finding> = {};
+  try {
+    wire = parseObject(fields, 'finding') as Partial<Finding>;
+  } catch {
+    // A foreign writer's entry: surface it rather than stall every reader behind it.
+    wire = { summary: '', data: (fields.finding ?? JSON.stringify(fields)) as JsonValue };
+  }
   return {
     id,
     swarm,
-    taskId: fields.task ?? '',
-    type: fields.type ?? '',
-    summary: fields.summary ?? '',
-    data: safeJson(fields.data),
-    workerId: fields.worker ?? '',
-    attempt: Number(fields.attempt ?? 0),
-    contextVersion: fields.ctx,
-    createdAt: Number(fields.created ?? 0),
+    taskId: String(wire.taskId ?? ''),
+    type: String(wire.type ?? ''),
+    summary: String(wire.summary ?? ''),
+    data: (wire.data ?? null) as JsonValue,
+    workerId: String(wire.workerId ?? ''),
+    attempt: Number(wire.attempt ?? 0),
+    contextVersion: typeof wire.contextVersion === 'string' ? wire.contextVersion : undefined,
+    createdAt: Number(wire.createdAt ?? 0),
   };
-}
-
-function safeJson(raw: string | undefined): JsonValue {
-  if (raw === undefined) return null;
-  try {
-    return JSON.parse(raw) as JsonValue;
-  } catch {
-    return raw;
-  }
 }
 
 export function encodeDeadLetter(
   type: string,
   reason: string,
   errors: AttemptError[],
-  taskFields: Fields,
+  entry: Fields,
   deadAt: number,
 ): Fields {
   return {
@@ -139,13 +154,23 @@ export function encodeDeadLetter(
     reason,
     dead_at: String(deadAt),
     errors: JSON.stringify(errors),
-    task: JSON.stringify(taskFields),
+    entry: JSON.stringify(entry),
   };
+}
+
+function safeJson(raw: string | undefined): unknown {
+  if (raw === undefined) return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return undefined;
+  }
 }
 
 export function decodeDeadLetter(swarm: string, id: string, fields: Fields): DeadLetter {
   const type = fields.type ?? '';
-  const raw = (safeJson(fields.task) ?? {}) as Fields;
+  const entry = safeJson(fields.entry);
+  const raw = (entry !== null && typeof entry === 'object' ? entry : {}) as Fields;
   let task: Task | undefined;
   try {
     task = decodeTask(swarm, type, raw);
@@ -160,7 +185,7 @@ export function decodeDeadLetter(swarm: string, id: string, fields: Fields): Dea
     reason: fields.reason ?? '',
     deadAt: Number(fields.dead_at ?? 0),
     task,
-    errors: Array.isArray(errors) ? (errors as unknown as AttemptError[]) : [],
+    errors: Array.isArray(errors) ? (errors as AttemptError[]) : [],
     raw,
   };
 }

@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { Subscriber } from 'rxjs';
 import type { Clock, ClockTimer } from '../clock';
-import { decodeTask, encodeDeadLetter, encodeFinding, encodeTask, type Fields } from '../codec';
-import type { CompleteResult, FailResult, FindingInput, Task } from '../messages';
+import { decodeTask, encodeDeadLetter, encodeTask, type Fields } from '../codec';
+import type { CompleteResult, FailResult, Finding, FindingInput, Task } from '../messages';
 import { type BackoffOptions, backoffDelay } from './backoff';
 import { attemptError, type Delivery, errorMessage } from './delivery';
 import type { RawEntry, TaskQueue } from './transport';
@@ -211,7 +211,8 @@ export class Consumer {
 
   async completeDelivery(delivery: ActiveDelivery, input: FindingInput): Promise<CompleteResult> {
     const task = delivery.task;
-    const finding = {
+    const finding: Omit<Finding, 'id'> = {
+      swarm: this.swarm,
       taskId: task.id,
       type: task.type,
       summary: String(input.summary ?? ''),
@@ -221,13 +222,8 @@ export class Consumer {
       contextVersion: input.contextVersion ?? task.context,
       createdAt: this.clock.now(),
     };
-    const fields = encodeFinding(finding);
     try {
-      const id = await this.queue.complete(
-        delivery.deliveryId,
-        fields,
-        JSON.stringify({ swarm: this.swarm, ...finding }),
-      );
+      const id = await this.queue.complete(delivery.deliveryId, JSON.stringify(finding));
       return id === null ? { duplicate: true } : { duplicate: false, findingId: id };
     } finally {
       this.#settle(delivery);

@@ -47,8 +47,8 @@ export interface TaskQueue {
   reclaim(leaseMs: number, count: number, maxAttempts: number): Promise<RawEntry[]>;
   /** Renews leases; returns the ids this consumer no longer owns. */
   renew(ids: string[]): Promise<string[]>;
-  /** Returns the finding id, or null when the delivery was already settled. */
-  complete(entryId: string, finding: Fields, payloadJson: string): Promise<string | null>;
+  /** `finding` is the finding as JSON without its id; returns the finding id, or null when already settled. */
+  complete(entryId: string, finding: string): Promise<string | null>;
   retry(entryId: string, next: Fields, delayMs: number): Promise<boolean>;
   deadLetter(entryId: string, dead: Fields): Promise<boolean>;
   /** Moves due retries onto the stream; returns ms until the next is due, or -1. */

@@ -1,6 +1,6 @@
 import { Observable, type Subscriber } from 'rxjs';
 import type { Clock } from '../../clock';
-import type { Fields } from '../../codec';
+import { encodeDeadLetter, type Fields, taskHistoryOf } from '../../codec';
 import { keys } from '../../keys';
 import type { RawEntry, Retention, TaskQueue, Transport } from '../transport';
 import { MemoryStream } from './memory-stream';
@@ -44,11 +44,11 @@ export class MemoryTransport implements Transport {
     return list;
   }
 
-  appendFinding(swarm: string, fields: Fields, payloadJson: string): string {
+  appendFinding(swarm: string, finding: string): string {
     const stream = this.stream(keys.findings(swarm));
-    const id = stream.append(fields, this.clock.now());
+    const id = stream.append({ finding }, this.clock.now());
     stream.trim(this.retention.findings, this.clock.now());
-    this.#ring(swarm, id, payloadJson);
+    this.#ring(swarm);
     return id;
   }
 
@@ -58,7 +58,7 @@ export class MemoryTransport implements Transport {
     stream.trim(this.retention.deadLetters, this.clock.now());
   }
 
-  #ring(swarm: string, _id: string, _payload: string): void {
+  #ring(swarm: string): void {
     const listeners = this.#doorbells.get(swarm);
     if (!listeners) return;
     queueMicrotask(() => {
@@ -226,22 +226,23 @@ class MemoryTaskQueue implements TaskQueue {
       p.consumer = this.consumer;
       p.deliveredAt = now;
       p.deliveries++;
-      const base = Number(fields.attempt);
-      if (Number.isFinite(base) && base + p.deliveries - 1 > maxAttempts) {
-        const failed = base + p.deliveries - 2;
-        let errors: unknown[] = [];
-        try {
-          const parsed: unknown = JSON.parse(fields.errors ?? '[]');
-          if (Array.isArray(parsed)) errors = parsed;
-        } catch {}
-        errors.push({ attempt: failed, message: 'lease expired: the worker died or stalled', at: now });
-        this.transport.appendDeadLetter(this.swarm, {
-          type: this.type,
-          reason: `lease expired on attempt ${failed} of ${maxAttempts}`,
-          dead_at: String(now),
-          errors: JSON.stringify(errors),
-          task: JSON.stringify(fields),
-        });
+      const history = taskHistoryOf(fields);
+      if (history && history.attempt + p.deliveries - 1 > maxAttempts) {
+        const failed = history.attempt + p.deliveries - 2;
+        const errors = [
+          ...history.errors,
+          { attempt: failed, message: 'lease expired: the worker died or stalled', at: now },
+        ];
+        this.transport.appendDeadLetter(
+          this.swarm,
+          encodeDeadLetter(
+            this.type,
+            `lease expired on attempt ${failed} of ${maxAttempts}`,
+            errors,
+            fields,
+            now,
+          ),
+        );
         this.#remove(id);
         continue;
       }
@@ -270,9 +271,9 @@ class MemoryTaskQueue implements TaskQueue {
     this.#stream.delete(entryId);
   }
 
-  async complete(entryId: string, finding: Fields, payloadJson: string): Promise<string | null> {
+  async complete(entryId: string, finding: string): Promise<string | null> {
     if (!this.#settle(entryId)) return null;
-    return this.transport.appendFinding(this.swarm, finding, payloadJson);
+    return this.transport.appendFinding(this.swarm, finding);
   }
 
   async retry(entryId: string, next: Fields, delayMs: number): Promise<boolean> {

@@ -14,8 +14,7 @@ const MAX_COMPLETE_BATCH = 256;
 
 interface PendingCompletion {
   entryId: string;
-  finding: Fields;
-  payloadJson: string;
+  finding: string;
   resolve: (id: string | null) => void;
   reject: (error: unknown) => void;
 }
@@ -165,9 +164,9 @@ export class RedisTaskQueue implements TaskQueue {
     return (await this.call('renew', [this.#stream], [CONSUMER_GROUP, this.consumer, ...ids])) as string[];
   }
 
-  complete(entryId: string, finding: Fields, payloadJson: string): Promise<string | null> {
+  complete(entryId: string, finding: string): Promise<string | null> {
     return new Promise((resolve, reject) => {
-      this.#completions.push({ entryId, finding, payloadJson, resolve, reject });
+      this.#completions.push({ entryId, finding, resolve, reject });
       if (this.#completions.length >= MAX_COMPLETE_BATCH) this.#flushCompletions();
       else if (this.#completions.length === 1) setImmediate(() => this.#flushCompletions());
     });
@@ -179,11 +178,8 @@ export class RedisTaskQueue implements TaskQueue {
     if (batch.length === 0) return;
     this.#completions = [];
     const [kind, value] = trimOf(this.retention.findings);
-    const args: (string | number)[] = [CONSUMER_GROUP, keys.findingsChannel(this.swarm), kind, value];
-    for (const c of batch) {
-      const fields = fieldsToArray(c.finding);
-      args.push(c.entryId, c.payloadJson, fields.length, ...fields);
-    }
+    const args: string[] = [CONSUMER_GROUP, keys.findingsChannel(this.swarm), kind, value];
+    for (const c of batch) args.push(c.entryId, c.finding);
     this.call('complete', [this.#stream, keys.findings(this.swarm)], args).then(
       (ids) => {
         batch.forEach((c, i) => {

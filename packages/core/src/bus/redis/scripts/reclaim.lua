@@ -16,23 +16,20 @@ for _, entry in ipairs(claimed[2]) do
   for i = 1, #flat, 2 do
     fields[flat[i]] = flat[i + 1]
   end
-  local base = tonumber(fields['attempt'])
+  -- An entry that does not parse goes back to the client, which dead-letters it with the reason.
+  local ok, task = pcall(cjson.decode, fields['task'] or '')
+  local base = ok and type(task) == 'table' and tonumber(task['attempt']) or nil
   if base and base + deliveries - 1 > tonumber(ARGV[5]) then
-    local errors = {}
-    if fields['errors'] then
-      local ok, decoded = pcall(cjson.decode, fields['errors'])
-      if ok and type(decoded) == 'table' then
-        errors = decoded
-      end
-    end
+    local errors = type(task['errors']) == 'table' and task['errors'] or {}
     local now = nowMs()
-    errors[#errors + 1] = { attempt = base + deliveries - 2, message = 'lease expired: the worker died or stalled', at = now }
+    local failed = base + deliveries - 2
+    errors[#errors + 1] = { attempt = failed, message = 'lease expired: the worker died or stalled', at = now }
     xaddTrimmed(KEYS[2], ARGV[7], ARGV[8], {
       'type', ARGV[6],
-      'reason', 'lease expired on attempt ' .. (base + deliveries - 2) .. ' of ' .. ARGV[5],
+      'reason', 'lease expired on attempt ' .. failed .. ' of ' .. ARGV[5],
       'dead_at', tostring(now),
       'errors', cjson.encode(errors),
-      'task', cjson.encode(fields),
+      'entry', cjson.encode(fields),
     })
     redis.call('XACK', KEYS[1], ARGV[1], id)
     redis.call('XDEL', KEYS[1], id)

@@ -1,0 +1,76 @@
+import { keys, RedisBus } from '@swarm/core';
+import { mergeMap } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedisServer } from '../support/redis-server';
+
+describe('RedisBus retention', () => {
+  let server: RedisServer;
+  let bus: RedisBus;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    bus = new RedisBus({ url: server.url, retention: { findings: { maxLen: 100 } } });
+  });
+  afterAll(async () => {
+    await bus.close();
+    await server.stop();
+  });
+
+  it('deletes acked tasks, so the task stream holds only waiting and running work', async () => {
+    const n = 5_000;
+    let completed = 0;
+    const worker = bus
+      .consume('kept', 'echo', { concurrency: 32 })
+      .pipe(
+        mergeMap(async (d) => {
+          await d.complete({ summary: 'ok' });
+          completed++;
+        }),
+      )
+      .subscribe();
+    for (let i = 0; i < n; i += 500) {
+      await bus.postBatch(
+        'kept',
+        'echo',
+        Array.from({ length: 500 }, (_, j) => ({ data: i + j })),
+      );
+    }
+    while (completed < n) await new Promise((r) => setTimeout(r, 20));
+    worker.unsubscribe();
+    // Trimming frees whole stream nodes (at most 100 entries each), never a waiting task.
+    expect(await bus.redis.xlen(keys.tasks('kept', 'echo'))).toBeLessThanOrEqual(100);
+    expect(await bus.redis.xlen(keys.findings('kept'))).toBe(100);
+    expect(await bus.redis.xpending(keys.tasks('kept', 'echo'), 'workers')).toEqual([0, null, null, null]);
+  });
+
+  it('never trims a task that is waiting or running', async () => {
+    await bus.postBatch(
+      'busy',
+      'echo',
+      Array.from({ length: 300 }, (_, i) => ({ data: i })),
+    );
+    const held: string[] = [];
+    let finished = 0;
+    const worker = bus
+      .consume('busy', 'echo', { concurrency: 250 })
+      .pipe(
+        mergeMap(async (d) => {
+          // Hold every tenth task, complete the rest: completions trim around the held ones.
+          if ((d.task.data as number) % 10 === 0) held.push(d.deliveryId);
+          else await d.complete({ summary: 'ok' });
+          finished++;
+        }),
+      )
+      .subscribe();
+    while (finished < 250) await new Promise((r) => setTimeout(r, 20));
+    worker.unsubscribe();
+    const left = await bus.redis.xrange(keys.tasks('busy', 'echo'), '-', '+');
+    const ids = new Set(left.map(([id]) => id));
+    for (const id of held) expect(ids.has(id)).toBe(true);
+    // The 50 tasks never delivered (concurrency 250 of 300) are all still there.
+    const waiting = left
+      .map(([, fields]) => JSON.parse(fields[1] as string).data as number)
+      .filter((data) => data >= 250);
+    expect(waiting.sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => 250 + i));
+  });
+});
