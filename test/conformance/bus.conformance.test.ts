@@ -7,7 +7,7 @@ import {
   SwarmError,
 } from '@swarm/core';
 import type { Subscription } from 'rxjs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memoryEnv, redisEnv, type TransportEnv, uniqueSwarm, until } from './transports';
 
 /** Collects what a consumer hands out, without settling anything. */
@@ -28,7 +28,7 @@ function watchFindings(bus: Bus, swarm: string, from: Parameters<Bus['findings$'
 describe.each([
   ['MemoryBus', memoryEnv()],
   ['RedisBus', redisEnv()],
-])('%s conformance', (_name, makeEnv) => {
+])('%s conformance', (_name, factory) => {
   let env: TransportEnv;
   let swarm: string;
   const subscriptions: Subscription[] = [];
@@ -37,8 +37,9 @@ describe.each([
     return x;
   };
 
+  afterAll(() => factory.dispose());
   beforeEach(async () => {
-    env = await makeEnv();
+    env = await factory.create();
     swarm = uniqueSwarm();
   });
   afterEach(async () => {

@@ -24,8 +24,14 @@ export function uniqueSwarm(): string {
   return `s${randomUUID().slice(0, 8)}`;
 }
 
-export function memoryEnv(): () => Promise<TransportEnv> {
-  return async () => {
+/** Makes a fresh env per test; `dispose` releases what the envs shared (the Redis server). */
+export interface EnvFactory {
+  create(): Promise<TransportEnv>;
+  dispose(): Promise<void>;
+}
+
+export function memoryEnv(): EnvFactory {
+  const create = async (): Promise<TransportEnv> => {
     const clock = new ManualClock();
     let root: MemoryBus | undefined;
     const buses: Bus[] = [];
@@ -50,11 +56,12 @@ export function memoryEnv(): () => Promise<TransportEnv> {
       },
     };
   };
+  return { create, dispose: async () => {} };
 }
 
-export function redisEnv(): () => Promise<TransportEnv> {
+export function redisEnv(): EnvFactory {
   let server: RedisServer | undefined;
-  return async () => {
+  const create = async (): Promise<TransportEnv> => {
     server ??= await startRedisServer();
     const url = server.url;
     const raw = new Redis(url, { protocol: 2 });
@@ -79,6 +86,7 @@ export function redisEnv(): () => Promise<TransportEnv> {
       },
     };
   };
+  return { create, dispose: async () => server?.stop() };
 }
 
 /** Waits for a condition, moving the env's time in small steps. */

@@ -1,5 +1,6 @@
--- Completes a batch of deliveries: for each, ack the task, append the finding and publish it.
--- Batching lets one script call settle everything a worker finished in one event-loop turn.
+-- Completes a batch of deliveries: for each, ack the task and append the finding; then publish
+-- the batch's findings as one JSON array. Batching lets one script call (and one pub/sub message)
+-- settle everything a worker finished in one event-loop turn.
 -- The pending-entry list is the dedup marker: XACK answers 0 once any delivery of an entry was
 -- completed or dead-lettered, so a second completion writes nothing.
 -- KEYS[1] task stream, KEYS[2] findings stream
@@ -10,15 +11,19 @@
 -- @include xadd-trimmed.lua
 -- @include trim-acked.lua
 local out = {}
+local published = {}
 for i = 5, #ARGV, 2 do
   local finding = ARGV[i + 1]
   if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 0 then
     out[#out + 1] = ''
   else
     local id = xaddTrimmed(KEYS[2], ARGV[3], ARGV[4], { 'finding', finding })
-    redis.call('PUBLISH', ARGV[2], '{"id":"' .. id .. '",' .. string.sub(finding, 2))
+    published[#published + 1] = '{"id":"' .. id .. '",' .. string.sub(finding, 2)
     out[#out + 1] = id
   end
+end
+if #published > 0 then
+  redis.call('PUBLISH', ARGV[2], '[' .. table.concat(published, ',') .. ']')
 end
 trimAcked(KEYS[1], ARGV[1])
 return out
