@@ -189,7 +189,3 @@ export function decodeDeadLetter(swarm: string, id: string, fields: Fields): Dea
     raw,
   };
 }
-
-export function payloadBytes(task: Task): number {
-  return Buffer.byteLength(task.description) + Buffer.byteLength(JSON.stringify(task.data));
-}

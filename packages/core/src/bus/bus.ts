@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { Observable } from 'rxjs';
 import { type Clock, systemClock } from '../clock';
-import { decodeDeadLetter, decodeFinding, encodeTask, payloadBytes } from '../codec';
+import { decodeDeadLetter, decodeFinding, encodeTask, type Fields } from '../codec';
 import { ChunkedContextStore, type ContextStore, type ContextStoreOptions } from '../context/context-store';
 import { BusClosedError, DeadLetterNotFoundError, InvalidTaskError, PayloadTooLargeError } from '../errors';
 import { assertName } from '../keys';
@@ -91,7 +91,8 @@ export class TransportBus implements Bus {
     if (this.#closed) throw new BusClosedError();
   }
 
-  #toTask(swarm: string, type: string, input: TaskInput): Task {
+  /** Builds and encodes a task; the size limit applies to the encoded task. */
+  #toTask(swarm: string, type: string, input: TaskInput): { task: Task; fields: Fields } {
     if (input === null || typeof input !== 'object') throw new InvalidTaskError('a task must be an object');
     if (input.description !== undefined && typeof input.description !== 'string')
       throw new InvalidTaskError('task description must be a string');
@@ -108,27 +109,28 @@ export class TransportBus implements Bus {
       idempotencyKey: input.idempotencyKey,
       errors: [],
     };
-    const size = payloadBytes(task);
+    const fields = encodeTask(task);
+    const size = Buffer.byteLength(fields.task as string);
     if (size > this.#maxPayload) throw new PayloadTooLargeError(size, this.#maxPayload);
-    return task;
+    return { task, fields };
   }
 
   async post(swarm: string, type: string, input: TaskInput): Promise<PostedTask> {
     this.#assertOpen();
     assertName('swarm', swarm);
     assertName('task type', type);
-    const task = this.#toTask(swarm, type, input);
+    const { task, fields } = this.#toTask(swarm, type, input);
     if (task.idempotencyKey !== undefined) {
       const { posted, id } = await this.transport.appendIdempotent(
         swarm,
         type,
-        encodeTask(task),
+        fields,
         task.idempotencyKey,
         this.#idempotencyWindow,
       );
       return { id, duplicate: !posted };
     }
-    await this.transport.append(swarm, type, [encodeTask(task)]);
+    await this.transport.append(swarm, type, [fields.task as string]);
     return { id: task.id, duplicate: false };
   }
 
@@ -136,11 +138,16 @@ export class TransportBus implements Bus {
     this.#assertOpen();
     assertName('swarm', swarm);
     assertName('task type', type);
-    const tasks = inputs.map((input) => this.#toTask(swarm, type, input));
-    const plain = tasks.filter((t) => t.idempotencyKey === undefined);
-    if (plain.length > 0) await this.transport.append(swarm, type, plain.map(encodeTask));
+    const built = inputs.map((input) => this.#toTask(swarm, type, input));
+    const plain = built.filter(({ task }) => task.idempotencyKey === undefined);
+    if (plain.length > 0)
+      await this.transport.append(
+        swarm,
+        type,
+        plain.map(({ fields }) => fields.task as string),
+      );
     const results: PostedTask[] = [];
-    for (const task of tasks) {
+    for (const { task } of built) {
       if (task.idempotencyKey === undefined) results.push({ id: task.id, duplicate: false });
       else results.push(await this.post(swarm, type, task));
     }

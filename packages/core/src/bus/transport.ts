@@ -61,7 +61,8 @@ export interface TaskQueue {
 
 export interface Transport {
   openQueue(swarm: string, type: string, consumer: string): TaskQueue;
-  append(swarm: string, type: string, tasks: Fields[]): Promise<void>;
+  /** Appends encoded tasks (the `task` field's JSON), in order. */
+  append(swarm: string, type: string, tasks: string[]): Promise<void>;
   appendIdempotent(
     swarm: string,
     type: string,

@@ -70,9 +70,9 @@ export class MemoryTransport implements Transport {
     return new MemoryTaskQueue(this, swarm, type, consumer);
   }
 
-  async append(swarm: string, type: string, tasks: Fields[]): Promise<void> {
+  async append(swarm: string, type: string, tasks: string[]): Promise<void> {
     const stream = this.stream(keys.tasks(swarm, type));
-    for (const task of tasks) stream.append(task, this.clock.now());
+    for (const task of tasks) stream.append({ task }, this.clock.now());
   }
 
   async appendIdempotent(

@@ -15,6 +15,8 @@ import { defineScripts, type ScriptCaller } from './scripts';
 
 type RangeReply = [string, string[]][];
 
+const POST_BATCH = 500;
+
 const toEntries = (reply: RangeReply): RawEntry[] =>
   entriesOf([['', reply]] as unknown as Parameters<typeof entriesOf>[0]);
 
@@ -48,17 +50,18 @@ export class RedisTransport implements Transport {
     );
   }
 
-  async append(swarm: string, type: string, tasks: Fields[]): Promise<void> {
+  async append(swarm: string, type: string, tasks: string[]): Promise<void> {
     const stream = keys.tasks(swarm, type);
     if (tasks.length === 1) {
-      await this.command.call('XADD', stream, '*', ...fieldsToArray(tasks[0] as Fields));
+      await this.command.call('XADD', stream, '*', 'task', tasks[0] as string);
       return;
     }
-    const pipeline = this.command.pipeline();
-    for (const task of tasks) pipeline.call('XADD', stream, '*', ...fieldsToArray(task));
-    const results = (await pipeline.exec()) ?? [];
-    const failed = results.find(([error]) => error);
-    if (failed) throw failed[0];
+    // Scripts run atomically: cap each call so one large batch never stalls Redis for long.
+    const calls: Promise<unknown>[] = [];
+    for (let i = 0; i < tasks.length; i += POST_BATCH) {
+      calls.push(this.#call('postBatch', [stream], tasks.slice(i, i + POST_BATCH)));
+    }
+    await Promise.all(calls);
   }
 
   async appendIdempotent(

@@ -14,6 +14,7 @@ const SCRIPTS = {
   reclaim: 2,
   renew: 1,
   postIdempotent: 2,
+  postBatch: 1,
   retryDeadLetter: 2,
   removeConsumer: 1,
 } as const;
