@@ -30,7 +30,10 @@ class LeaseLostError extends Error {
  * drain finishes them instead of letting their leases lapse.
  */
 export class Consumer {
-  readonly #inflight = new Map<string, ActiveDelivery>();
+  /** Deliveries not yet settled in the store: running, or with their settlement in flight. */
+  readonly #live = new Map<string, ActiveDelivery>();
+  /** Deliveries whose handler has not yet completed or failed them: what `concurrency` bounds. */
+  #running = 0;
   #reading = true;
   #wakeLoop: (() => void) | undefined;
   #renewTimer: ClockTimer | undefined;
@@ -49,7 +52,7 @@ export class Consumer {
   ) {}
 
   get inflight(): number {
-    return this.#inflight.size;
+    return this.#live.size;
   }
 
   start(subscriber: Subscriber<Delivery>): void {
@@ -67,7 +70,7 @@ export class Consumer {
     this.#drained = new Promise<void>((resolve) => {
       this.#resolveDrained = resolve;
     }).then(() => this.#close());
-    if (this.#inflight.size === 0) this.#resolveDrained?.();
+    if (this.#live.size === 0) this.#resolveDrained?.();
     return this.#drained;
   }
 
@@ -113,7 +116,7 @@ export class Consumer {
     let failures = 0;
     let groupReady = false;
     while (this.#reading && !subscriber.closed) {
-      const free = concurrency - this.#inflight.size;
+      const free = concurrency - this.#running;
       if (free <= 0) {
         await new Promise<void>((resolve) => {
           this.#wakeLoop = resolve;
@@ -127,7 +130,7 @@ export class Consumer {
         }
         let entries: RawEntry[];
         if (this.queue.takeMissedDeliveries()) {
-          entries = (await this.queue.readOwnPending(concurrency)).filter((e) => !this.#inflight.has(e.id));
+          entries = (await this.queue.readOwnPending(concurrency)).filter((e) => !this.#live.has(e.id));
         } else if (this.clock.now() >= nextReclaimAt) {
           nextReclaimAt = this.clock.now() + reclaimEveryMs;
           entries = await this.queue.reclaim(leaseMs, free, maxAttempts);
@@ -164,15 +167,24 @@ export class Consumer {
       return;
     }
     const delivery = new ActiveDelivery(this, task, entry.id);
-    this.#inflight.set(entry.id, delivery);
+    this.#live.set(entry.id, delivery);
+    this.#running++;
     subscriber.next(delivery);
   }
 
-  #settle(delivery: ActiveDelivery): void {
-    if (this.#inflight.get(delivery.deliveryId) !== delivery) return;
-    this.#inflight.delete(delivery.deliveryId);
+  /**
+   * The handler is done with a delivery: its slot frees at once, so the next read overlaps the
+   * settlement's round trip; the lease is still renewed until the store confirms.
+   */
+  #release(): void {
+    this.#running--;
     this.#wake();
-    if (!this.#reading && this.#inflight.size === 0) this.#resolveDrained?.();
+  }
+
+  #forget(delivery: ActiveDelivery): void {
+    if (this.#live.get(delivery.deliveryId) !== delivery) return;
+    this.#live.delete(delivery.deliveryId);
+    if (!this.#reading && this.#live.size === 0) this.#resolveDrained?.();
   }
 
   #scheduleRenew(): void {
@@ -185,10 +197,10 @@ export class Consumer {
   }
 
   async #renewAll(): Promise<void> {
-    const ids = [...this.#inflight.keys()];
+    const ids = [...this.#live.keys()];
     if (ids.length === 0) return;
     try {
-      for (const id of await this.queue.renew(ids)) this.#inflight.get(id)?.markLost();
+      for (const id of await this.queue.renew(ids)) this.#live.get(id)?.markLost();
     } catch (error) {
       this.log.warn({ err: errorMessage(error) }, 'lease renewal failed');
     }
@@ -222,11 +234,12 @@ export class Consumer {
       contextVersion: input.contextVersion ?? task.context,
       createdAt: this.clock.now(),
     };
+    this.#release();
     try {
       const id = await this.queue.complete(delivery.deliveryId, JSON.stringify(finding));
       return id === null ? { duplicate: true } : { duplicate: false, findingId: id };
     } finally {
-      this.#settle(delivery);
+      this.#forget(delivery);
     }
   }
 
@@ -234,6 +247,7 @@ export class Consumer {
     const task = delivery.task;
     const { maxAttempts, backoff } = this.settings;
     const errors = [...task.errors, attemptError(task.attempt, error, this.clock.now())];
+    this.#release();
     try {
       if (!retry || task.attempt >= maxAttempts) {
         const reason = retry
@@ -256,7 +270,7 @@ export class Consumer {
       this.#schedulePromote(delayMs);
       return { outcome: 'retry', delayMs, attempt: task.attempt + 1 };
     } finally {
-      this.#settle(delivery);
+      this.#forget(delivery);
     }
   }
 
