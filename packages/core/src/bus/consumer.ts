@@ -140,7 +140,7 @@ export class Consumer {
         }
         failures = 0;
         for (const entry of entries) {
-          if (this.#reading && !subscriber.closed) await this.#deliver(entry, subscriber);
+          if (this.#reading && !subscriber.closed) this.#deliver(entry, subscriber);
         }
       } catch (error) {
         if (!this.#reading) break;
@@ -152,7 +152,7 @@ export class Consumer {
     }
   }
 
-  async #deliver(entry: RawEntry, subscriber: Subscriber<Delivery>): Promise<void> {
+  #deliver(entry: RawEntry, subscriber: Subscriber<Delivery>): void {
     let task: Task;
     try {
       task = decodeTask(this.swarm, this.type, entry.fields, entry.deliveries);
@@ -160,10 +160,10 @@ export class Consumer {
       // A foreign client wrote an entry we cannot read: park it with the reason, keep going.
       const reason = `malformed entry: ${errorMessage(error)}`;
       this.log.warn({ entryId: entry.id, reason }, 'dead-lettering malformed task entry');
-      await this.queue.deadLetter(
-        entry.id,
-        encodeDeadLetter(this.type, reason, [], entry.fields, this.clock.now()),
-      );
+      // If this write fails the entry stays pending, and its lease expiry brings it back here.
+      this.queue
+        .deadLetter(entry.id, encodeDeadLetter(this.type, reason, [], entry.fields, this.clock.now()))
+        .catch((e: unknown) => this.log.warn({ err: errorMessage(e) }, 'could not dead-letter entry'));
       return;
     }
     const delivery = new ActiveDelivery(this, task, entry.id);
@@ -282,7 +282,9 @@ export class Consumer {
 }
 
 class ActiveDelivery implements Delivery {
-  readonly #controller = new AbortController();
+  // Made on first use: most handlers never look at the signal, and an AbortController is not free.
+  #controller: AbortController | undefined;
+  #lost = false;
   #settled = false;
 
   constructor(
@@ -300,11 +302,17 @@ class ActiveDelivery implements Delivery {
   }
 
   get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController();
+      if (this.#lost) this.#controller.abort(new LeaseLostError());
+    }
     return this.#controller.signal;
   }
 
   markLost(): void {
-    if (!this.#controller.signal.aborted) this.#controller.abort(new LeaseLostError());
+    if (this.#lost) return;
+    this.#lost = true;
+    this.#controller?.abort(new LeaseLostError());
   }
 
   async complete(finding: FindingInput): Promise<CompleteResult> {
