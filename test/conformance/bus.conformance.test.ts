@@ -296,6 +296,15 @@ describe.each([
       expect(finding?.createdAt).toBeGreaterThan(0);
     });
 
+    it('hands a live reader the same findings the stream holds', async () => {
+      const bus = env.bus();
+      const { findings } = track(watchFindings(bus, swarm, { from: 'now' }));
+      await env.elapse(50);
+      await completeAll(bus, 5);
+      await until(env, () => findings.length === 5);
+      expect(findings).toEqual(await bus.readFindings(swarm));
+    });
+
     it('replays from the start, then tails live', async () => {
       const bus = env.bus();
       await completeAll(bus, 3);

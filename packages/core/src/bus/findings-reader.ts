@@ -2,7 +2,7 @@ import { Observable } from 'rxjs';
 import type { Clock, ClockTimer } from '../clock';
 import { decodeFinding } from '../codec';
 import type { Finding } from '../messages';
-import type { Transport } from './transport';
+import type { FindingsBroadcast, Transport } from './transport';
 
 /**
  * Where a findings reader starts: 'start' replays everything kept, 'now' only what comes next,
@@ -30,6 +30,19 @@ export function readFindings$(
     let again = false;
     let pollTimer: ClockTimer | undefined;
 
+    /** Takes a broadcast's findings as they are when they follow on from the cursor. */
+    const ring = (broadcast: FindingsBroadcast | undefined) => {
+      const last = cursor && ('after' in cursor ? cursor.after : cursor.start === '-' ? '0-0' : undefined);
+      if (!broadcast || draining || last !== broadcast.prev) {
+        safeDrain();
+        return;
+      }
+      for (const finding of broadcast.findings) {
+        if (subscriber.closed) return;
+        subscriber.next({ ...finding, swarm });
+        cursor = { after: finding.id };
+      }
+    };
     const drain = async (): Promise<void> => {
       if (draining) {
         again = true;
@@ -66,7 +79,7 @@ export function readFindings$(
       }, POLL_MS);
     };
     // Listen before the first read, so nothing written in between goes unnoticed.
-    const doorbell = transport.findingsDoorbell$(swarm).subscribe(safeDrain);
+    const doorbell = transport.findingsDoorbell$(swarm).subscribe(ring);
     poll();
     drain().catch((error: unknown) => subscriber.error(error));
     return () => {

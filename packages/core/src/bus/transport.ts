@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { Fields } from '../codec';
+import type { Finding } from '../messages';
 
 /**
  * What a transport must provide; the Bus builds everything else on top. RedisTransport
@@ -12,6 +13,12 @@ export interface RawEntry {
   fields: Fields;
   /** How many times the stream has handed this entry out, this time included. */
   deliveries: number;
+}
+
+export interface FindingsBroadcast {
+  /** Id of the finding just before these ('0-0' for none). */
+  prev: string;
+  findings: Finding[];
 }
 
 export type TrimKind = '' | 'MAXLEN' | 'MAXAGE';
@@ -77,8 +84,12 @@ export interface Transport {
     count: number,
   ): Promise<RawEntry[]>;
   lastFindingId(swarm: string): Promise<string>;
-  /** Emits when new findings may exist, and after any reconnect (a doorbell may have been missed). */
-  findingsDoorbell$(swarm: string): Observable<void>;
+  /**
+   * Emits when new findings may exist, and after any reconnect (a doorbell may have been missed).
+   * A broadcast that carries the findings themselves, with the id of the finding before them,
+   * lets an up-to-date reader skip the read.
+   */
+  findingsDoorbell$(swarm: string): Observable<FindingsBroadcast | undefined>;
   readDeadLetters(swarm: string, count: number): Promise<RawEntry[]>;
   readDeadLetter(swarm: string, id: string): Promise<RawEntry | undefined>;
   /** Removes the dead letter and appends `task` to its stream; false if it was gone. */

@@ -2,7 +2,7 @@ import { Observable, type Subscriber } from 'rxjs';
 import type { Clock } from '../../clock';
 import { encodeDeadLetter, type Fields, taskHistoryOf } from '../../codec';
 import { keys } from '../../keys';
-import type { RawEntry, Retention, TaskQueue, Transport } from '../transport';
+import type { FindingsBroadcast, RawEntry, Retention, TaskQueue, Transport } from '../transport';
 import { MemoryStream } from './memory-stream';
 
 interface Delayed {
@@ -19,7 +19,7 @@ export class MemoryTransport implements Transport {
   readonly #delayed = new Map<string, Delayed[]>();
   readonly #idempotency = new Map<string, { id: string; expiresAt: number }>();
   readonly #blobs = new Map<string, Map<string, Buffer>>();
-  readonly #doorbells = new Map<string, Set<Subscriber<void>>>();
+  readonly #doorbells = new Map<string, Set<Subscriber<FindingsBroadcast | undefined>>>();
 
   constructor(
     readonly clock: Clock,
@@ -62,7 +62,7 @@ export class MemoryTransport implements Transport {
     const listeners = this.#doorbells.get(swarm);
     if (!listeners) return;
     queueMicrotask(() => {
-      for (const listener of listeners) listener.next();
+      for (const listener of listeners) listener.next(undefined);
     });
   }
 
@@ -104,8 +104,8 @@ export class MemoryTransport implements Transport {
     return this.stream(keys.findings(swarm)).lastId();
   }
 
-  findingsDoorbell$(swarm: string): Observable<void> {
-    return new Observable<void>((subscriber) => {
+  findingsDoorbell$(swarm: string): Observable<FindingsBroadcast | undefined> {
+    return new Observable<FindingsBroadcast | undefined>((subscriber) => {
       let listeners = this.#doorbells.get(swarm);
       if (!listeners) {
         listeners = new Set();

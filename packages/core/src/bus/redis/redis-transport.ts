@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { Observable, type Subscriber } from 'rxjs';
 import { type Fields, fieldsToArray } from '../../codec';
 import { keys } from '../../keys';
-import type { RawEntry, Retention, TaskQueue, Transport } from '../transport';
+import type { FindingsBroadcast, RawEntry, Retention, TaskQueue, Transport } from '../transport';
 import {
   type ConnectionOptions,
   createBlockingConnection,
@@ -24,7 +24,7 @@ export class RedisTransport implements Transport {
   readonly command: Redis;
   readonly #call: ScriptCaller;
   #subscriber: Redis | undefined;
-  readonly #doorbells = new Map<string, Set<Subscriber<void>>>();
+  readonly #doorbells = new Map<string, Set<Subscriber<FindingsBroadcast | undefined>>>();
 
   constructor(
     options: ConnectionOptions,
@@ -102,9 +102,9 @@ export class RedisTransport implements Transport {
     return reply[0]?.[0] ?? '0-0';
   }
 
-  findingsDoorbell$(swarm: string): Observable<void> {
+  findingsDoorbell$(swarm: string): Observable<FindingsBroadcast | undefined> {
     const channel = keys.findingsChannel(swarm);
-    return new Observable<void>((subscriber) => {
+    return new Observable<FindingsBroadcast | undefined>((subscriber) => {
       const conn = this.#subscriberConnection();
       let listeners = this.#doorbells.get(channel);
       if (!listeners) {
@@ -129,13 +129,16 @@ export class RedisTransport implements Transport {
     if (this.#subscriber) return this.#subscriber;
     const conn = createBlockingConnection(this.command, 'swarm:doorbell');
     let connectedBefore = false;
-    conn.on('message', (channel: string) => {
-      for (const listener of this.#doorbells.get(channel) ?? []) listener.next();
+    conn.on('message', (channel: string, message: string) => {
+      const listeners = this.#doorbells.get(channel);
+      if (!listeners) return;
+      const broadcast = parseBroadcast(message);
+      for (const listener of listeners) listener.next(broadcast);
     });
     conn.on('ready', () => {
       // Messages published while we were disconnected are gone: ring every doorbell once.
       if (connectedBefore)
-        for (const listeners of this.#doorbells.values()) for (const l of listeners) l.next();
+        for (const listeners of this.#doorbells.values()) for (const l of listeners) l.next(undefined);
       connectedBefore = true;
     });
     conn.on('error', (error: Error) => this.log.debug({ err: error.message }, 'subscriber connection error'));
@@ -182,4 +185,15 @@ export class RedisTransport implements Transport {
 }
 
 export type { ConnectionOptions };
+
+/** A broadcast we cannot read (a foreign publisher) still rings the doorbell. */
+function parseBroadcast(message: string): FindingsBroadcast | undefined {
+  try {
+    const parsed = JSON.parse(message) as FindingsBroadcast;
+    return typeof parsed.prev === 'string' && Array.isArray(parsed.findings) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export { redactUrl };
