@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 
 /** The same key/value operations on Redis (ioredis) and on SQLite (better-sqlite3, WAL). */
@@ -35,11 +34,20 @@ export function redisStore(url: string, client: string): KvStore {
   };
 }
 
-/** Opens (creating if needed) kv(key TEXT PRIMARY KEY, value BLOB) in WAL mode. */
-export function sqliteStore(path: string, synchronous: string): KvStore {
+/**
+ * Opens (creating if needed) kv(key TEXT PRIMARY KEY, value BLOB) in WAL mode. better-sqlite3 is
+ * an optional dependency (its native build needs Node's headers), so it is loaded only here.
+ */
+export async function sqliteStore(path: string, synchronous: string): Promise<KvStore> {
   if (!(SQLITE_SYNC_MODES as readonly string[]).includes(synchronous))
     throw new Error(`synchronous must be one of ${SQLITE_SYNC_MODES.join(', ')}, got ${synchronous}`);
   // Writers from several processes queue on SQLite's lock; wait rather than fail with SQLITE_BUSY.
+  let Database: typeof import('better-sqlite3');
+  try {
+    Database = (await import('better-sqlite3')).default;
+  } catch (error) {
+    throw new Error(`better-sqlite3 is not installed or did not build here (${String(error)})`);
+  }
   const db = new Database(path, { timeout: 60_000 });
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous}`);

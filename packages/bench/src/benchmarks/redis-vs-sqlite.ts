@@ -153,7 +153,7 @@ export const redisVsSqlite: Benchmark = {
     const redis = redisStore(ctx.redisUrl, s.client);
     let sqlite: KvStore | undefined;
     try {
-      sqlite = sqliteStore(s.dbPath, s.sync);
+      sqlite = await sqliteStore(s.dbPath, s.sync);
       const redisP50 = await sequential(ctx, redis, s, out);
       const sqliteP50 = await sequential(ctx, sqlite, s, out);
       for (const op of redisP50.keys())

@@ -7,7 +7,7 @@ const system = env('BENCH_SYSTEM');
 const store: KvStore =
   system === 'redis'
     ? redisStore(env('BENCH_REDIS_URL'), env('BENCH_REDIS_CLIENT'))
-    : sqliteStore(env('BENCH_DB_PATH'), env('BENCH_SYNC'));
+    : await sqliteStore(env('BENCH_DB_PATH'), env('BENCH_SYNC'));
 const value = Buffer.alloc(intEnv('BENCH_VALUE_BYTES'), 7);
 const options = {
   keys: intEnv('BENCH_KEYS'),
