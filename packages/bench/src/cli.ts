@@ -125,7 +125,7 @@ async function main(): Promise<number> {
     return 0;
   } catch (error) {
     process.stderr.write(
-      `[bench] ${bench.name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+      `[bench] ${bench.name} failed: ${error instanceof Error ? error.message : String(error)}\n`,
     );
     return 1;
   } finally {

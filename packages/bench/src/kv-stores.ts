@@ -42,13 +42,16 @@ export async function sqliteStore(path: string, synchronous: string): Promise<Kv
   if (!(SQLITE_SYNC_MODES as readonly string[]).includes(synchronous))
     throw new Error(`synchronous must be one of ${SQLITE_SYNC_MODES.join(', ')}, got ${synchronous}`);
   // Writers from several processes queue on SQLite's lock; wait rather than fail with SQLITE_BUSY.
-  let Database: typeof import('better-sqlite3');
+  let db: import('better-sqlite3').Database;
   try {
-    Database = (await import('better-sqlite3')).default;
+    const { default: Database } = await import('better-sqlite3');
+    db = new Database(path, { timeout: 60_000 });
   } catch (error) {
-    throw new Error(`better-sqlite3 is not installed or did not build here (${String(error)})`);
+    throw new Error(
+      'better-sqlite3 is not installed or its native module did not build; with Node headers at ' +
+        `/usr/include/node, run: npm_config_nodedir=/usr pnpm rebuild better-sqlite3 (${String(error).split('\n')[0]})`,
+    );
   }
-  const db = new Database(path, { timeout: 60_000 });
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous}`);
   db.exec('CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB)');
