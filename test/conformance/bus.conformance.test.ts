@@ -406,7 +406,7 @@ describe.each([
   describe('context store', () => {
     it('round-trips a large context across buses and refuses a partial one', async () => {
       const writer = env.bus();
-      const content = Buffer.alloc(1_300_000);
+      const content = Buffer.alloc(2_600_000);
       for (let i = 0; i < content.length; i++) content[i] = (i * 31) % 251;
       const ref = await writer.context.put(swarm, content);
       expect(ref).toMatch(/^[0-9a-f]{32}$/);

@@ -41,7 +41,7 @@ export class ChunkedContextStore implements ContextStore {
     private readonly transport: Transport,
     options: ContextStoreOptions = {},
   ) {
-    this.#chunkBytes = options.chunkBytes ?? 512 * 1024;
+    this.#chunkBytes = options.chunkBytes ?? 1024 * 1024;
     this.#cache = new LRUCache<string, Buffer>({
       maxSize: options.cacheBytes ?? 256 * 1024 * 1024,
       sizeCalculation: (value) => Math.max(1, value.length),
