@@ -6,7 +6,8 @@ export type SwarmErrorCode =
   | 'SWARM_CONTEXT_MISSING'
   | 'SWARM_CONTEXT_CORRUPT'
   | 'SWARM_DEAD_LETTER_NOT_FOUND'
-  | 'SWARM_BUS_CLOSED';
+  | 'SWARM_BUS_CLOSED'
+  | 'SWARM_TOPOLOGY_INVALID';
 
 export class SwarmError extends Error {
   readonly code: SwarmErrorCode;

@@ -12,3 +12,4 @@ export type { ContextStore, ContextStoreOptions } from './context/context-store'
 export * from './errors';
 export { assertName, CONSUMER_GROUP, keys } from './keys';
 export type * from './messages';
+export * from './topology/index';

@@ -1,0 +1,14 @@
+export { didYouMean } from './did-you-mean';
+export { formatIssue, TopologyInvalidError, type TopologyIssue } from './errors';
+export { findProgram, type LoadedTopology, type LoadOptions, loadTopology, parseTopology } from './load';
+export {
+  HANDLER_KINDS,
+  type HandlerSpec,
+  type ShardSpec,
+  type SwarmSpec,
+  type TaskSpec,
+  type Topology,
+  topologyJsonSchema,
+  topologySchema,
+  type WorkerPoolSpec,
+} from './schema';

@@ -1,0 +1,204 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { type Document, isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
+import type { z } from 'zod';
+import { didYouMean, keysAt } from './did-you-mean';
+import { TopologyInvalidError, type TopologyIssue } from './errors';
+import { interpolate } from './interpolate';
+import { HANDLER_KINDS, type Topology, topologySchema } from './schema';
+
+export interface LoadedTopology {
+  topology: Topology;
+  /** Absolute path of the file. */
+  file: string;
+  /** Directory paths in the file are relative to. */
+  dir: string;
+}
+
+type Path = (string | number)[];
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Skip checks that look at the machine (modules and commands exist). */
+  offline?: boolean;
+}
+
+/** Reads, interpolates and validates a topology file; every problem is reported with its position. */
+export function loadTopology(path: string, options: LoadOptions = {}): LoadedTopology {
+  const file = resolve(path);
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : String(error);
+    throw new TopologyInvalidError([
+      { file, line: 1, col: 1, path: '', message: `cannot read topology: ${reason}` },
+    ]);
+  }
+  return parseTopology(source, file, options);
+}
+
+export function parseTopology(source: string, file: string, options: LoadOptions = {}): LoadedTopology {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const issues: TopologyIssue[] = [];
+  const at = (offset: number, path: Path, message: string) => {
+    const { line, col } = lineCounter.linePos(offset);
+    issues.push({ file, line, col, path: formatPath(path), message });
+  };
+
+  for (const error of doc.errors) {
+    const message = error.message.split('\n')[0] ?? error.message;
+    at(error.pos[0], [], message.replace(/ at line \d+, column \d+.*$/, ''));
+  }
+  if (issues.length > 0) throw new TopologyInvalidError(issues);
+
+  const env = options.env ?? process.env;
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value !== 'string' || !node.value.includes('${')) return;
+      const result = interpolate(node.value, env);
+      if ('error' in result) at(node.range?.[0] ?? 0, [], result.error);
+      else node.value = result.value;
+    },
+  });
+  if (issues.length > 0) throw new TopologyInvalidError(issues);
+
+  const parsed = topologySchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) reportZodIssue(doc, issue, at);
+    throw new TopologyInvalidError(sortIssues(issues));
+  }
+  const dir = dirname(file);
+  checkSemantics(parsed.data, dir, options, (path, message, key) =>
+    at(offsetOf(doc, path, key), path, message),
+  );
+  if (issues.length > 0) throw new TopologyInvalidError(sortIssues(issues));
+  return { topology: parsed.data, file, dir };
+}
+
+function reportZodIssue(
+  doc: Document,
+  issue: z.core.$ZodIssue,
+  at: (offset: number, path: Path, message: string) => void,
+): void {
+  const path = issue.path as Path;
+  if (issue.code === 'unrecognized_keys') {
+    const known = keysAt(topologySchema, path);
+    for (const key of issue.keys) {
+      const hint = didYouMean(key, known);
+      const message = `unknown key "${key}"${hint ? `: did you mean "${hint}"?` : known.length ? ` (expected one of: ${known.join(', ')})` : ''}`;
+      at(offsetOf(doc, path, key), [...path, key], message);
+    }
+    return;
+  }
+  if (issue.code === 'invalid_type' && issue.input === undefined) {
+    at(offsetOf(doc, path.slice(0, -1)), path, `missing required key "${String(path.at(-1))}"`);
+    return;
+  }
+  if (issue.code === 'invalid_value' && 'values' in issue) {
+    const got = JSON.stringify(issue.input);
+    const hint =
+      typeof issue.input === 'string' ? didYouMean(issue.input, issue.values.map(String)) : undefined;
+    at(
+      offsetOf(doc, path),
+      path,
+      `${got} is not one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}${hint ? `: did you mean "${hint}"?` : ''}`,
+    );
+    return;
+  }
+  at(offsetOf(doc, path), path, issue.message.replace(/^Invalid input: /, ''));
+}
+
+/** Offset of the node at `path` (or of `key` inside it), falling back to the nearest ancestor. */
+function offsetOf(doc: Document, path: Path, key?: string): number {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth), true);
+    if (depth === path.length && key !== undefined && isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && p.key.value === key);
+      const range = pair && isScalar(pair.key) ? pair.key.range : undefined;
+      if (range) return range[0];
+    }
+    const range = (node as { range?: [number, number, number] } | undefined)?.range;
+    if (range) return range[0];
+  }
+  return 0;
+}
+
+function formatPath(path: Path): string {
+  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+}
+
+function sortIssues(issues: TopologyIssue[]): TopologyIssue[] {
+  return [...issues].sort((a, b) => a.line - b.line || a.col - b.col);
+}
+
+type Report = (path: Path, message: string, key?: string) => void;
+
+function checkSemantics(topology: Topology, dir: string, options: LoadOptions, report: Report): void {
+  for (const [swarm, spec] of Object.entries(topology.swarms)) {
+    const base: Path = ['swarms', swarm];
+    duplicates(
+      spec.shards.map((s) => s.id),
+      (i, id) => report([...base, 'shards', i, 'id'], `duplicate shard id "${id}" in swarm ${swarm}`),
+    );
+    duplicates(
+      spec.workers.map((w) => w.type),
+      (i, type) =>
+        report([...base, 'workers', i, 'type'], `duplicate worker pool for type "${type}" in swarm ${swarm}`),
+    );
+    spec.workers.forEach((pool, i) => {
+      const path: Path = [...base, 'workers', i, 'handler'];
+      const kinds = HANDLER_KINDS.filter((k) => pool.handler[k] !== undefined);
+      if (kinds.length !== 1) {
+        report(
+          path,
+          kinds.length === 0
+            ? `handler needs one of: ${HANDLER_KINDS.join(', ')}`
+            : `handler has ${kinds.join(' and ')}: give exactly one`,
+        );
+        return;
+      }
+      if (pool.isolation === 'process' && kinds[0] !== 'module')
+        report([...base, 'workers', i, 'isolation'], 'isolation: process applies to module handlers only');
+      if (options.offline) return;
+      if (pool.handler.module !== undefined) {
+        const target = resolve(dir, pool.handler.module);
+        if (!isFile(target)) report([...path, 'module'], `module not found: ${target}`);
+      }
+      const program = pool.handler.command?.[0];
+      if (program !== undefined && !findProgram(program, dir))
+        report([...path, 'command'], `command not found: ${program}`);
+    });
+  }
+}
+
+function duplicates(values: string[], onDuplicate: (index: number, value: string) => void): void {
+  const seen = new Set<string>();
+  values.forEach((value, i) => {
+    if (seen.has(value)) onDuplicate(i, value);
+    seen.add(value);
+  });
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Where a command's program resolves: a path (relative to the topology) or a name on PATH. */
+export function findProgram(program: string, dir: string): string | undefined {
+  if (program.includes('/')) {
+    const target = isAbsolute(program) ? program : resolve(dir, program);
+    return isFile(target) ? target : undefined;
+  }
+  for (const entry of (process.env.PATH ?? '').split(delimiter)) {
+    if (!entry) continue;
+    const candidate = join(entry, program);
+    if (existsSync(candidate) && isFile(candidate)) return candidate;
+  }
+  return undefined;
+}

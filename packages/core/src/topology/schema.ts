@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+/**
+ * The topology file's schema: the one source of truth for its TypeScript types and for
+ * config/swarm.schema.json (editor completion). Objects are strict, so a misspelt key is an
+ * error with a did-you-mean, not a silently ignored setting.
+ */
+
+const name = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/,
+    'use 1-64 characters from a-z A-Z 0-9 _ . - starting with a letter or digit',
+  );
+
+const milliseconds = z.number().int().positive();
+
+export const handlerSchema = z
+  .strictObject({
+    module: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('JS/TS module exporting the handler, relative to this file'),
+    export: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("the module's export to call (default: default, then handler)"),
+    command: z
+      .array(z.string())
+      .min(1)
+      .optional()
+      .describe('program and arguments, run without a shell; the task arrives as JSON on stdin'),
+    passDataAsArgs: z
+      .boolean()
+      .optional()
+      .describe("append the task's data (an array of strings) to the command's arguments"),
+    env: z.record(z.string(), z.string()).optional().describe('extra environment for the command'),
+    builtin: z
+      .enum(['redis_health_check', 'echo', 'sleep'])
+      .optional()
+      .describe('a handler that ships with swarm'),
+  })
+  .describe('exactly one of module, command or builtin');
+
+export const HANDLER_KINDS = ['module', 'command', 'builtin'] as const;
+
+export const workerPoolSchema = z.strictObject({
+  type: name.describe('task type this pool claims'),
+  handler: handlerSchema,
+  concurrency: z.number().int().min(1).max(10_000).default(1),
+  leaseMs: milliseconds.default(30_000),
+  timeoutMs: milliseconds.default(300_000).describe('a task running longer is aborted and failed'),
+  maxAttempts: z.number().int().min(1).max(1_000).default(3),
+  backoff: z
+    .strictObject({ baseMs: milliseconds, maxMs: milliseconds })
+    .default({ baseMs: 1_000, maxMs: 60_000 }),
+  isolation: z
+    .enum(['none', 'process'])
+    .default('none')
+    .describe('process: each task in a fresh child process'),
+});
+
+export const taskSchema = z.strictObject({
+  type: name,
+  description: z.string().default(''),
+  data: z.json().optional(),
+});
+
+export const shardSchema = z.strictObject({
+  id: name,
+  specialization: z.string().default('general'),
+  context: z
+    .strictObject({
+      text: z.string().optional(),
+      files: z.array(z.string().min(1)).optional().describe('glob patterns, relative to this file'),
+    })
+    .optional(),
+  tasks: z.array(taskSchema).default([]),
+});
+
+export const swarmSchema = z.strictObject({
+  shards: z.array(shardSchema).default([]),
+  workers: z.array(workerPoolSchema).default([]),
+});
+
+export const topologySchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    transport: z
+      .strictObject({
+        redis: z
+          .string()
+          .optional()
+          .describe('redis:// or rediss:// URL; empty or absent: embedded, in-process'),
+      })
+      .default({}),
+    swarms: z.record(name, swarmSchema),
+  })
+  .describe('a swarm topology: swarms, their shards and worker pools, and the transport');
+
+export type Topology = z.output<typeof topologySchema>;
+export type SwarmSpec = z.output<typeof swarmSchema>;
+export type ShardSpec = z.output<typeof shardSchema>;
+export type WorkerPoolSpec = z.output<typeof workerPoolSchema>;
+export type HandlerSpec = z.output<typeof handlerSchema>;
+export type TaskSpec = z.output<typeof taskSchema>;
+
+/** The JSON Schema written to config/swarm.schema.json. */
+export function topologyJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(topologySchema, { io: 'input' }) as Record<string, unknown>;
+}
