@@ -403,6 +403,37 @@ describe.each([
     });
   });
 
+  describe('status and shards', () => {
+    it('counts waiting, in-flight, delayed and dead work per task type', async () => {
+      const bus = env.bus();
+      await bus.postBatch(swarm, 'a', [{}, {}, {}, {}]);
+      await bus.post(swarm, 'b', {});
+      const { deliveries } = track(
+        collect(bus, swarm, 'a', { concurrency: 2, backoff: { baseMs: 60_000, maxMs: 60_000 } }),
+      );
+      await until(env, () => deliveries.length === 2);
+      await deliveries[0]?.fail(new Error('later'));
+      await deliveries[1]?.fail(new Error('never'), { retry: false });
+      await until(env, () => deliveries.length === 4);
+      await deliveries[2]?.complete({ summary: 'done' });
+      const status = await bus.status(swarm);
+      expect(status).toMatchObject({ swarm, findings: 1, deadLetters: 1 });
+      expect(status.types).toEqual([
+        expect.objectContaining({ type: 'a', waiting: 0, inFlight: 1, delayed: 1, consumers: 1 }),
+        expect.objectContaining({ type: 'b', waiting: 1, inFlight: 0, delayed: 0 }),
+      ]);
+    });
+
+    it('keeps shard state for a restarted shard to resume from', async () => {
+      const bus = env.bus();
+      const info = { id: 'memory', specialization: 'history', context: 'abc', cursor: '1-0', updatedAt: 5 };
+      await bus.registerShard(swarm, info);
+      await bus.registerShard(swarm, { ...info, id: 'archive', context: undefined });
+      expect(await env.bus().shards(swarm)).toEqual([{ ...info, id: 'archive', context: undefined }, info]);
+      expect((await bus.status(swarm)).shards.map((s) => s.id)).toEqual(['archive', 'memory']);
+    });
+  });
+
   describe('context store', () => {
     it('round-trips a large context across buses and refuses a partial one', async () => {
       const writer = env.bus();

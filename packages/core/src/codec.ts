@@ -138,6 +138,7 @@ export function decodeFinding(swarm: string, id: string, fields: Fields): Findin
     workerId: String(wire.workerId ?? ''),
     attempt: Number(wire.attempt ?? 0),
     contextVersion: typeof wire.contextVersion === 'string' ? wire.contextVersion : undefined,
+    parent: typeof wire.parent === 'string' ? wire.parent : undefined,
     createdAt: Number(wire.createdAt ?? 0),
   };
 }

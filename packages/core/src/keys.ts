@@ -20,6 +20,9 @@ export const keys = {
   deadLetters: (swarm: string) => `swarm:{${swarm}}:dead`,
   idempotency: (swarm: string, key: string) => `swarm:{${swarm}}:idem:${key}`,
   context: (swarm: string, ref: string) => `swarm:{${swarm}}:ctx:${ref}`,
+  shards: (swarm: string) => `swarm:{${swarm}}:shards`,
+  /** SCAN pattern for every task stream of a swarm. */
+  taskStreams: (swarm: string) => `swarm:{${swarm}}:tasks:*`,
   /** Pub/sub channel: one message per finding, the finding as JSON. */
   findingsChannel: (swarm: string) => `swarm:{${swarm}}:findings`,
 };

@@ -55,7 +55,40 @@ export interface Finding {
   workerId: string;
   attempt: number;
   contextVersion: string | undefined;
+  /** The posting shard's id, copied from the task, so a shard can pick out its own findings. */
+  parent: string | undefined;
   createdAt: number;
+}
+
+export interface ShardInfo {
+  id: string;
+  specialization: string;
+  /** Current context version (reference), if the shard has a context. */
+  context: string | undefined;
+  /** Last finding id the shard has taken in, so a restarted shard resumes after it. */
+  cursor: string | undefined;
+  updatedAt: number;
+}
+
+export interface TaskTypeStatus {
+  type: string;
+  /** Posted and never delivered. */
+  waiting: number;
+  /** Delivered and not yet settled. */
+  inFlight: number;
+  /** Failed, waiting out their backoff. */
+  delayed: number;
+  consumers: number;
+  /** Age of the oldest waiting or in-flight task, in ms (0 when none). */
+  oldestAgeMs: number;
+}
+
+export interface SwarmStatus {
+  swarm: string;
+  types: TaskTypeStatus[];
+  findings: number;
+  deadLetters: number;
+  shards: ShardInfo[];
 }
 
 export interface DeadLetter {

@@ -7,7 +7,7 @@ import { decodeDeadLetter, decodeFinding, encodeTask, type Fields } from '../cod
 import { ChunkedContextStore, type ContextStore, type ContextStoreOptions } from '../context/context-store';
 import { BusClosedError, DeadLetterNotFoundError, InvalidTaskError, PayloadTooLargeError } from '../errors';
 import { assertName } from '../keys';
-import type { DeadLetter, Finding, PostedTask, Task, TaskInput } from '../messages';
+import type { DeadLetter, Finding, PostedTask, ShardInfo, SwarmStatus, Task, TaskInput } from '../messages';
 import { type BackoffOptions, defaultBackoff } from './backoff';
 import { Consumer } from './consumer';
 import type { Delivery } from './delivery';
@@ -52,6 +52,11 @@ export interface Bus {
   /** A page of stored findings, oldest first. */
   readFindings(swarm: string, options?: { after?: string; count?: number }): Promise<Finding[]>;
   deadLetters(swarm: string, options?: { count?: number }): Promise<DeadLetter[]>;
+  /** Records a shard's state (context version, finding cursor) so a restart resumes from it. */
+  registerShard(swarm: string, info: ShardInfo): Promise<void>;
+  shards(swarm: string): Promise<ShardInfo[]>;
+  /** Queue depths per task type, findings and dead letters kept, and the swarm's shards. */
+  status(swarm: string): Promise<SwarmStatus>;
   /** Moves a dead letter back onto its task stream as a fresh attempt 1; returns the task. */
   retryDeadLetter(swarm: string, id: string): Promise<Task>;
   readonly context: ContextStore;
@@ -210,6 +215,25 @@ export class TransportBus implements Bus {
     if (!(await this.transport.moveDeadLetter(swarm, id, letter.type, encodeTask(task))))
       throw new DeadLetterNotFoundError(swarm, id);
     return task;
+  }
+
+  async registerShard(swarm: string, info: ShardInfo): Promise<void> {
+    assertName('swarm', swarm);
+    await this.transport.putShard(swarm, info.id, JSON.stringify(info));
+  }
+
+  async shards(swarm: string): Promise<ShardInfo[]> {
+    assertName('swarm', swarm);
+    const raw = await this.transport.readShards(swarm);
+    return Object.values(raw)
+      .map((json) => JSON.parse(json) as ShardInfo)
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async status(swarm: string): Promise<SwarmStatus> {
+    assertName('swarm', swarm);
+    const [queues, shards] = await Promise.all([this.transport.status(swarm), this.shards(swarm)]);
+    return { swarm, ...queues, shards };
   }
 
   async drain(): Promise<void> {

@@ -232,6 +232,7 @@ export class Consumer {
       workerId: this.settings.consumer,
       attempt: task.attempt,
       contextVersion: input.contextVersion ?? task.context,
+      parent: task.parent,
       createdAt: this.clock.now(),
     };
     this.#release();

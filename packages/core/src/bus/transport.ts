@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { Fields } from '../codec';
-import type { Finding } from '../messages';
+import type { Finding, TaskTypeStatus } from '../messages';
 
 /**
  * What a transport must provide; the Bus builds everything else on top. RedisTransport
@@ -94,6 +94,11 @@ export interface Transport {
   readDeadLetter(swarm: string, id: string): Promise<RawEntry | undefined>;
   /** Removes the dead letter and appends `task` to its stream; false if it was gone. */
   moveDeadLetter(swarm: string, id: string, type: string, task: Fields): Promise<boolean>;
+  putShard(swarm: string, id: string, info: string): Promise<void>;
+  /** Shard id → its ShardInfo as JSON. */
+  readShards(swarm: string): Promise<Record<string, string>>;
+  /** Queue depths per task type, and the lengths of the findings and dead-letter streams. */
+  status(swarm: string): Promise<{ types: TaskTypeStatus[]; findings: number; deadLetters: number }>;
   putBlob(swarm: string, ref: string, parts: Map<string, Buffer>): Promise<void>;
   getBlob(swarm: string, ref: string): Promise<Map<string, Buffer> | undefined>;
   close(): Promise<void>;

@@ -2,6 +2,7 @@ import { Observable, type Subscriber } from 'rxjs';
 import type { Clock } from '../../clock';
 import { encodeDeadLetter, type Fields, taskHistoryOf } from '../../codec';
 import { keys } from '../../keys';
+import type { TaskTypeStatus } from '../../messages';
 import type { FindingsBroadcast, RawEntry, Retention, TaskQueue, Transport } from '../transport';
 import { MemoryStream } from './memory-stream';
 
@@ -19,6 +20,7 @@ export class MemoryTransport implements Transport {
   readonly #delayed = new Map<string, Delayed[]>();
   readonly #idempotency = new Map<string, { id: string; expiresAt: number }>();
   readonly #blobs = new Map<string, Map<string, Buffer>>();
+  readonly #shards = new Map<string, Record<string, string>>();
   readonly #doorbells = new Map<string, Set<Subscriber<FindingsBroadcast | undefined>>>();
 
   constructor(
@@ -131,6 +133,45 @@ export class MemoryTransport implements Transport {
     if (!this.stream(keys.deadLetters(swarm)).delete(id)) return false;
     this.stream(keys.tasks(swarm, type)).append(task, this.clock.now());
     return true;
+  }
+
+  async putShard(swarm: string, id: string, info: string): Promise<void> {
+    let shards = this.#shards.get(swarm);
+    if (!shards) {
+      shards = {};
+      this.#shards.set(swarm, shards);
+    }
+    shards[id] = info;
+  }
+
+  async readShards(swarm: string): Promise<Record<string, string>> {
+    return { ...this.#shards.get(swarm) };
+  }
+
+  async status(swarm: string): Promise<{ types: TaskTypeStatus[]; findings: number; deadLetters: number }> {
+    const prefix = keys.tasks(swarm, '');
+    const now = this.clock.now();
+    const types: TaskTypeStatus[] = [];
+    for (const [key, stream] of [...this.#streams].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      if (!key.startsWith(prefix)) continue;
+      const type = key.slice(prefix.length);
+      const waiting = [...stream.scan({ after: stream.lastDelivered })];
+      const oldest = [...stream.entries.keys()][0];
+      const consumers = new Set([...stream.pending.values()].map((p) => p.consumer));
+      types.push({
+        type,
+        waiting: waiting.length,
+        inFlight: stream.pending.size,
+        delayed: this.delayed(keys.delayed(swarm, type)).length,
+        consumers: consumers.size,
+        oldestAgeMs: oldest ? Math.max(0, now - Number(oldest.split('-')[0])) : 0,
+      });
+    }
+    return {
+      types,
+      findings: this.stream(keys.findings(swarm)).entries.size,
+      deadLetters: this.stream(keys.deadLetters(swarm)).entries.size,
+    };
   }
 
   async putBlob(swarm: string, ref: string, parts: Map<string, Buffer>): Promise<void> {

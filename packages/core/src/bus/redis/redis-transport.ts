@@ -2,7 +2,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Observable, type Subscriber } from 'rxjs';
 import { type Fields, fieldsToArray } from '../../codec';
-import { keys } from '../../keys';
+import { CONSUMER_GROUP, keys } from '../../keys';
+import type { TaskTypeStatus } from '../../messages';
+import { compareIds } from '../stream-id';
 import type { FindingsBroadcast, RawEntry, Retention, TaskQueue, Transport } from '../transport';
 import {
   type ConnectionOptions,
@@ -165,6 +167,35 @@ export class RedisTransport implements Transport {
     return typeof moved === 'string';
   }
 
+  async putShard(swarm: string, id: string, info: string): Promise<void> {
+    await this.command.hset(keys.shards(swarm), id, info);
+  }
+
+  async readShards(swarm: string): Promise<Record<string, string>> {
+    return this.command.hgetall(keys.shards(swarm));
+  }
+
+  async status(swarm: string): Promise<{ types: TaskTypeStatus[]; findings: number; deadLetters: number }> {
+    const prefix = keys.tasks(swarm, '');
+    const streams = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, found] = await this.command.scan(cursor, 'MATCH', keys.taskStreams(swarm), 'COUNT', 1_000);
+      cursor = next;
+      for (const key of found) streams.add(key);
+    } while (cursor !== '0');
+    const types = await Promise.all(
+      [...streams]
+        .sort()
+        .map((stream) => taskTypeStatus(this.command, stream, stream.slice(prefix.length), swarm)),
+    );
+    const [findings, deadLetters] = await Promise.all([
+      this.command.xlen(keys.findings(swarm)),
+      this.command.xlen(keys.deadLetters(swarm)),
+    ]);
+    return { types, findings, deadLetters };
+  }
+
   async putBlob(swarm: string, ref: string, parts: Map<string, Buffer>): Promise<void> {
     const args: (string | Buffer)[] = [];
     for (const [name, value] of parts) args.push(name, value);
@@ -185,6 +216,65 @@ export class RedisTransport implements Transport {
 }
 
 export type { ConnectionOptions };
+
+type GroupInfo = Record<string, string | number | null>;
+
+const idAgeMs = (id: string | undefined, now: number) =>
+  id ? Math.max(0, now - Number(id.split('-')[0])) : 0;
+
+async function taskTypeStatus(
+  redis: Redis,
+  stream: string,
+  type: string,
+  swarm: string,
+): Promise<TaskTypeStatus> {
+  const groups = (await redis.call('XINFO', 'GROUPS', stream)) as (string | number | null)[][];
+  const flat = groups.map((g) => {
+    const info: GroupInfo = {};
+    for (let i = 0; i + 1 < g.length; i += 2) info[String(g[i])] = g[i + 1] ?? null;
+    return info;
+  });
+  const group = flat.find((g) => g.name === CONSUMER_GROUP);
+  const now = Date.now();
+  const delayed = await redis.zcard(keys.delayed(swarm, type));
+  if (!group) {
+    const [length, first] = await Promise.all([
+      redis.xlen(stream),
+      redis.xrange(stream, '-', '+', 'COUNT', 1),
+    ]);
+    return {
+      type,
+      waiting: length,
+      inFlight: 0,
+      delayed,
+      consumers: 0,
+      oldestAgeMs: idAgeMs(first[0]?.[0], now),
+    };
+  }
+  const lastDelivered = String(group['last-delivered-id'] ?? '0-0');
+  const [pending, firstWaiting] = await Promise.all([
+    redis.call('XPENDING', stream, CONSUMER_GROUP) as Promise<
+      [number, string | null, string | null, unknown]
+    >,
+    redis.xrange(stream, `(${lastDelivered}`, '+', 'COUNT', 1),
+  ]);
+  // Redis cannot always compute lag (after deletions); count what is left instead, up to a bound.
+  const waiting =
+    group.lag === null || group.lag === undefined
+      ? (await redis.xrange(stream, `(${lastDelivered}`, '+', 'COUNT', 100_000)).length
+      : Number(group.lag);
+  const oldest = [pending[1], firstWaiting[0]?.[0]]
+    .filter((id): id is string => Boolean(id))
+    .sort(compareIds)[0];
+  return {
+    type,
+    waiting,
+    inFlight: Number(pending[0]),
+    delayed,
+    consumers: Number(group.consumers ?? 0),
+    oldestAgeMs: idAgeMs(oldest, now),
+  };
+}
 
 /** A broadcast we cannot read (a foreign publisher) still rings the doorbell. */
 function parseBroadcast(message: string): FindingsBroadcast | undefined {
