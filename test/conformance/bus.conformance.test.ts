@@ -431,6 +431,7 @@ describe.each([
       await bus.registerShard(swarm, { ...info, id: 'archive', context: undefined });
       expect(await env.bus().shards(swarm)).toEqual([{ ...info, id: 'archive', context: undefined }, info]);
       expect((await bus.status(swarm)).shards.map((s) => s.id)).toEqual(['archive', 'memory']);
+      expect(await bus.swarms()).toContain(swarm);
     });
   });
 

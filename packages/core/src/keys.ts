@@ -21,6 +21,9 @@ export const keys = {
   idempotency: (swarm: string, key: string) => `swarm:{${swarm}}:idem:${key}`,
   context: (swarm: string, ref: string) => `swarm:{${swarm}}:ctx:${ref}`,
   shards: (swarm: string) => `swarm:{${swarm}}:shards`,
+  /** SCAN pattern for every key of every swarm, and how to read the swarm back out of a key. */
+  anySwarm: 'swarm:{*}:*',
+  swarmOf: (key: string) => /^swarm:\{([^}]+)\}:/.exec(key)?.[1],
   /** SCAN pattern for every task stream of a swarm. */
   taskStreams: (swarm: string) => `swarm:{${swarm}}:tasks:*`,
   /** Pub/sub channel: one message per finding, the finding as JSON. */

@@ -52,6 +52,8 @@ export interface Bus {
   /** A page of stored findings, oldest first. */
   readFindings(swarm: string, options?: { after?: string; count?: number }): Promise<Finding[]>;
   deadLetters(swarm: string, options?: { count?: number }): Promise<DeadLetter[]>;
+  /** Every swarm with data on this transport. */
+  swarms(): Promise<string[]>;
   /** Records a shard's state (context version, finding cursor) so a restart resumes from it. */
   registerShard(swarm: string, info: ShardInfo): Promise<void>;
   shards(swarm: string): Promise<ShardInfo[]>;
@@ -215,6 +217,10 @@ export class TransportBus implements Bus {
     if (!(await this.transport.moveDeadLetter(swarm, id, letter.type, encodeTask(task))))
       throw new DeadLetterNotFoundError(swarm, id);
     return task;
+  }
+
+  swarms(): Promise<string[]> {
+    return this.transport.swarms();
   }
 
   async registerShard(swarm: string, info: ShardInfo): Promise<void> {

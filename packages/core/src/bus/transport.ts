@@ -94,6 +94,8 @@ export interface Transport {
   readDeadLetter(swarm: string, id: string): Promise<RawEntry | undefined>;
   /** Removes the dead letter and appends `task` to its stream; false if it was gone. */
   moveDeadLetter(swarm: string, id: string, type: string, task: Fields): Promise<boolean>;
+  /** Names of the swarms that have any key. */
+  swarms(): Promise<string[]>;
   putShard(swarm: string, id: string, info: string): Promise<void>;
   /** Shard id → its ShardInfo as JSON. */
   readShards(swarm: string): Promise<Record<string, string>>;

@@ -135,6 +135,16 @@ export class MemoryTransport implements Transport {
     return true;
   }
 
+  async swarms(): Promise<string[]> {
+    const names = new Set<string>();
+    for (const key of [...this.#streams.keys(), ...this.#blobs.keys()]) {
+      const swarm = keys.swarmOf(key);
+      if (swarm) names.add(swarm);
+    }
+    for (const swarm of this.#shards.keys()) names.add(swarm);
+    return [...names].sort();
+  }
+
   async putShard(swarm: string, id: string, info: string): Promise<void> {
     let shards = this.#shards.get(swarm);
     if (!shards) {

@@ -167,6 +167,20 @@ export class RedisTransport implements Transport {
     return typeof moved === 'string';
   }
 
+  async swarms(): Promise<string[]> {
+    const names = new Set<string>();
+    let cursor = '0';
+    do {
+      const [next, found] = await this.command.scan(cursor, 'MATCH', keys.anySwarm, 'COUNT', 1_000);
+      cursor = next;
+      for (const key of found) {
+        const swarm = keys.swarmOf(key);
+        if (swarm) names.add(swarm);
+      }
+    } while (cursor !== '0');
+    return [...names].sort();
+  }
+
   async putShard(swarm: string, id: string, info: string): Promise<void> {
     await this.command.hset(keys.shards(swarm), id, info);
   }
