@@ -1,0 +1,23 @@
+/**
+ * Human output by default, one JSON object per line with --json, so scripts never parse prose.
+ * Credentials never reach either: URLs are redacted before they are printed.
+ */
+export interface Output {
+  readonly json: boolean;
+  /** A result: `human` for people, `record` for --json. */
+  result(human: string, record: Record<string, unknown>): void;
+  /** A remark for people (stderr), silent under --json. */
+  note(text: string): void;
+}
+
+export function createOutput(json: boolean): Output {
+  return {
+    json,
+    result(human, record) {
+      process.stdout.write(json ? `${JSON.stringify(record)}\n` : `${human}\n`);
+    },
+    note(text) {
+      if (!json) process.stderr.write(`${text}\n`);
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { type Bus, RedisBus, redactUrl } from '@swarm/core';
+import pino from 'pino';
+import type { CommandInput } from './command';
+import { redisUrlOf } from './connect';
+import { UsageError } from './errors';
+
+/** A Redis the CLI cannot reach: one line naming it (credentials hidden), exit 1. */
+export class RedisUnreachableError extends Error {
+  readonly code = 'SWARM_REDIS_UNREACHABLE';
+}
+
+export function cliLogger() {
+  return pino({ level: process.env.SWARM_LOG_LEVEL ?? 'error' }, pino.destination(2));
+}
+
+/** Verbs that talk to a swarm in other processes need Redis: the embedded transport lives in one process. */
+export function redisBus(input: CommandInput, verb: string): RedisBus {
+  const url = redisUrlOf(input.redis);
+  if (!url) throw new UsageError(`swarm ${verb} needs a Redis: pass --redis <url> or set SWARM_REDIS_URL`);
+  input.out.note(`transport: redis ${redactUrl(url)}`);
+  return new RedisBus({
+    url,
+    logger: cliLogger(),
+    // A one-shot command should say Redis is unreachable, not wait for it.
+    redis: { maxRetriesPerRequest: 2, retryStrategy: (n: number) => (n > 2 ? null : 100) },
+  });
+}
+
+export async function withBus<T>(bus: RedisBus, work: (bus: Bus) => Promise<T>): Promise<T> {
+  let lastError = '';
+  bus.redis.on('error', (error: Error) => {
+    lastError = error.message;
+  });
+  try {
+    await bus.redis.ping().catch(() => {
+      throw new RedisUnreachableError(
+        `cannot reach Redis at ${urlOf(bus)}${lastError ? `: ${lastError}` : ''}`,
+      );
+    });
+    return await work(bus);
+  } finally {
+    await bus.close();
+  }
+}
+
+/** Host and port only: the password never reaches a message. */
+function urlOf(bus: RedisBus): string {
+  const { host, port, tls } = bus.redis.options;
+  return `${tls ? 'rediss' : 'redis'}://${host}:${port}`;
+}

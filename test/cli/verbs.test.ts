@@ -1,0 +1,131 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, swarmCli } from '../support/cli';
+import { type RedisServer, startRedisServer } from '../support/redis-server';
+
+describe('swarm CLI verbs', () => {
+  let server: RedisServer;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    env = { SWARM_REDIS_URL: server.url };
+  });
+  afterAll(() => server.stop());
+
+  it('prints usage and exits 2 with no command, 0 with --help', async () => {
+    const none = await swarmCli([]);
+    expect(none.code).toBe(2);
+    expect(none.stdout).toContain('usage: swarm <command>');
+    expect((await swarmCli(['--help'])).code).toBe(0);
+  });
+
+  it('refuses an unknown command and an unknown flag with exit 2', async () => {
+    const unknown = await swarmCli(['launch']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown command "launch"');
+    const flag = await swarmCli(['status', '--colour'], { env });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain("Unknown option '--colour'");
+    expect(flag.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('posts a task, prints its id, and shows it waiting in status', async () => {
+    const posted = await swarmCli(['post', 'cli', 'echo', '--data', '{"n":1}', '--description', 'hi'], {
+      env,
+    });
+    expect(posted.code).toBe(0);
+    const id = posted.stdout.trim();
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    const status = await swarmCli(['status', 'cli', '--json'], { env });
+    expect(status.code).toBe(0);
+    const record = JSON.parse(status.stdout);
+    expect(record).toMatchObject({ swarm: 'cli', types: [{ type: 'echo', waiting: 1, inFlight: 0 }] });
+  });
+
+  it('posts once per idempotency key', async () => {
+    const args = ['post', 'idem', 'echo', '--idempotency-key', 'k', '--json'];
+    const first = JSON.parse((await swarmCli(args, { env })).stdout);
+    const second = JSON.parse((await swarmCli(args, { env })).stdout);
+    expect(second).toEqual({ ...first, duplicate: true });
+  });
+
+  it('rejects bad JSON data and bad names with a message and exit 2', async () => {
+    const data = await swarmCli(['post', 'cli', 'echo', '--data', '{nope'], { env });
+    expect(data.code).toBe(2);
+    expect(data.stderr).toContain('--data is not valid JSON');
+    const name = await swarmCli(['post', 'no good', 'echo'], { env });
+    expect(name.code).toBe(2);
+    expect(name.stderr).toContain('invalid swarm name');
+  });
+
+  it('says which Redis it cannot reach, without its password, and exits 1', async () => {
+    const result = await swarmCli(['status', '--redis', 'redis://:hunter2@127.0.0.1:1']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('cannot reach Redis at redis://127.0.0.1:1');
+    expect(result.stderr + result.stdout).not.toContain('hunter2');
+  });
+
+  it('needs a Redis for verbs that talk to other processes', async () => {
+    const result = await swarmCli(['post', 'cli', 'echo']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('needs a Redis');
+  });
+
+  it('validates a topology: ok, and file:line:col for a bad one', async () => {
+    const bad = await swarmCli(['validate', join(ROOT, 'test/fixtures/topologies/bad/misspelt-key.yaml')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(
+      /misspelt-key\.yaml:7:9: unknown key "concurrncy": did you mean "concurrency"\?/,
+    );
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+    const missing = await swarmCli(['validate', 'no/such/file.yaml']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('cannot read topology: no such file');
+  });
+
+  it('stores a context from stdin and reads it back', async () => {
+    const put = await swarmCli(['context', 'put', 'ctx', '-'], { env, input: 'the shard knows' });
+    expect(put.code).toBe(0);
+    const ref = put.stdout.trim();
+    const get = await swarmCli(['context', 'get', 'ctx', ref], { env });
+    expect(get.stdout).toBe('the shard knows');
+    const missing = await swarmCli(['context', 'get', 'ctx', 'f'.repeat(32)], { env });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('is not readable');
+  });
+
+  it('lists and retries dead letters', async () => {
+    const { Redis } = await import('ioredis');
+    const raw = new Redis(server.url, { protocol: 2 });
+    // A dead letter as a worker would leave it.
+    await raw.xadd(
+      'swarm:{dead}:dead',
+      '*',
+      'type',
+      'echo',
+      'reason',
+      'failed 3 of 3 attempts: boom',
+      'dead_at',
+      '1',
+      'errors',
+      '[{"attempt":3,"message":"boom","at":1}]',
+      'entry',
+      JSON.stringify({ task: JSON.stringify({ id: 't-1', attempt: 3, created: 1 }) }),
+    );
+    raw.disconnect();
+    const list = await swarmCli(['dlq', 'dead', 'list', '--json'], { env });
+    expect(list.code).toBe(0);
+    const letter = JSON.parse(list.stdout);
+    expect(letter).toMatchObject({
+      type: 'echo',
+      reason: 'failed 3 of 3 attempts: boom',
+      task: { id: 't-1' },
+    });
+    const retry = await swarmCli(['dlq', 'dead', 'retry', letter.id], { env });
+    expect(retry.code).toBe(0);
+    expect(retry.stdout).toContain('as task t-1');
+    const status = JSON.parse((await swarmCli(['status', 'dead', '--json'], { env })).stdout);
+    expect(status).toMatchObject({ deadLetters: 0, types: [{ type: 'echo', waiting: 1 }] });
+  });
+});
