@@ -1,0 +1,13 @@
+/** @swarm/shard: the persistent actor that holds a context, posts tasks and takes in findings. */
+export type { ContextSource } from './context-source';
+export {
+  ContextFilesMissingError,
+  EmptyContextSourceError,
+  GatherTimeoutError,
+  ShardError,
+  type ShardErrorCode,
+  ShardNotStartedError,
+  ShardStoppedError,
+} from './errors';
+export { Shard } from './shard';
+export type { GatherOptions, GatherResult, ShardFinding, ShardOptions, ShardTaskInput } from './types';
