@@ -46,6 +46,7 @@ export class Shard {
   /** Latest finding id known to exist: a finding of a task posted from now on comes after it. */
   #seen: string | undefined;
   #loading: Promise<unknown> = Promise.resolve();
+  #starting: Promise<void> | undefined;
 
   constructor(options: ShardOptions) {
     assertName('swarm', options.swarm);
@@ -73,15 +74,23 @@ export class Shard {
   }
 
   /** Restores stored state (context version, finding cursor) from bus.shards(); call before use. Registers the shard. */
-  async start(): Promise<void> {
-    if (this.#state === 'stopped') throw new ShardStoppedError(this.id);
-    if (this.#state === 'running') return;
+  start(): Promise<void> {
+    if (this.#state === 'stopped') return Promise.reject(new ShardStoppedError(this.id));
+    this.#starting ??= this.#start().catch((error: unknown) => {
+      this.#starting = undefined; // a failed start (Redis away) may be tried again
+      throw error;
+    });
+    return this.#starting;
+  }
+
+  async #start(): Promise<void> {
     const stored = (await this.#bus.shards(this.swarm)).find((s) => s.id === this.id);
     this.#context = stored?.context;
     this.#cursor = stored?.cursor;
     this.#storedCursor = stored?.cursor;
     this.#seen = stored?.cursor;
     await this.#writer.request();
+    if (this.#state === 'stopped') return;
     this.#state = 'running';
     this.#log.info(
       { contextVersion: this.#context, cursor: this.#cursor, restored: stored !== undefined },
