@@ -1,0 +1,25 @@
+import type { Bus, Task } from '@swarm/core';
+import type { Logger } from 'pino';
+import type { HandlerContext } from './types';
+
+/** The context of one task: the shard's context is read on first use, at most once. */
+export function handlerContext(bus: Bus, task: Task, log: Logger, signal: AbortSignal): HandlerContext {
+  let content: Promise<Buffer> | undefined;
+  const contextBuffer = (): Promise<Buffer> => {
+    content ??= loadContext(bus, task);
+    return content;
+  };
+  return {
+    task,
+    contextBuffer,
+    context: async () => (await contextBuffer()).toString('utf8'),
+    log,
+    signal,
+  };
+}
+
+export async function loadContext(bus: Bus, task: Task): Promise<Buffer> {
+  if (task.context === undefined)
+    throw new Error(`task ${task.id} has no context: the shard posted it without one`);
+  return bus.context.get(task.swarm, task.context);
+}

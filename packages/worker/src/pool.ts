@@ -1,0 +1,116 @@
+import type { Bus, Delivery, WorkerPoolSpec } from '@swarm/core';
+import type { Logger } from 'pino';
+import type { Subscription } from 'rxjs';
+import { defaultLogger } from './logger';
+import { resolvePoolHandler } from './resolve';
+import { toError } from './result';
+import { runDelivery } from './run-task';
+
+export interface WorkerPoolOptions {
+  bus: Bus;
+  swarm: string;
+  spec: WorkerPoolSpec;
+  /** Module and command paths in the spec are relative to it (the topology file's directory). */
+  baseDir: string;
+  logger?: Logger;
+  /** Consumer name; defaults to host-pid-random. */
+  consumer?: string;
+}
+
+/** Defaults of the topology schema, for specs built by hand. */
+const DEFAULTS = { concurrency: 1, leaseMs: 30_000, timeoutMs: 300_000, maxAttempts: 3 };
+
+/**
+ * Claims tasks of one type and runs each through a fresh handler invocation: at most
+ * `concurrency` at once, each bounded by `timeoutMs`, failures retried with backoff until
+ * `maxAttempts`, then dead-lettered. Nothing a handler does can crash the pool.
+ */
+export class WorkerPool {
+  readonly #options: WorkerPoolOptions;
+  readonly #log: Logger;
+  readonly #running = new Set<Promise<void>>();
+  readonly #stats = { completed: 0, failed: 0, running: 0 };
+  #subscription: Subscription | undefined;
+  #ready: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+
+  constructor(options: WorkerPoolOptions) {
+    this.#options = options;
+    this.#log = (options.logger ?? defaultLogger()).child({
+      swarm: options.swarm,
+      actor: 'worker-pool',
+      type: options.spec.type,
+    });
+  }
+
+  /** Tasks completed and failed (each failed attempt counts) since start, and running now. */
+  get stats(): { completed: number; failed: number; running: number } {
+    return { ...this.#stats };
+  }
+
+  /**
+   * Resolves once the handler is loaded and the pool is claiming tasks; rejects when the handler
+   * cannot load (the pool then claims nothing, and tasks stay queued). start() logs that too.
+   */
+  get ready(): Promise<void> {
+    return this.#ready ?? Promise.reject(new Error('worker pool not started'));
+  }
+
+  /** Loads the handler, then subscribes to the bus with the spec's concurrency, lease and retries. */
+  start(): void {
+    if (this.#ready) throw new Error(`worker pool for ${this.#options.spec.type} already started`);
+    const { bus, swarm, spec, baseDir, consumer } = this.#options;
+    this.#ready = resolvePoolHandler(spec, baseDir, bus).then(
+      (handler) => {
+        if (this.#stopping) return;
+        const timeoutMs = spec.timeoutMs ?? DEFAULTS.timeoutMs;
+        this.#subscription = bus
+          .consume(swarm, spec.type, {
+            ...(consumer !== undefined ? { consumer } : {}),
+            concurrency: spec.concurrency ?? DEFAULTS.concurrency,
+            leaseMs: spec.leaseMs ?? DEFAULTS.leaseMs,
+            maxAttempts: spec.maxAttempts ?? DEFAULTS.maxAttempts,
+            ...(spec.backoff ? { backoff: spec.backoff } : {}),
+          })
+          .subscribe({
+            next: (delivery) => this.#run(delivery, handler, timeoutMs),
+            error: (error: unknown) =>
+              this.#log.error({ err: toError(error).message }, 'worker pool stopped claiming tasks'),
+          });
+        this.#log.info({ concurrency: spec.concurrency, isolation: spec.isolation }, 'worker pool started');
+      },
+      (error: unknown) => {
+        this.#log.error({ err: toError(error).message }, 'worker pool cannot start: handler did not load');
+        throw error;
+      },
+    );
+    // Awaiting `ready` is optional: a load failure must not become an unhandled rejection.
+    this.#ready.catch(() => {});
+  }
+
+  #run(delivery: Delivery, handler: Parameters<typeof runDelivery>[1]['handler'], timeoutMs: number): void {
+    this.#stats.running++;
+    const run = runDelivery(delivery, { bus: this.#options.bus, handler, timeoutMs, log: this.#log }).then(
+      (result) => {
+        if (result.outcome === 'completed') this.#stats.completed++;
+        else this.#stats.failed++;
+      },
+    );
+    const tracked = run.finally(() => {
+      this.#stats.running--;
+      this.#running.delete(tracked);
+    });
+    this.#running.add(tracked);
+  }
+
+  /** Stops claiming; resolves once every running task has been settled. Idempotent. */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await this.#ready?.catch(() => {});
+      this.#subscription?.unsubscribe();
+      while (this.#running.size > 0) await Promise.all(this.#running);
+      this.#log.info({ ...this.#stats }, 'worker pool stopped');
+    })();
+    return this.#stopping;
+  }
+}

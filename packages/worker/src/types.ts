@@ -1,0 +1,21 @@
+import type { FindingInput, Task } from '@swarm/core';
+import type { Logger } from 'pino';
+
+/** Everything a handler gets for one task, and nothing that outlives it. */
+export interface HandlerContext {
+  /** Only the task: no state crosses tasks. */
+  task: Task;
+  /** The parent shard's context as UTF-8 text; rejects when the task carries no context. */
+  context(): Promise<string>;
+  /** The parent shard's context, byte for byte. */
+  contextBuffer(): Promise<Buffer>;
+  /** A pino child logger with swarm, type and taskId. */
+  log: Logger;
+  /** Aborted on timeout or when the lease is lost to another worker. */
+  signal: AbortSignal;
+}
+
+/** A finding, or a string that becomes `{ summary }`. */
+export type HandlerResult = FindingInput | string;
+
+export type Handler = (ctx: HandlerContext) => HandlerResult | Promise<HandlerResult>;

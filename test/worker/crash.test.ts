@@ -1,0 +1,77 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { RedisBus } from '@swarm/core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { FIXTURES, Pools, poolSpec, uniqueSwarm, until } from './helpers';
+
+/**
+ * A worker process killed mid-task loses nothing: its lease lapses, another pool reclaims the
+ * task and completes it, and the task has exactly one finding.
+ */
+describe('a worker process killed mid-task', () => {
+  let server: RedisServer;
+  let child: ChildProcess | undefined;
+  const pools = new Pools();
+  const buses: RedisBus[] = [];
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterEach(async () => {
+    child?.kill('SIGKILL');
+    await pools.stopAll();
+    await Promise.all(buses.splice(0).map((b) => b.close()));
+  });
+  afterAll(() => server.stop());
+
+  it('is replaced by another pool that completes its task exactly once', async () => {
+    const swarm = uniqueSwarm();
+    const bus = new RedisBus({ url: server.url });
+    buses.push(bus);
+    const { id } = await bus.post(swarm, 'slow', { description: 'survive a crash' });
+
+    const worker = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(FIXTURES, 'crash-pool.ts'), server.url, swarm],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    child = worker;
+    let output = '';
+    worker.stdout.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    worker.stderr.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    const exited = new Promise((resolve) => worker.once('exit', resolve));
+    await until(
+      () => output.includes(`started ${id}`),
+      () => `the worker process to start the task; it printed:\n${output}`,
+      20_000,
+    );
+
+    worker.kill('SIGKILL');
+    await exited;
+
+    const rescuer = pools.start(
+      bus,
+      swarm,
+      poolSpec({ type: 'slow', handler: { module: 'handlers/slow.mjs' }, leaseMs: 500 }),
+    );
+    await until(async () => (await bus.readFindings(swarm)).length === 1, 'the reclaimed task to complete');
+    // Give a stray second completion the chance to show up; there must be none.
+    await sleep(300);
+    const findings = (await bus.readFindings(swarm)).filter((f) => f.taskId === id);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ summary: 'completed on attempt 2', data: { pid: process.pid } });
+    expect(rescuer.stats).toMatchObject({ completed: 1, failed: 0 });
+    expect(await bus.deadLetters(swarm)).toEqual([]);
+    expect((await bus.status(swarm)).types).toMatchObject([
+      { type: 'slow', waiting: 0, inFlight: 0, delayed: 0 },
+    ]);
+  });
+});
