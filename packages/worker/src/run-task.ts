@@ -10,6 +10,8 @@ export type TaskOutcome =
   /** The lease went to another worker: nothing was recorded here. */
   | { outcome: 'lost'; error: string };
 
+const MAX_TIMER_MS = 2_147_483_647;
+
 export class TaskTimeoutError extends Error {
   constructor(readonly timeoutMs: number) {
     super(`timed out after ${timeoutMs} ms`);
@@ -40,7 +42,11 @@ export async function runDelivery(delivery: Delivery, options: RunTaskOptions): 
   const leaseSignal = delivery.signal;
   const onLeaseLost = () => abort(leaseSignal.reason);
   leaseSignal.addEventListener('abort', onLeaseLost, { once: true });
-  const timer = setTimeout(() => abort(new TaskTimeoutError(options.timeoutMs)), options.timeoutMs);
+  // setTimeout fires at once for delays past 2^31-1 ms: cap them (about 24.8 days).
+  const timer = setTimeout(
+    () => abort(new TaskTimeoutError(options.timeoutMs)),
+    Math.min(options.timeoutMs, MAX_TIMER_MS),
+  );
   const aborted = new Promise<never>((_, reject) => {
     const signal = controller.signal;
     if (signal.aborted) reject(signal.reason);
