@@ -5,12 +5,14 @@ import { context } from './commands/context';
 import { dlq } from './commands/dlq';
 import { findings } from './commands/findings';
 import { post } from './commands/post';
+import { run } from './commands/run';
 import { status } from './commands/status';
 import { validate } from './commands/validate';
+import { worker } from './commands/worker';
 import { EXIT, UsageError } from './errors';
 import { createOutput } from './output';
 
-const commands: Command[] = [validate, post, findings, status, dlq, context];
+const commands: Command[] = [run, validate, post, worker, findings, status, dlq, context];
 
 const GLOBAL_OPTIONS = {
   redis: { type: 'string' },

@@ -6,7 +6,7 @@ export interface Output {
   readonly json: boolean;
   /** A result: `human` for people, `record` for --json. */
   result(human: string, record: Record<string, unknown>): void;
-  /** A remark for people (stderr), silent under --json. */
+  /** A remark for people, on stderr in both modes, so --json's stdout stays pure. */
   note(text: string): void;
 }
 
@@ -17,7 +17,7 @@ export function createOutput(json: boolean): Output {
       process.stdout.write(json ? `${JSON.stringify(record)}\n` : `${human}\n`);
     },
     note(text) {
-      if (!json) process.stderr.write(`${text}\n`);
+      process.stderr.write(`${text}\n`);
     },
   };
 }

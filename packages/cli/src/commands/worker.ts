@@ -1,0 +1,93 @@
+import type { HandlerSpec, WorkerPoolSpec } from '@swarm/core';
+import { runOnce, WorkerPool } from '@swarm/worker';
+import type { Command } from '../command';
+import { EXIT, UsageError } from '../errors';
+import { cliLogger, redisBus, withBus } from '../require-redis';
+
+const BUILTINS = ['redis_health_check', 'echo', 'sleep'] as const;
+
+/** `--handler` names a builtin or a module path; without it, the builtin named like the task type. */
+export function handlerFor(type: string, handler: string | undefined): HandlerSpec {
+  const name = handler ?? type;
+  if ((BUILTINS as readonly string[]).includes(name)) return { builtin: name as (typeof BUILTINS)[number] };
+  if (handler && (/\.(m?[jt]s|cjs)$/.test(handler) || handler.includes('/'))) return { module: handler };
+  throw new UsageError(
+    handler
+      ? `--handler must be a builtin (${BUILTINS.join(', ')}) or a module path, got ${handler}`
+      : `no builtin handles "${type}": pass --handler <module path or builtin>`,
+  );
+}
+
+export const worker: Command = {
+  name: 'worker',
+  usage:
+    'swarm worker <swarm> <type> [--once] [--handler <module|builtin>] [--wait <seconds>] [--concurrency <n>]',
+  summary:
+    'run a worker as this process; with --once: claim one task, report its finding, exit (3 if none came)',
+  options: {
+    once: { type: 'boolean' },
+    handler: { type: 'string' },
+    wait: { type: 'string' },
+    concurrency: { type: 'string' },
+  },
+  async run(input) {
+    const [swarm, type] = input.positionals;
+    if (!swarm || !type) throw new UsageError('swarm worker needs <swarm> and <type>');
+    const handler = handlerFor(type, input.values.handler as string | undefined);
+    const wait = Number(input.values.wait ?? 10);
+    if (!Number.isFinite(wait) || wait < 0)
+      throw new UsageError(`--wait must be a number of seconds, got ${input.values.wait}`);
+    const bus = redisBus(input, 'worker');
+    if (input.values.once) {
+      return withBus(bus, async () => {
+        const result = await runOnce({
+          bus,
+          swarm,
+          type,
+          handler,
+          baseDir: process.cwd(),
+          waitMs: wait * 1_000,
+          logger: cliLogger(),
+        });
+        if (result.outcome === 'no-task') {
+          input.out.note(`no ${type} task in swarm ${swarm} within ${wait} s`);
+          input.out.result('', { outcome: 'no-task', swarm, type });
+          return EXIT.noTask;
+        }
+        if (result.outcome === 'failed') {
+          input.out.result(`task failed: ${result.error}`, { ...result, swarm, type });
+          return EXIT.failure;
+        }
+        input.out.result(`${result.findingId}  ${result.summary}`, { ...result, swarm, type });
+        return EXIT.ok;
+      });
+    }
+    const concurrency = Number(input.values.concurrency ?? 1);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new UsageError('--concurrency must be a positive integer');
+    const spec: WorkerPoolSpec = {
+      type,
+      handler,
+      concurrency,
+      leaseMs: 30_000,
+      timeoutMs: 300_000,
+      maxAttempts: 3,
+      backoff: { baseMs: 1_000, maxMs: 60_000 },
+      isolation: 'none',
+    };
+    return withBus(bus, async () => {
+      const pool = new WorkerPool({ bus, swarm, spec, baseDir: process.cwd(), logger: cliLogger() });
+      pool.start();
+      input.out.note(`worker for ${swarm}/${type} running; Ctrl-C drains and exits`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', resolve);
+        process.once('SIGTERM', resolve);
+      });
+      await pool.stop();
+      input.out.result(`drained: ${pool.stats.completed} completed, ${pool.stats.failed} failed`, {
+        ...pool.stats,
+      });
+      return EXIT.ok;
+    });
+  },
+};

@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, swarmCli } from '../support/cli';
+import { type RedisServer, startRedisServer } from '../support/redis-server';
+
+const example = (name: string) => join(ROOT, 'config/examples', name);
+
+describe('swarm run', () => {
+  let server: RedisServer;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(() => server.stop());
+
+  it('runs hello.yaml embedded with no Redis and exits when every task is done', async () => {
+    const result = await swarmCli(['run', example('hello.yaml'), '--once', '--json']);
+    expect(result.stderr).toContain('transport: embedded');
+    expect(result.code).toBe(0);
+    const findings = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(findings).toHaveLength(4);
+    expect(findings.map((f) => f.summary)).toContain('The shard holds the large context and posts tasks.');
+    expect(new Set(findings.map((f) => f.taskId)).size).toBe(4);
+    expect(result.stderr).toContain('done: 4 task(s), 4 finding(s), 0 dead letter(s)');
+  });
+
+  it('runs the health check on Redis, where the finding outlives the run', async () => {
+    const env = { SWARM_REDIS_URL: server.url };
+    const result = await swarmCli(['run', example('health-check.yaml'), '--once'], { env });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Redis ping successful: PONG');
+    const later = await swarmCli(['findings', 'health', '--json'], { env });
+    expect(JSON.parse(later.stdout.trim().split('\n')[0] as string)).toMatchObject({
+      summary: 'Redis ping successful: PONG',
+      parent: 'memory',
+    });
+  });
+
+  it('runs command handlers with the shard context in a file', async () => {
+    const result = await swarmCli(['run', example('command-worker.yaml'), '--once', '--json']);
+    expect(result.code).toBe(0);
+    const findings = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(findings.map((f) => f.data.word).sort()).toEqual(['redis', 'worker']);
+    for (const f of findings) expect(f.data.count).toBeGreaterThan(0);
+  });
+
+  it('exits 2 with file:line:col for an invalid topology', async () => {
+    const result = await swarmCli(['run', join(ROOT, 'test/fixtures/topologies/bad/unknown-builtin.yaml')]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/unknown-builtin\.yaml:6:29: "ecko" is not one of/);
+  });
+});
