@@ -3,7 +3,8 @@ import { context } from './benchmarks/context';
 import { latency } from './benchmarks/latency';
 import { primitives } from './benchmarks/primitives';
 import { redisVsSqlite } from './benchmarks/redis-vs-sqlite';
+import { spawnBench } from './benchmarks/spawn';
 import { throughput } from './benchmarks/throughput';
 
 /** Every benchmark `pnpm bench <name>` can run, in the order they are listed. */
-export const benchmarks: Benchmark[] = [throughput, latency, context, primitives, redisVsSqlite];
+export const benchmarks: Benchmark[] = [throughput, latency, context, primitives, redisVsSqlite, spawnBench];

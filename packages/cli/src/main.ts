@@ -1,18 +1,7 @@
 import { parseArgs } from 'node:util';
-import { SwarmError } from '@swarm/core';
-import type { Command } from './command';
-import { context } from './commands/context';
-import { dlq } from './commands/dlq';
-import { findings } from './commands/findings';
-import { post } from './commands/post';
-import { run } from './commands/run';
-import { status } from './commands/status';
-import { validate } from './commands/validate';
-import { worker } from './commands/worker';
+import { commands } from './commands/index';
 import { EXIT, UsageError } from './errors';
 import { createOutput } from './output';
-
-const commands: Command[] = [run, validate, post, worker, findings, status, dlq, context];
 
 const GLOBAL_OPTIONS = {
   redis: { type: 'string' },
@@ -20,11 +9,12 @@ const GLOBAL_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function usage(): string {
+async function usage(): Promise<string> {
+  const all = await Promise.all(Object.values(commands).map((load) => load()));
   return [
     'usage: swarm <command> [options]',
     '',
-    ...commands.map((c) => `  ${c.usage}\n      ${c.summary}`),
+    ...all.map((c) => `  ${c.usage}\n      ${c.summary}`),
     '',
     'options for every command:',
     '  --redis <url>   Redis to use (default $SWARM_REDIS_URL; `run` falls back to the embedded transport)',
@@ -37,11 +27,12 @@ function usage(): string {
 export async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
   if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
-    process.stdout.write(`${usage()}\n`);
+    process.stdout.write(`${await usage()}\n`);
     return verb ? EXIT.ok : EXIT.usage;
   }
-  const command = commands.find((c) => c.name === verb);
-  if (!command) throw new UsageError(`unknown command "${verb}"\n\n${usage()}`);
+  const load = Object.hasOwn(commands, verb) ? commands[verb] : undefined;
+  if (!load) throw new UsageError(`unknown command "${verb}"\n\n${await usage()}`);
+  const command = await load();
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({
@@ -65,22 +56,22 @@ export async function main(argv: string[]): Promise<number> {
   });
 }
 
+const USER_ERRORS = new Set([
+  'SWARM_TOPOLOGY_INVALID',
+  'SWARM_INVALID_NAME',
+  'SWARM_PAYLOAD_TOO_LARGE',
+  'SWARM_INVALID_TASK',
+]);
+
 /** A user's mistake gets its message and exit 2; a runtime failure its message and exit 1; never a stack. */
 export function exitCodeFor(error: unknown): number {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`swarm: ${message}\n`);
   if (process.env.SWARM_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
   if (error instanceof UsageError) return EXIT.usage;
-  if (error instanceof SwarmError)
-    return [
-      'SWARM_TOPOLOGY_INVALID',
-      'SWARM_INVALID_NAME',
-      'SWARM_PAYLOAD_TOO_LARGE',
-      'SWARM_INVALID_TASK',
-    ].includes(error.code)
-      ? EXIT.usage
-      : EXIT.failure;
-  return EXIT.failure;
+  // Matched by code rather than class, so main stays free of core's imports.
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && USER_ERRORS.has(code) ? EXIT.usage : EXIT.failure;
 }
 
 main(process.argv.slice(2)).then(

@@ -1,4 +1,4 @@
-import { createXXHash128, type IHasher } from 'hash-wasm';
+import type { IHasher } from 'hash-wasm';
 import { LRUCache } from 'lru-cache';
 import type { Transport } from '../bus/transport';
 import { ContextCorruptError, ContextMissingError } from '../errors';
@@ -25,8 +25,17 @@ export interface ContextStoreOptions {
 
 let hasher: Promise<IHasher> | undefined;
 
+interface XXHash128Module {
+  createXXHash128(): Promise<IHasher>;
+}
+
 export async function contextRef(content: Buffer): Promise<string> {
-  hasher ??= createXXHash128();
+  // Loaded on first use: most processes (a poster, a status check) never hash a context.
+  hasher ??= import('hash-wasm/dist/xxhash128.umd.min.js').then((m) => {
+    // A UMD file: its exports arrive as the default export, or as named ones, by loader.
+    const umd = m as Partial<XXHash128Module> & { default?: XXHash128Module };
+    return (umd.default ?? (umd as XXHash128Module)).createXXHash128();
+  });
   const h = await hasher;
   h.init();
   h.update(content);

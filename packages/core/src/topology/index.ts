@@ -1,8 +1,8 @@
 export { didYouMean } from './did-you-mean';
 export { formatIssue, TopologyInvalidError, type TopologyIssue } from './errors';
+export { HANDLER_KINDS } from './handler-kinds';
 export { findProgram, type LoadedTopology, type LoadOptions, loadTopology, parseTopology } from './load';
 export {
-  HANDLER_KINDS,
   type HandlerSpec,
   type ShardSpec,
   type SwarmSpec,

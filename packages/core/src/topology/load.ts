@@ -4,8 +4,9 @@ import { type Document, isMap, isScalar, LineCounter, parseDocument, visit } fro
 import type { z } from 'zod';
 import { didYouMean, keysAt } from './did-you-mean';
 import { TopologyInvalidError, type TopologyIssue } from './errors';
+import { HANDLER_KINDS } from './handler-kinds';
 import { interpolate } from './interpolate';
-import { HANDLER_KINDS, type Topology, topologySchema } from './schema';
+import { type Topology, topologySchema } from './schema';
 
 export interface LoadedTopology {
   topology: Topology;

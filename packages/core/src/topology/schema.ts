@@ -44,8 +44,6 @@ export const handlerSchema = z
   })
   .describe('exactly one of module, command or builtin');
 
-export const HANDLER_KINDS = ['module', 'command', 'builtin'] as const;
-
 export const workerPoolSchema = z.strictObject({
   type: name.describe('task type this pool claims'),
   handler: handlerSchema,

@@ -1,0 +1,130 @@
+import { execFile, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { type Finding, RedisBus } from '@swarm/core';
+import { WorkerPool } from '@swarm/worker';
+import { filter, firstValueFrom } from 'rxjs';
+import { type Benchmark, Rows, runName } from '../benchmark';
+import { summarize } from '../stats';
+
+/**
+ * What starting a worker costs, beside the bare cost of starting the program it runs:
+ * (a) a running `command` pool executing a trivial program per task: post → finding, against
+ *     spawning that program alone;
+ * (b) `swarm worker --once` as a fresh process (the bundled CLI): post → finding, against
+ *     `node -e 0`. This is what a coding assistant's task tool pays per spawned worker.
+ */
+
+const run = promisify(execFile);
+const CLI_DIR = fileURLToPath(new URL('../../../cli/', import.meta.url));
+const CLI = join(CLI_DIR, 'dist/swarm.mjs');
+
+async function timeProcess(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
+  const start = performance.now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(command, args, { stdio: 'ignore', env: { ...process.env, ...env } });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}`))));
+  });
+  return performance.now() - start;
+}
+
+async function samplesOf(count: number, warmup: number, op: () => Promise<number>): Promise<number[]> {
+  for (let i = 0; i < warmup; i++) await op();
+  const out: number[] = [];
+  for (let i = 0; i < count; i++) out.push(await op());
+  return out;
+}
+
+export const spawnBench: Benchmark = {
+  name: 'spawn',
+  summary: 'worker start cost: a command pool per task, and `swarm worker --once` as a fresh process',
+  flags: {
+    samples: { default: 50, help: 'samples per measurement' },
+    warmup: { default: 5, help: 'unmeasured samples first' },
+  },
+  async run(ctx) {
+    const samples = ctx.int('samples');
+    const warmup = ctx.int('warmup');
+    ctx.log('building the CLI bundle (packages/cli/build.mjs)');
+    await run(process.execPath, [join(CLI_DIR, 'build.mjs')]);
+    const program = join(tmpdir(), `swarm-bench-true-${process.pid}.mjs`);
+    writeFileSync(program, 'process.stdout.write(JSON.stringify({ summary: "ok" }));\n');
+    const bus = new RedisBus({ url: ctx.redisUrl });
+    const out = new Rows('spawn');
+    const swarm = runName('spawn');
+    const finding = (taskId: string) =>
+      firstValueFrom(bus.findings$(swarm, { from: 'now' }).pipe(filter((f: Finding) => f.taskId === taskId)));
+    try {
+      // (a) a running command pool
+      const pool = new WorkerPool({
+        bus,
+        swarm,
+        baseDir: tmpdir(),
+        spec: {
+          type: 'cmd',
+          handler: { command: [process.execPath, program] },
+          concurrency: 1,
+          leaseMs: 30_000,
+          timeoutMs: 30_000,
+          maxAttempts: 1,
+          backoff: { baseMs: 1_000, maxMs: 1_000 },
+          isolation: 'none',
+        },
+      });
+      pool.start();
+      const bareProgram = summarize(
+        await samplesOf(samples, warmup, () => timeProcess(process.execPath, [program])),
+      );
+      const pooled = summarize(
+        await samplesOf(samples, warmup, async () => {
+          const start = performance.now();
+          const seen = finding((await bus.post(swarm, 'cmd', {})).id);
+          await seen;
+          return performance.now() - start;
+        }),
+      );
+      await pool.stop();
+      out.addLatency('program', 'bare_start_', bareProgram);
+      out.addLatency('swarm', 'command_pool_', pooled);
+      out.add('swarm', 'command_pool_overhead_p50_ms', pooled.p50 - bareProgram.p50, 'ms');
+      ctx.log(
+        `command pool: p50 ${pooled.p50.toFixed(1)} ms vs bare program ${bareProgram.p50.toFixed(1)} ms`,
+      );
+
+      // (b) a fresh `swarm worker --once` process per task
+      const bareNode = summarize(
+        await samplesOf(samples, warmup, () => timeProcess(process.execPath, ['-e', '0'])),
+      );
+      const env = { SWARM_REDIS_URL: ctx.redisUrl };
+      const once = summarize(
+        await samplesOf(samples, warmup, async () => {
+          const start = performance.now();
+          const posted = await bus.post(swarm, 'echo', { description: 'ping' });
+          const seen = finding(posted.id);
+          await timeProcess(process.execPath, [CLI, 'worker', swarm, 'echo', '--once', '--wait', '10'], env);
+          await seen;
+          return performance.now() - start;
+        }),
+      );
+      out.addLatency('node', 'bare_start_', bareNode);
+      out.addLatency('swarm', 'worker_once_', once);
+      out.add('swarm', 'worker_once_overhead_p50_ms', once.p50 - bareNode.p50, 'ms');
+      ctx.log(`worker --once: p50 ${once.p50.toFixed(1)} ms vs node -e 0 ${bareNode.p50.toFixed(1)} ms`);
+    } finally {
+      await bus.close();
+    }
+    return {
+      rows: out.rows,
+      notes: [
+        `${samples} samples each after ${warmup} warmup; post → finding seen by a findings$ subscriber`,
+        '(a) a running command pool (concurrency 1) spawning `node <trivial program>` per task, beside that program alone',
+        '(b) `node packages/cli/dist/swarm.mjs worker <swarm> echo --once` per task (bundled CLI), beside `node -e 0`',
+        'overhead = swarm p50 - bare p50',
+      ],
+    };
+  },
+};

@@ -1,0 +1,16 @@
+import type { Command } from '../command';
+
+/**
+ * Each verb loads on demand, so `swarm post` never pays for the worker pools or the topology
+ * loader. Help, which lists them all, is the only path that loads every one.
+ */
+export const commands: Record<string, () => Promise<Command>> = {
+  run: async () => (await import('./run')).run,
+  validate: async () => (await import('./validate')).validate,
+  post: async () => (await import('./post')).post,
+  worker: async () => (await import('./worker')).worker,
+  findings: async () => (await import('./findings')).findings,
+  status: async () => (await import('./status')).status,
+  dlq: async () => (await import('./dlq')).dlq,
+  context: async () => (await import('./context')).context,
+};
