@@ -54,10 +54,15 @@ function workerScript(name: string): URL {
 const workerGone = (worker: WorkerChild) => () =>
   worker.exitStatus === undefined ? undefined : `worker exited (${worker.exitStatus})`;
 
-async function swarmRound(ctx: BenchContext, settings: RoundSettings): Promise<RoundResult> {
+/** The bare bus in a worker process, or (`throughput-swarm-run`) the pool `swarm run` starts from a topology. */
+async function swarmRound(
+  ctx: BenchContext,
+  settings: RoundSettings,
+  script: 'throughput-swarm' | 'throughput-swarm-run' = 'throughput-swarm',
+): Promise<RoundResult> {
   const swarm = runName('bench-tp');
   const bus = new RedisBus({ url: ctx.redisUrl });
-  const worker = new WorkerChild('swarm worker', workerScript('throughput-swarm'), {
+  const worker = new WorkerChild(script, workerScript(script), {
     BENCH_REDIS_URL: ctx.redisUrl,
     BENCH_SWARM: swarm,
     BENCH_TYPE: TYPE,
@@ -197,16 +202,25 @@ export const throughput: Benchmark = {
     const rounds = ctx.int('rounds');
     const systems = {
       swarm: { run: swarmRound, results: [] as RoundResult[] },
+      'swarm-run': {
+        run: (c: BenchContext, s: RoundSettings) => swarmRound(c, s, 'throughput-swarm-run'),
+        results: [] as RoundResult[],
+      },
       bullmq: { run: bullmqRound, results: [] as RoundResult[] },
     };
     const notes = [
       `${settings.tasks} no-op tasks per round, worker concurrency ${settings.concurrency}, posted in chunks of ${settings.chunk}`,
       'worker in a child process; time runs from the first post to the last completion observed by the poster',
+      'swarm: the bare bus (consume + complete) in the worker process; swarm-run: a module-handler pool started',
+      '  by `swarm run <topology>` (bundled CLI), the way a user runs one',
       '(swarm: findings$; BullMQ: QueueEvents "completed"); every task checked observed exactly once',
       `BullMQ: removeOnComplete true, otherwise defaults (RESP2 connections). Median of ${rounds} round(s).`,
     ];
     for (let round = 0; round < rounds; round++) {
-      const order = round % 2 === 0 ? (['swarm', 'bullmq'] as const) : (['bullmq', 'swarm'] as const);
+      const order =
+        round % 2 === 0
+          ? (['swarm', 'swarm-run', 'bullmq'] as const)
+          : (['bullmq', 'swarm-run', 'swarm'] as const);
       for (const system of order) {
         ctx.log(`round ${round + 1}/${rounds}: ${system}`);
         const result = await systems[system].run(ctx, settings);
@@ -222,6 +236,9 @@ export const throughput: Benchmark = {
     out.add('swarm', 'tasks_per_sec', swarmRate, 'tasks/s');
     out.add('bullmq', 'tasks_per_sec', bullmqRate, 'tasks/s');
     out.add('swarm', 'ratio_vs_bullmq', swarmRate / bullmqRate, 'x');
+    const runRate = median(systems['swarm-run'].results.map((r) => r.tasksPerSec));
+    out.add('swarm-run', 'tasks_per_sec', runRate, 'tasks/s');
+    out.add('swarm-run', 'ratio_vs_bullmq', runRate / bullmqRate, 'x');
     return { rows: out.rows, notes };
   },
 };
