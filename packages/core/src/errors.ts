@@ -9,9 +9,10 @@ export type SwarmErrorCode =
   | 'SWARM_BUS_CLOSED'
   | 'SWARM_TOPOLOGY_INVALID';
 
-export class SwarmError extends Error {
-  readonly code: SwarmErrorCode;
-  constructor(code: SwarmErrorCode, message: string, options?: { cause?: unknown }) {
+/** Packages built on core (shard, worker) extend it with codes of their own. */
+export class SwarmError<Code extends string = SwarmErrorCode> extends Error {
+  readonly code: Code;
+  constructor(code: Code, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;
     this.code = code;

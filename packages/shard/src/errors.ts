@@ -1,7 +1,6 @@
-/**
- * Errors the shard throws on purpose. Each carries a stable `code`, like @swarm/core's SwarmError;
- * core's SwarmErrorCode is a closed union, so these extend Error and keep their own codes.
- */
+import { SwarmError } from '@swarm/core';
+
+/** Errors the shard throws on purpose, each with a stable `code`. */
 export type ShardErrorCode =
   | 'SWARM_GATHER_TIMEOUT'
   | 'SWARM_CONTEXT_FILES_MISSING'
@@ -9,14 +8,7 @@ export type ShardErrorCode =
   | 'SWARM_SHARD_NOT_STARTED'
   | 'SWARM_SHARD_STOPPED';
 
-export class ShardError extends Error {
-  readonly code: ShardErrorCode;
-  constructor(code: ShardErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-    this.code = code;
-  }
-}
+export class ShardError extends SwarmError<ShardErrorCode> {}
 
 /** gather() ran out of time with some tasks neither completed nor dead-lettered. */
 export class GatherTimeoutError extends ShardError {
