@@ -74,11 +74,10 @@ export function exitCodeFor(error: unknown): number {
   return typeof code === 'string' && USER_ERRORS.has(code) ? EXIT.usage : EXIT.failure;
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.exitCode = exitCodeFor(error);
-  },
-);
+/** Once the verb is done, a handle someone forgot (a socket, a timer) must not keep the process alive. */
+function exitSoon(code: number): void {
+  process.exitCode = code;
+  setTimeout(() => process.exit(code), 2_000).unref();
+}
+
+main(process.argv.slice(2)).then(exitSoon, (error: unknown) => exitSoon(exitCodeFor(error)));

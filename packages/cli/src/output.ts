@@ -14,7 +14,8 @@ export function createOutput(json: boolean): Output {
   return {
     json,
     result(human, record) {
-      process.stdout.write(json ? `${JSON.stringify(record)}\n` : `${human}\n`);
+      if (json) process.stdout.write(`${JSON.stringify(record)}\n`);
+      else if (human) process.stdout.write(`${human}\n`);
     },
     note(text) {
       process.stderr.write(`${text}\n`);

@@ -1,4 +1,4 @@
-import type { Finding, FindingsFrom } from '@swarm/core';
+import { assertName, type Finding, type FindingsFrom } from '@swarm/core';
 import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { redisBus, withBus } from '../require-redis';
@@ -28,6 +28,7 @@ export const findings: Command = {
   async run(input) {
     const [swarm] = input.positionals;
     if (!swarm) throw new UsageError('swarm findings needs <swarm>');
+    assertName('swarm', swarm);
     const from = parseFrom(input.values.from as string | undefined);
     const print = (f: Finding) => input.out.result(formatFinding(f), { ...f });
     const bus = redisBus(input, 'findings');
@@ -39,21 +40,19 @@ export const findings: Command = {
         return 0;
       });
     }
-    return new Promise<number>((resolve) => {
-      const subscription = bus.findings$(swarm, { from }).subscribe({
-        next: print,
-        error: (error: unknown) => {
-          process.stderr.write(`swarm findings: ${(error as Error).message}\n`);
-          bus.close().finally(() => resolve(1));
-        },
-      });
-      const stop = () => {
-        subscription.unsubscribe();
-        bus.close().finally(() => resolve(0));
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    });
+    return withBus(
+      bus,
+      () =>
+        new Promise<number>((resolve, reject) => {
+          const subscription = bus.findings$(swarm, { from }).subscribe({ next: print, error: reject });
+          const stop = () => {
+            subscription.unsubscribe();
+            resolve(0);
+          };
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        }),
+    );
 
     async function readAll(b: typeof bus, start: FindingsFrom): Promise<Finding[]> {
       const out: Finding[] = [];

@@ -17,6 +17,45 @@ import type { Output } from '../output';
 import { cliLogger } from '../require-redis';
 import { formatFinding } from './findings';
 
+/**
+ * Prints a swarm's findings from the run's start, live; `finish` stops the live reader and prints
+ * whatever it had not reached yet from the stream, so every finding is printed exactly once.
+ */
+class FindingPrinter {
+  #last: string | undefined;
+  readonly #subscription: Subscription;
+
+  constructor(
+    private readonly bus: Bus,
+    private readonly swarm: string,
+    private readonly since: number,
+    private readonly print: (f: Finding) => void,
+  ) {
+    this.#subscription = bus.findings$(swarm, { from: new Date(since) }).subscribe((f) => this.#take(f));
+  }
+
+  #take(f: Finding): void {
+    this.#last = f.id;
+    this.print(f);
+  }
+
+  async finish(): Promise<void> {
+    this.#subscription.unsubscribe();
+    for (;;) {
+      const page = await this.bus.readFindings(this.swarm, {
+        after: this.#last ?? `${this.since - 1}-99999999`,
+        count: 1_000,
+      });
+      for (const f of page) this.#take(f);
+      if (page.length < 1_000) return;
+    }
+  }
+
+  cancel(): void {
+    this.#subscription.unsubscribe();
+  }
+}
+
 interface Progress {
   posted: number;
   findings: number;
@@ -76,21 +115,23 @@ export const run: Command = {
     const progress: Progress = { posted: 0, findings: 0, deadLetters: 0 };
     const pools: WorkerPool[] = [];
     const shards: Shard[] = [];
-    const subscriptions: Subscription[] = [];
+    const printers: FindingPrinter[] = [];
     const gathers: Promise<GatherResult[]>[] = [];
     const stopProgress = progressLine(progress, startedAt, input.out);
     try {
       for (const [swarm, spec] of Object.entries(topology.swarms)) {
         for (const pool of spec.workers)
           pools.push(new WorkerPool({ bus, swarm, spec: pool, baseDir: dir, logger }));
-        subscriptions.push(
-          bus.findings$(swarm, { from: new Date(startedAt) }).subscribe((f: Finding) => {
+        printers.push(
+          new FindingPrinter(bus, swarm, startedAt, (f) => {
             progress.findings++;
             input.out.result(formatFinding(f), { ...f });
           }),
         );
       }
       for (const pool of pools) pool.start();
+      // A pool whose handler cannot load fails the run instead of leaving its tasks unclaimed.
+      await Promise.all(pools.map((p) => p.ready));
       for (const [swarm, spec] of Object.entries(topology.swarms)) {
         for (const shardSpec of spec.shards) {
           const shard = new Shard({
@@ -117,10 +158,7 @@ export const run: Command = {
       if (input.values.once) {
         const results = (await Promise.all(gathers)).flat();
         const dead = results.filter((r) => 'deadLetter' in r).length;
-        // The live reader may trail the gather by a moment: let it print every finding first.
-        const deadline = Date.now() + 5_000;
-        while (progress.findings < results.length - dead && Date.now() < deadline)
-          await new Promise((resolve) => setTimeout(resolve, 20));
+        for (const printer of printers) await printer.finish();
         stopProgress();
         input.out.note(
           `done: ${results.length} task(s), ${results.length - dead} finding(s), ${dead} dead letter(s)`,
@@ -132,13 +170,15 @@ export const run: Command = {
         process.once('SIGINT', resolve);
         process.once('SIGTERM', resolve);
       });
-      stopProgress();
       input.out.note('draining');
+      await Promise.all(pools.map((p) => p.stop()));
+      for (const printer of printers) await printer.finish();
+      stopProgress();
       return 0;
     } finally {
       await Promise.all(pools.map((p) => p.stop()));
       await Promise.all(shards.map((s) => s.stop()));
-      for (const s of subscriptions) s.unsubscribe();
+      for (const printer of printers) printer.cancel();
       await bus.close();
     }
   },

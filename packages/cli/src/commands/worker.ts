@@ -1,4 +1,4 @@
-import type { HandlerSpec, WorkerPoolSpec } from '@swarm/core';
+import { assertName, type HandlerSpec, type WorkerPoolSpec } from '@swarm/core';
 import { runOnce, WorkerPool } from '@swarm/worker';
 import type { Command } from '../command';
 import { EXIT, UsageError } from '../errors';
@@ -37,6 +37,11 @@ export const worker: Command = {
     const wait = Number(input.values.wait ?? 10);
     if (!Number.isFinite(wait) || wait < 0)
       throw new UsageError(`--wait must be a number of seconds, got ${input.values.wait}`);
+    const concurrency = Number(input.values.concurrency ?? 1);
+    if (!Number.isInteger(concurrency) || concurrency < 1)
+      throw new UsageError('--concurrency must be a positive integer');
+    assertName('swarm', swarm);
+    assertName('task type', type);
     const bus = redisBus(input, 'worker');
     if (input.values.once) {
       return withBus(bus, async () => {
@@ -62,9 +67,6 @@ export const worker: Command = {
         return EXIT.ok;
       });
     }
-    const concurrency = Number(input.values.concurrency ?? 1);
-    if (!Number.isInteger(concurrency) || concurrency < 1)
-      throw new UsageError('--concurrency must be a positive integer');
     const spec: WorkerPoolSpec = {
       type,
       handler,
@@ -78,6 +80,8 @@ export const worker: Command = {
     return withBus(bus, async () => {
       const pool = new WorkerPool({ bus, swarm, spec, baseDir: process.cwd(), logger: cliLogger() });
       pool.start();
+      // A handler that cannot load must end the process, not leave a worker that claims nothing.
+      await pool.ready;
       input.out.note(`worker for ${swarm}/${type} running; Ctrl-C drains and exits`);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', resolve);
