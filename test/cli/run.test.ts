@@ -56,3 +56,20 @@ describe('swarm run', () => {
     expect(result.stderr).toMatch(/unknown-builtin\.yaml:6:29: "ecko" is not one of/);
   });
 });
+
+describe('swarm run on a terminal', () => {
+  it('draws a live progress line: done/posted, findings/s, failures', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const probe = spawnSync('script', ['--version'], { encoding: 'utf8' });
+    expect(probe.status, 'the `script` command (util-linux) gives the CLI a real terminal').toBe(0);
+    const command = `${process.execPath} --import tsx packages/cli/src/main.ts run config/examples/hello.yaml --once`;
+    const result = spawnSync('script', ['-qec', command, '/dev/null'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, SWARM_REDIS_URL: '' },
+      timeout: 60_000,
+    });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toMatch(/\r4\/4 done {2}[\d.]+ findings\/s {2}0 failed/);
+  });
+});
