@@ -7,6 +7,7 @@ export type SwarmErrorCode =
   | 'SWARM_CONTEXT_CORRUPT'
   | 'SWARM_DEAD_LETTER_NOT_FOUND'
   | 'SWARM_BUS_CLOSED'
+  | 'SWARM_LEASE_LOST'
   | 'SWARM_TOPOLOGY_INVALID';
 
 /** Packages built on core (shard, worker) extend it with codes of their own. */
@@ -62,6 +63,13 @@ export class ContextCorruptError extends SwarmError {
 export class DeadLetterNotFoundError extends SwarmError {
   constructor(swarm: string, id: string) {
     super('SWARM_DEAD_LETTER_NOT_FOUND', `no dead letter ${id} in swarm ${swarm}`);
+  }
+}
+
+/** The reason a delivery's signal aborts when another consumer reclaimed its task. */
+export class LeaseLostError extends SwarmError {
+  constructor() {
+    super('SWARM_LEASE_LOST', 'lease lost: another consumer reclaimed this task');
   }
 }
 

@@ -3,7 +3,12 @@ import type { Logger } from 'pino';
 import type { HandlerContext } from './types';
 
 /** The context of one task: the shard's context is read on first use, at most once. */
-export function handlerContext(bus: Bus, task: Task, log: Logger, signal: AbortSignal): HandlerContext {
+export function handlerContext(
+  bus: Bus,
+  task: Task,
+  log: () => Logger,
+  signal: () => AbortSignal,
+): HandlerContext {
   let content: Promise<Buffer> | undefined;
   const contextBuffer = (): Promise<Buffer> => {
     content ??= loadContext(bus, task);
@@ -13,8 +18,12 @@ export function handlerContext(bus: Bus, task: Task, log: Logger, signal: AbortS
     task,
     contextBuffer,
     context: async () => (await contextBuffer()).toString('utf8'),
-    log,
-    signal,
+    get log() {
+      return log();
+    },
+    get signal() {
+      return signal();
+    },
   };
 }
 

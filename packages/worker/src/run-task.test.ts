@@ -37,6 +37,10 @@ function fakeDelivery() {
       return lease.signal.aborted ? { outcome: 'lost' } : { outcome: 'retry', delayMs: 1, attempt: 2 };
     },
     extend: async () => !lease.signal.aborted,
+    onLost: (listener) => {
+      lease.signal.addEventListener('abort', listener, { once: true });
+      return () => lease.signal.removeEventListener('abort', listener);
+    },
   };
   return {
     delivery,

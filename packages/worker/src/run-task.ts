@@ -1,4 +1,4 @@
-import type { Bus, Delivery } from '@swarm/core';
+import { type Bus, type Delivery, LeaseLostError } from '@swarm/core';
 import type { Logger } from 'pino';
 import { handlerContext } from './handler-context';
 import { toError, toFinding } from './result';
@@ -34,29 +34,43 @@ export interface RunTaskOptions {
  */
 export async function runDelivery(delivery: Delivery, options: RunTaskOptions): Promise<TaskOutcome> {
   const { task } = delivery;
-  const log = options.log.child({ taskId: task.id });
-  const controller = new AbortController();
-  const abort = (reason: unknown) => {
-    if (!controller.signal.aborted) controller.abort(reason);
+  // The task's logger and abort signal are made on first use: a no-op handler pays for neither.
+  let taskLog: Logger | undefined;
+  const log = () => {
+    taskLog ??= options.log.child({ taskId: task.id });
+    return taskLog;
   };
-  const leaseSignal = delivery.signal;
-  const onLeaseLost = () => abort(leaseSignal.reason);
-  leaseSignal.addEventListener('abort', onLeaseLost, { once: true });
+  let controller: AbortController | undefined;
+  let abortReason: unknown;
+  let rejectAborted: (reason: unknown) => void = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    rejectAborted = reject;
+  });
+  aborted.catch(() => {});
+  const abort = (reason: unknown) => {
+    if (abortReason !== undefined) return;
+    abortReason = reason;
+    controller?.abort(reason);
+    rejectAborted(reason);
+  };
+  const signal = () => {
+    if (!controller) {
+      controller = new AbortController();
+      if (abortReason !== undefined) controller.abort(abortReason);
+    }
+    return controller.signal;
+  };
+  const offLost = delivery.onLost(() => abort(new LeaseLostError()));
   // setTimeout fires at once for delays past 2^31-1 ms: cap them (about 24.8 days).
   const timer = setTimeout(
     () => abort(new TaskTimeoutError(options.timeoutMs)),
     Math.min(options.timeoutMs, MAX_TIMER_MS),
   );
-  const aborted = new Promise<never>((_, reject) => {
-    const signal = controller.signal;
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
-  if (leaseSignal.aborted) onLeaseLost();
+  const debug = options.log.isLevelEnabled('debug');
 
-  log.debug({ attempt: task.attempt }, 'task started');
+  if (debug) log().debug({ attempt: task.attempt }, 'task started');
   try {
-    const ctx = handlerContext(options.bus, task, log, controller.signal);
+    const ctx = handlerContext(options.bus, task, log, signal);
     const value = await Promise.race([Promise.resolve().then(() => options.handler(ctx)), aborted]);
     const finding = toFinding(value);
     let result: Awaited<ReturnType<Delivery['complete']>>;
@@ -64,33 +78,33 @@ export async function runDelivery(delivery: Delivery, options: RunTaskOptions): 
       result = await delivery.complete(finding);
     } catch (error) {
       const message = `could not record the finding: ${toError(error).message}`;
-      log.error({ err: message }, 'task not recorded; its lease will lapse and it will be retried');
+      log().error({ err: message }, 'task not recorded; its lease will lapse and it will be retried');
       return { outcome: 'failed', error: message };
     }
     if (result.duplicate) {
-      log.warn('finding not recorded: another worker completed this task first');
+      log().warn('finding not recorded: another worker completed this task first');
       return { outcome: 'lost', error: 'another worker completed this task first' };
     }
-    log.debug({ findingId: result.findingId }, 'task completed');
+    if (debug) log().debug({ findingId: result.findingId }, 'task completed');
     return { outcome: 'completed', findingId: result.findingId, summary: finding.summary };
   } catch (thrown) {
     // Once the signal has fired, its reason is the cause, whatever the handler threw on the way out.
-    const error = controller.signal.aborted ? toError(controller.signal.reason) : toError(thrown);
+    const error = abortReason !== undefined ? toError(abortReason) : toError(thrown);
     try {
       const failed = await delivery.fail(error);
       if (failed.outcome === 'lost') {
-        log.warn({ err: error.message }, 'task failed after its lease was lost; nothing recorded');
+        log().warn({ err: error.message }, 'task failed after its lease was lost; nothing recorded');
         return { outcome: 'lost', error: error.message };
       }
       if (failed.outcome === 'dead')
-        log.warn({ err: error.message, reason: failed.reason }, 'task dead-lettered');
-      else log.warn({ err: error.message, retryInMs: failed.delayMs }, 'task failed; will retry');
+        log().warn({ err: error.message, reason: failed.reason }, 'task dead-lettered');
+      else log().warn({ err: error.message, retryInMs: failed.delayMs }, 'task failed; will retry');
     } catch (settle) {
-      log.error({ err: toError(settle).message }, 'could not record the failure; its lease will lapse');
+      log().error({ err: toError(settle).message }, 'could not record the failure; its lease will lapse');
     }
     return { outcome: 'failed', error: error.message };
   } finally {
     clearTimeout(timer);
-    leaseSignal.removeEventListener('abort', onLeaseLost);
+    offLost();
   }
 }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Subscriber } from 'rxjs';
 import type { Clock, ClockTimer } from '../clock';
 import { decodeTask, encodeDeadLetter, encodeTask, type Fields } from '../codec';
+import { LeaseLostError } from '../errors';
 import type { CompleteResult, FailResult, Finding, FindingInput, Task } from '../messages';
 import { type BackoffOptions, backoffDelay } from './backoff';
 import { attemptError, type Delivery, errorMessage } from './delivery';
@@ -14,13 +15,6 @@ export interface ConsumerSettings {
   maxAttempts: number;
   backoff: BackoffOptions;
   blockMs: number;
-}
-
-class LeaseLostError extends Error {
-  constructor() {
-    super('lease lost: another consumer reclaimed this task');
-    this.name = 'LeaseLostError';
-  }
 }
 
 /**
@@ -286,6 +280,7 @@ class ActiveDelivery implements Delivery {
   // Made on first use: most handlers never look at the signal, and an AbortController is not free.
   #controller: AbortController | undefined;
   #lost = false;
+  #lostListeners: (() => void)[] | undefined;
   #settled = false;
 
   constructor(
@@ -314,6 +309,20 @@ class ActiveDelivery implements Delivery {
     if (this.#lost) return;
     this.#lost = true;
     this.#controller?.abort(new LeaseLostError());
+    for (const listener of this.#lostListeners ?? []) listener();
+    this.#lostListeners = undefined;
+  }
+
+  onLost(listener: () => void): () => void {
+    if (this.#lost) {
+      listener();
+      return () => {};
+    }
+    this.#lostListeners ??= [];
+    this.#lostListeners.push(listener);
+    return () => {
+      this.#lostListeners = this.#lostListeners?.filter((l) => l !== listener);
+    };
   }
 
   async complete(finding: FindingInput): Promise<CompleteResult> {

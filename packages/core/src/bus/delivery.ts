@@ -9,6 +9,13 @@ export interface Delivery {
   readonly consumer: string;
   /** Aborted when the lease is lost (another consumer reclaimed the task). */
   readonly signal: AbortSignal;
+  /**
+   * Calls `listener` once if the lease is lost (at once if it already was); returns a remover.
+   * Cheaper than `signal` for code that only needs to hear of it: no AbortController is made.
+   * A lost delivery still holds its slot until `complete` or `fail` is called (they answer
+   * `duplicate` / `lost`).
+   */
+  onLost(listener: () => void): () => void;
   /** Records the finding; exactly one completion of a task wins, later ones are told `duplicate`. */
   complete(finding: FindingInput): Promise<CompleteResult>;
   /** Retries with backoff, or dead-letters once maxAttempts is reached or `retry: false`. */
