@@ -422,10 +422,25 @@ describe('the swarm CLI as long-running processes', () => {
       types: [{ type: 'slow', waiting: 0, inFlight: 1 }],
     });
 
-    // Worker B: `swarm worker --once` claims with runOnce's default 30 s lease, and a reclaim
-    // waits that long; so B is runOnce with a 1 s lease, in its own process (fixtures/run-once.ts).
+    // Worker B: another `swarm worker --once`, with a 1 s lease so it reclaims A's task after
+    // one second of silence rather than the default 30.
     const b = launch(
-      ['--import', 'tsx', fixture('run-once.ts'), 'crash', 'slow', FAST, '1000', '20000'],
+      [
+        '--import',
+        'tsx',
+        MAIN,
+        'worker',
+        'crash',
+        'slow',
+        '--once',
+        '--handler',
+        FAST,
+        '--lease-ms',
+        '1000',
+        '--wait',
+        '20',
+        '--json',
+      ],
       'B',
     );
     expect(await b.exit, b.stderr).toEqual({ code: 0, signal: null });

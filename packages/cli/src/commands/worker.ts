@@ -18,10 +18,18 @@ export function handlerFor(type: string, handler: string | undefined): HandlerSp
   );
 }
 
+function positiveInt(value: string | boolean | undefined, fallback: number, flag: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new UsageError(`${flag} must be a positive integer, got ${String(value)}`);
+  return n;
+}
+
 export const worker: Command = {
   name: 'worker',
   usage:
-    'swarm worker <swarm> <type> [--once] [--handler <module|builtin>] [--wait <seconds>] [--concurrency <n>]',
+    'swarm worker <swarm> <type> [--once] [--handler <module|builtin>] [--wait <seconds>] [--concurrency <n>] [--lease-ms <ms>] [--timeout-ms <ms>]',
   summary:
     'run a worker as this process; with --once: claim one task, report its finding, exit (3 if none came)',
   options: {
@@ -29,6 +37,8 @@ export const worker: Command = {
     handler: { type: 'string' },
     wait: { type: 'string' },
     concurrency: { type: 'string' },
+    'lease-ms': { type: 'string' },
+    'timeout-ms': { type: 'string' },
   },
   async run(input) {
     const [swarm, type] = input.positionals;
@@ -37,6 +47,8 @@ export const worker: Command = {
     const wait = Number(input.values.wait ?? 10);
     if (!Number.isFinite(wait) || wait < 0)
       throw new UsageError(`--wait must be a number of seconds, got ${input.values.wait}`);
+    const leaseMs = positiveInt(input.values['lease-ms'], 30_000, '--lease-ms');
+    const timeoutMs = positiveInt(input.values['timeout-ms'], 300_000, '--timeout-ms');
     const concurrency = Number(input.values.concurrency ?? 1);
     if (!Number.isInteger(concurrency) || concurrency < 1)
       throw new UsageError('--concurrency must be a positive integer');
@@ -46,6 +58,8 @@ export const worker: Command = {
     if (input.values.once) {
       return withBus(bus, async () => {
         const result = await runOnce({
+          leaseMs,
+          timeoutMs,
           bus,
           swarm,
           type,
@@ -71,8 +85,8 @@ export const worker: Command = {
       type,
       handler,
       concurrency,
-      leaseMs: 30_000,
-      timeoutMs: 300_000,
+      leaseMs,
+      timeoutMs,
       maxAttempts: 3,
       backoff: { baseMs: 1_000, maxMs: 60_000 },
       isolation: 'none',
