@@ -73,3 +73,36 @@ describe('swarm run on a terminal', () => {
     expect(result.stdout).toMatch(/\r4\/4 done {2}[\d.]+ findings\/s {2}0 failed/);
   });
 });
+
+describe('swarm run without --once, embedded', () => {
+  it('keeps running until told to stop, then drains and exits 0', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'packages/cli/src/main.ts', 'run', 'config/examples/hello.yaml'],
+      { cwd: ROOT, env: { ...process.env, SWARM_REDIS_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!stderr.includes('running;') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      // Alive well after its tasks are done: nothing but the run itself holds it open.
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(child.exitCode).toBeNull();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(stdout.match(/^\d+-\d+ {2}ask/gm)).toHaveLength(4);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});

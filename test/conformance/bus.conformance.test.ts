@@ -173,6 +173,40 @@ describe.each([
       expect(findings.map((f) => f.summary)).toEqual(['fast']);
     });
 
+    it('does not let a worker whose lease was reclaimed fail the task the new owner runs', async () => {
+      const bus = env.bus();
+      await bus.post(swarm, 'echo', {});
+      const zombie = track(collect(bus, swarm, 'echo', { leaseMs: 60_000, maxAttempts: 1 }));
+      await until(env, () => zombie.deliveries.length === 1);
+      const owner = track(collect(env.bus(), swarm, 'echo', { leaseMs: 100 }));
+      await until(env, () => owner.deliveries.length === 1);
+      expect(await zombie.deliveries[0]?.fail(new Error('gave up'))).toEqual({ outcome: 'lost' });
+      expect(await zombie.deliveries[0]?.extend()).toBe(false);
+      expect(await owner.deliveries[0]?.complete({ summary: 'done' })).toMatchObject({ duplicate: false });
+      expect(await bus.deadLetters(swarm)).toHaveLength(0);
+      expect((await bus.readFindings(swarm)).map((f) => f.summary)).toEqual(['done']);
+    });
+
+    it('reclaims an expired task behind many live ones', async () => {
+      const bus = env.bus();
+      await bus.postBatch(
+        swarm,
+        'echo',
+        Array.from({ length: 30 }, (_, i) => ({ data: i })),
+      );
+      // 30 live deliveries first in the pending list, renewed by their consumer.
+      const live = track(collect(bus, swarm, 'echo', { leaseMs: 300, concurrency: 30 }));
+      await until(env, () => live.deliveries.length === 30);
+      await bus.post(swarm, 'echo', { data: 'orphan' });
+      const dying = env.bus();
+      const orphan = collect(dying, swarm, 'echo', { leaseMs: 300 });
+      await until(env, () => orphan.deliveries.length === 1);
+      await dying.close();
+      const rescuer = track(collect(env.bus(), swarm, 'echo', { leaseMs: 300, concurrency: 1 }));
+      await until(env, () => rescuer.deliveries.length === 1);
+      expect(rescuer.deliveries[0]?.task).toMatchObject({ data: 'orphan', attempt: 2 });
+    });
+
     it('aborts the signal of a delivery whose lease another consumer took', async () => {
       const bus = env.bus();
       await bus.post(swarm, 'echo', {});
@@ -201,6 +235,29 @@ describe.each([
       await until(env, () => deliveries.length === 2);
       expect(deliveries[1]?.task).toMatchObject({ data: 7, attempt: 2 });
       expect(deliveries[1]?.task.errors).toEqual([expect.objectContaining({ attempt: 1, message: 'boom' })]);
+    });
+
+    it('does not hold up a short retry behind a long one', async () => {
+      const bus = env.bus();
+      await bus.post(swarm, 'echo', { data: 'soon' });
+      // A task on its tenth attempt: its next backoff is tens of seconds.
+      await env.appendRaw(swarm, 'echo', {
+        task: JSON.stringify({ id: 'late', attempt: 10, created: 1, data: 'late' }),
+      });
+      const { deliveries } = track(
+        collect(bus, swarm, 'echo', {
+          concurrency: 2,
+          maxAttempts: 20,
+          backoff: { baseMs: 100, maxMs: 100_000 },
+        }),
+      );
+      await until(env, () => deliveries.length === 2);
+      const soon = deliveries.find((d) => d.task.data === 'soon');
+      const late = deliveries.find((d) => d.task.data === 'late');
+      expect(await soon?.fail(new Error('briefly'))).toMatchObject({ outcome: 'retry' });
+      expect(await late?.fail(new Error('for long'))).toMatchObject({ outcome: 'retry' });
+      await until(env, () => deliveries.length === 3, 3_000);
+      expect(deliveries[2]?.task).toMatchObject({ data: 'soon', attempt: 2 });
     });
 
     it('dead-letters after maxAttempts, with every error, and retries on request', async () => {

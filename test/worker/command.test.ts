@@ -67,6 +67,21 @@ describe('WorkerPool with a command handler', () => {
     expect(data.cwd).toBe(FIXTURES);
   });
 
+  it("does not hand the swarm's Redis credentials to the command", async () => {
+    const saved = process.env.SWARM_REDIS_URL;
+    process.env.SWARM_REDIS_URL = 'redis://:hunter2@cache:6379';
+    try {
+      const { finding } = await runTask({ command: [node, 'commands/inspect.mjs'] });
+      expect(JSON.stringify(finding?.data)).not.toContain('hunter2');
+      const data = finding?.data as { env: Record<string, string> } | undefined;
+      expect(data?.env).toBeDefined();
+      expect(data?.env.SWARM_REDIS_URL).toBeUndefined();
+    } finally {
+      if (saved === undefined) delete process.env.SWARM_REDIS_URL;
+      else process.env.SWARM_REDIS_URL = saved;
+    }
+  });
+
   it('takes plain text stdout, trimmed, as the summary', async () => {
     const { finding } = await runTask(inline('console.log("  three plain words  ")'));
     expect(finding).toMatchObject({ summary: 'three plain words', data: null });

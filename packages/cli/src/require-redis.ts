@@ -14,15 +14,22 @@ export function cliLogger() {
 }
 
 /** Verbs that talk to a swarm in other processes need Redis: the embedded transport lives in one process. */
-export function redisBus(input: CommandInput, verb: string): RedisBus {
+export function redisBus(
+  input: CommandInput,
+  verb: string,
+  lifetime: 'one-shot' | 'long-running' = 'one-shot',
+): RedisBus {
   const url = redisUrlOf(input.redis);
   if (!url) throw new UsageError(`swarm ${verb} needs a Redis: pass --redis <url> or set SWARM_REDIS_URL`);
   input.out.note(`transport: redis ${redactUrl(url)}`);
   return new RedisBus({
     url,
     logger: cliLogger(),
-    // A one-shot command should say Redis is unreachable, not wait for it.
-    redis: { maxRetriesPerRequest: 2, retryStrategy: (n: number) => (n > 2 ? null : 100) },
+    // A one-shot command should say Redis is unreachable, not wait for it; a long-running one
+    // (a worker, a follower) waits through a Redis restart like any consumer.
+    ...(lifetime === 'one-shot'
+      ? { redis: { maxRetriesPerRequest: 2, retryStrategy: (n: number) => (n > 2 ? null : 100) } }
+      : {}),
   });
 }
 

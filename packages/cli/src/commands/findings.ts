@@ -31,7 +31,7 @@ export const findings: Command = {
     assertName('swarm', swarm);
     const from = parseFrom(input.values.from as string | undefined);
     const print = (f: Finding) => input.out.result(formatFinding(f), { ...f });
-    const bus = redisBus(input, 'findings');
+    const bus = redisBus(input, 'findings', input.values.follow ? 'long-running' : 'one-shot');
     if (!input.values.follow) {
       return withBus(bus, async () => {
         const all = await readAll(bus, from);

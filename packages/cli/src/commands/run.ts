@@ -118,6 +118,9 @@ export const run: Command = {
     const printers: FindingPrinter[] = [];
     const gathers: Promise<GatherResult[]>[] = [];
     const stopProgress = progressLine(progress, startedAt, input.out);
+    // The bus's own timers do not hold the process open; on the embedded transport nothing else
+    // would, so the run holds it until it is done or told to stop.
+    const keepAlive = setInterval(() => {}, 1 << 30);
     try {
       for (const [swarm, spec] of Object.entries(topology.swarms)) {
         for (const pool of spec.workers)
@@ -176,6 +179,7 @@ export const run: Command = {
       stopProgress();
       return 0;
     } finally {
+      clearInterval(keepAlive);
       await Promise.all(pools.map((p) => p.stop()));
       await Promise.all(shards.map((s) => s.stop()));
       for (const printer of printers) printer.cancel();

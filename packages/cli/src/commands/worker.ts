@@ -54,7 +54,7 @@ export const worker: Command = {
       throw new UsageError('--concurrency must be a positive integer');
     assertName('swarm', swarm);
     assertName('task type', type);
-    const bus = redisBus(input, 'worker');
+    const bus = redisBus(input, 'worker', input.values.once ? 'one-shot' : 'long-running');
     if (input.values.once) {
       return withBus(bus, async () => {
         const result = await runOnce({

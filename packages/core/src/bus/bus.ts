@@ -27,7 +27,10 @@ export interface BusOptions {
 export interface ConsumeOptions {
   /** Unique per live consumer; defaults to host-pid-random. */
   consumer?: string;
-  /** Most unsettled deliveries at once (default 1). */
+  /**
+   * Most deliveries whose handler has not yet completed or failed them (default 1). A slot frees
+   * when complete/fail is called, so the next read overlaps that settlement's round trip.
+   */
   concurrency?: number;
   /** A delivery not settled or renewed within this is reclaimed by another consumer (default 30 s). */
   leaseMs?: number;

@@ -32,6 +32,7 @@ export class Consumer {
   #wakeLoop: (() => void) | undefined;
   #renewTimer: ClockTimer | undefined;
   #promoteTimer: ClockTimer | undefined;
+  #promoteAt = 0;
   #closed = false;
   #drained: Promise<void> | undefined;
   #resolveDrained: (() => void) | undefined;
@@ -127,7 +128,10 @@ export class Consumer {
           entries = (await this.queue.readOwnPending(concurrency)).filter((e) => !this.#live.has(e.id));
         } else if (this.clock.now() >= nextReclaimAt) {
           nextReclaimAt = this.clock.now() + reclaimEveryMs;
-          entries = await this.queue.reclaim(leaseMs, free, maxAttempts);
+          // A delivery this consumer still runs (its renewal failed) is not handed out twice.
+          entries = (await this.queue.reclaim(leaseMs, free, maxAttempts)).filter(
+            (e) => !this.#live.has(e.id),
+          );
         } else {
           const wait = Math.max(1, Math.min(blockMs, nextReclaimAt - this.clock.now()));
           entries = await this.queue.readNew(free, wait);
@@ -202,7 +206,11 @@ export class Consumer {
 
   #schedulePromote(delayMs: number): void {
     if (this.#closed) return;
+    // Never push a promotion later than one already due: a long backoff must not hold up a short one.
+    const at = this.clock.now() + delayMs;
+    if (this.#promoteTimer && this.#promoteAt <= at) return;
     if (this.#promoteTimer) this.clock.clearTimeout(this.#promoteTimer);
+    this.#promoteAt = at;
     this.#promoteTimer = this.clock.setTimeout(() => {
       this.#promoteTimer = undefined;
       this.queue.promoteDue().then(

@@ -71,9 +71,15 @@ function dataArgs(spec: CommandHandlerSpec, task: Task): string[] {
   );
 }
 
+const SWARM_SECRETS = ['SWARM_REDIS_URL', 'REDIS_URL'];
+
 function commandEnv(spec: CommandHandlerSpec, task: Task): NodeJS.ProcessEnv {
+  const inherited = { ...process.env };
+  // The swarm's own Redis credentials are not the command's business: a CLI agent may log its
+  // environment. A topology that means to pass them says so in `env`.
+  for (const name of SWARM_SECRETS) delete inherited[name];
   const env: NodeJS.ProcessEnv = {
-    ...process.env,
+    ...inherited,
     ...spec.env,
     SWARM_SWARM: task.swarm,
     SWARM_TASK_ID: task.id,

@@ -312,6 +312,11 @@ class MemoryTaskQueue implements TaskQueue {
     return lost;
   }
 
+  /** Only the owner may retry or bury a delivery (see owned-by.lua). */
+  #ownsPending(entryId: string): boolean {
+    return this.#stream.pending.get(entryId)?.consumer === this.consumer;
+  }
+
   #settle(entryId: string): boolean {
     if (!this.#stream.pending.has(entryId)) return false;
     this.#remove(entryId);
@@ -328,14 +333,14 @@ class MemoryTaskQueue implements TaskQueue {
   }
 
   async retry(entryId: string, next: Fields, delayMs: number): Promise<boolean> {
-    if (!this.#settle(entryId)) return false;
+    if (!this.#ownsPending(entryId) || !this.#settle(entryId)) return false;
     if (delayMs <= 0) this.#stream.append(next, this.#now);
     else this.transport.delayed(this.#delayedKey).push({ dueAt: this.#now + delayMs, fields: next });
     return true;
   }
 
   async deadLetter(entryId: string, dead: Fields): Promise<boolean> {
-    if (!this.#settle(entryId)) return false;
+    if (!this.#ownsPending(entryId) || !this.#settle(entryId)) return false;
     this.transport.appendDeadLetter(this.swarm, dead);
     return true;
   }

@@ -37,6 +37,8 @@ export class RedisTaskQueue implements TaskQueue {
   #blockingClientId: number | undefined;
   #missedDeliveries = false;
   #completions: PendingCompletion[] = [];
+  /** Where the next XAUTOCLAIM scan resumes. */
+  #reclaimCursor = '0-0';
 
   constructor(
     private readonly command: Redis,
@@ -147,12 +149,23 @@ export class RedisTaskQueue implements TaskQueue {
 
   async reclaim(leaseMs: number, count: number, maxAttempts: number): Promise<RawEntry[]> {
     const [kind, value] = trimOf(this.retention.deadLetters);
-    const reply = (await this.call(
+    const [cursor, claimed] = (await this.call(
       'reclaim',
       [this.#stream, keys.deadLetters(this.swarm)],
-      [CONSUMER_GROUP, this.consumer, leaseMs, count, maxAttempts, this.type, kind, value],
-    )) as [string, string[], number][];
-    return reply.map(([id, flat, deliveries]) => ({
+      [
+        CONSUMER_GROUP,
+        this.consumer,
+        leaseMs,
+        count,
+        maxAttempts,
+        this.type,
+        kind,
+        value,
+        this.#reclaimCursor,
+      ],
+    )) as [string, [string, string[], number][]];
+    this.#reclaimCursor = cursor;
+    return claimed.map(([id, flat, deliveries]) => ({
       id,
       fields: fieldsFromArray(flat),
       deliveries: Number(deliveries),
@@ -197,7 +210,7 @@ export class RedisTaskQueue implements TaskQueue {
     const done = await this.call(
       'retry',
       [this.#stream, keys.delayed(this.swarm, this.type)],
-      [CONSUMER_GROUP, entryId, Math.round(delayMs), JSON.stringify(fieldsToArray(next))],
+      [CONSUMER_GROUP, entryId, this.consumer, Math.round(delayMs), JSON.stringify(fieldsToArray(next))],
     );
     return done === 1;
   }
@@ -207,7 +220,7 @@ export class RedisTaskQueue implements TaskQueue {
     const done = await this.call(
       'deadLetter',
       [this.#stream, keys.deadLetters(this.swarm)],
-      [CONSUMER_GROUP, entryId, kind, value, ...fieldsToArray(dead)],
+      [CONSUMER_GROUP, entryId, this.consumer, kind, value, ...fieldsToArray(dead)],
     );
     return done === 1;
   }

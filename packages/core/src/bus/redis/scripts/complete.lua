@@ -1,6 +1,6 @@
 -- Completes a batch of deliveries: for each, ack the task and append the finding; then publish
--- the batch's findings as one JSON array. Batching lets one script call (and one pub/sub message)
--- settle everything a worker finished in one event-loop turn.
+-- the batch's findings in one message, with the id of the finding before them. Batching lets one
+-- script call (and one pub/sub message) settle everything a worker finished in one event-loop turn.
 -- The pending-entry list is the dedup marker: XACK answers 0 once any delivery of an entry was
 -- completed or dead-lettered, so a second completion writes nothing.
 -- KEYS[1] task stream, KEYS[2] findings stream
@@ -10,6 +10,9 @@
 -- @include now-ms.lua
 -- @include xadd-trimmed.lua
 -- @include trim-acked.lua
+-- The id before this batch's first finding: a reader that has read up to it takes the batch as is.
+local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
+local prev = last and last[1] or '0-0'
 local out = {}
 local published = {}
 for i = 5, #ARGV, 2 do
@@ -23,7 +26,7 @@ for i = 5, #ARGV, 2 do
   end
 end
 if #published > 0 then
-  redis.call('PUBLISH', ARGV[2], '[' .. table.concat(published, ',') .. ']')
+  redis.call('PUBLISH', ARGV[2], '{"prev":"' .. prev .. '","findings":[' .. table.concat(published, ',') .. ']}')
 end
 trimAcked(KEYS[1], ARGV[1])
 return out

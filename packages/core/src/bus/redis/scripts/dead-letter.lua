@@ -1,11 +1,14 @@
 -- Moves a delivery to the swarm's dead-letter stream, unless it was settled already.
 -- KEYS[1] task stream, KEYS[2] dead-letter stream
--- ARGV[1] group, ARGV[2] task entry id, ARGV[3] trim kind, ARGV[4] trim value, ARGV[5..] dead-letter fields
+-- ARGV[1] group, ARGV[2] task entry id, ARGV[3] consumer, ARGV[4] trim kind, ARGV[5] trim value,
+-- ARGV[6..] dead-letter fields
 -- @include now-ms.lua
+-- @include owned-by.lua
 -- @include xadd-trimmed.lua
-if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then
+if not ownedBy(KEYS[1], ARGV[1], ARGV[2], ARGV[3]) then
   return 0
 end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
-xaddTrimmed(KEYS[2], ARGV[3], ARGV[4], { unpack(ARGV, 5) })
+xaddTrimmed(KEYS[2], ARGV[4], ARGV[5], { unpack(ARGV, 6) })
 return 1

@@ -1,12 +1,13 @@
 -- Claims deliveries whose lease expired (their worker died or stalled) for this consumer.
 -- A claimed entry past maxAttempts goes to the dead-letter stream instead, with its history.
--- Returns { {entry id, fields, deliveries}, ... }.
+-- Returns { next cursor, { {entry id, fields, deliveries}, ... } }: each call scans on from the
+-- cursor the last one returned, so expired entries behind many live ones are reached in turn.
 -- KEYS[1] task stream, KEYS[2] dead-letter stream
 -- ARGV[1] group, ARGV[2] consumer, ARGV[3] lease ms, ARGV[4] count, ARGV[5] max attempts,
--- ARGV[6] task type, ARGV[7] trim kind, ARGV[8] trim value
+-- ARGV[6] task type, ARGV[7] trim kind, ARGV[8] trim value, ARGV[9] cursor ('0-0' to start over)
 -- @include now-ms.lua
 -- @include xadd-trimmed.lua
-local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], '0-0', 'COUNT', ARGV[4])
+local claimed = redis.call('XAUTOCLAIM', KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[9], 'COUNT', ARGV[4])
 local out = {}
 for _, entry in ipairs(claimed[2]) do
   local id, flat = entry[1], entry[2]
@@ -37,4 +38,4 @@ for _, entry in ipairs(claimed[2]) do
     out[#out + 1] = { id, flat, deliveries }
   end
 end
-return out
+return { claimed[1], out }
