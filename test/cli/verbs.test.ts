@@ -129,3 +129,53 @@ describe('swarm CLI verbs', () => {
     expect(status).toMatchObject({ deadLetters: 0, types: [{ type: 'echo', waiting: 1 }] });
   });
 });
+
+describe('swarm findings across swarms', () => {
+  let server: RedisServer;
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    env = { SWARM_REDIS_URL: server.url };
+    const { RedisBus } = await import('@swarm/core');
+    const bus = new RedisBus({ url: server.url });
+    for (const [swarm, tags] of [
+      ['research-a', ['risk']],
+      ['research-b', ['auth']],
+      ['other', ['risk']],
+    ] as const) {
+      await bus.post(swarm, 'echo', {});
+      await new Promise<void>((resolve) => {
+        const sub = bus.consume(swarm, 'echo').subscribe((d) => {
+          d.complete({ summary: `from ${swarm}`, tags: [...tags] }).then(() => {
+            sub.unsubscribe();
+            resolve();
+          });
+        });
+      });
+    }
+    await bus.close();
+  });
+  afterAll(() => server.stop());
+
+  const summaries = (stdout: string) =>
+    stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line).summary)
+      .sort();
+
+  it('reads several swarms, and swarms matching a pattern', async () => {
+    const two = await swarmCli(['findings', 'research-a', 'other', '--json'], { env });
+    expect(summaries(two.stdout)).toEqual(['from other', 'from research-a']);
+    const pattern = await swarmCli(['findings', 'research-*', '--json'], { env });
+    expect(summaries(pattern.stdout)).toEqual(['from research-a', 'from research-b']);
+  });
+
+  it('keeps only findings with a given tag', async () => {
+    const risky = await swarmCli(['findings', '*', '--tag', 'risk', '--json'], { env });
+    expect(summaries(risky.stdout)).toEqual(['from other', 'from research-a']);
+    const either = await swarmCli(['findings', '*', '--tag', 'auth', '--tag', 'risk', '--json'], { env });
+    expect(summaries(either.stdout)).toHaveLength(3);
+  });
+});

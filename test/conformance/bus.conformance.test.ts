@@ -362,6 +362,19 @@ describe.each([
       expect(findings).toEqual(await bus.readFindings(swarm));
     });
 
+    it('carries tags, deduplicated, on stored and live findings', async () => {
+      const bus = env.bus();
+      const { findings } = track(watchFindings(bus, swarm, { from: 'now' }));
+      await env.elapse(50);
+      await bus.post(swarm, 'echo', {});
+      const { deliveries } = track(collect(bus, swarm, 'echo'));
+      await until(env, () => deliveries.length === 1);
+      await deliveries[0]?.complete({ summary: 'tagged', tags: ['risk', 'risk', 'auth'] });
+      await until(env, () => findings.length === 1);
+      expect(findings[0]?.tags).toEqual(['risk', 'auth']);
+      expect((await bus.readFindings(swarm))[0]?.tags).toEqual(['risk', 'auth']);
+    });
+
     it('replays from the start, then tails live', async () => {
       const bus = env.bus();
       await completeAll(bus, 3);

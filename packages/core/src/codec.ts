@@ -139,6 +139,7 @@ export function decodeFinding(swarm: string, id: string, fields: Fields): Findin
     attempt: Number(wire.attempt ?? 0),
     contextVersion: typeof wire.contextVersion === 'string' ? wire.contextVersion : undefined,
     parent: typeof wire.parent === 'string' ? wire.parent : undefined,
+    tags: Array.isArray(wire.tags) ? wire.tags.filter((t): t is string => typeof t === 'string') : [],
     createdAt: Number(wire.createdAt ?? 0),
   };
 }

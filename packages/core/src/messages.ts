@@ -42,6 +42,8 @@ export interface FindingInput {
   data?: JsonValue;
   /** Context version the worker read; defaults to the task's context reference. */
   contextVersion?: string;
+  /** Labels subscribers filter on (`swarm findings --tag`). */
+  tags?: string[];
 }
 
 export interface Finding {
@@ -57,6 +59,7 @@ export interface Finding {
   contextVersion: string | undefined;
   /** The posting shard's id, copied from the task, so a shard can pick out its own findings. */
   parent: string | undefined;
+  tags: string[];
   createdAt: number;
 }
 

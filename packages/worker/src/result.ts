@@ -1,18 +1,19 @@
 import type { FindingInput, JsonValue } from '@swarm/core';
 
-const SHAPE = 'return a string or { summary, data? }';
+const SHAPE = 'return a string or { summary, data?, tags? }';
 
 /** Turns what a handler returned into a finding, or throws saying what was wrong with it. */
 export function toFinding(value: unknown): FindingInput {
   if (typeof value === 'string') return { summary: value };
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new Error(`handler returned ${describeValue(value)}: ${SHAPE}`);
-  const { summary, data, contextVersion } = value as Record<string, unknown>;
+  const { summary, data, contextVersion, tags } = value as Record<string, unknown>;
   if (typeof summary !== 'string')
     throw new Error(`handler returned an object without a string summary (${preview(value)}): ${SHAPE}`);
   const finding: FindingInput = { summary };
   if (data !== undefined) finding.data = toJson(data);
   if (typeof contextVersion === 'string') finding.contextVersion = contextVersion;
+  if (Array.isArray(tags)) finding.tags = tags.filter((t): t is string => typeof t === 'string');
   return finding;
 }
 

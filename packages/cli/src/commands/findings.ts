@@ -1,4 +1,5 @@
-import { assertName, type Finding, type FindingsFrom } from '@swarm/core';
+import { assertName, type Bus, type Finding, type FindingsFrom } from '@swarm/core';
+import { merge } from 'rxjs';
 import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { redisBus, withBus } from '../require-redis';
@@ -20,51 +21,90 @@ export function formatFinding(f: Finding): string {
   return `${f.id}  ${f.type}  task ${f.taskId}  worker ${f.workerId}  attempt ${f.attempt}${context}\n  ${f.summary}`;
 }
 
+/** Swarm names, and patterns (`*`, `?`) matched against the swarms Redis holds. */
+export async function resolveSwarms(bus: Bus, args: string[]): Promise<string[]> {
+  const patterns = args.filter((a) => /[*?]/.test(a));
+  const names = args.filter((a) => !/[*?]/.test(a));
+  for (const name of names) assertName('swarm', name);
+  const matched: string[] = [];
+  if (patterns.length > 0) {
+    const regexes = patterns.map(
+      (p) =>
+        new RegExp(
+          `^${p
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '.*')
+            .replace(/\?/g, '.')}$`,
+        ),
+    );
+    for (const swarm of await bus.swarms()) if (regexes.some((r) => r.test(swarm))) matched.push(swarm);
+  }
+  return [...new Set([...names, ...matched])];
+}
+
+const time = (id: string) => id.split('-').map(Number) as [number, number];
+const byTime = (a: Finding, b: Finding) => {
+  const [am, as] = time(a.id);
+  const [bm, bs] = time(b.id);
+  return am - bm || as - bs;
+};
+
 export const findings: Command = {
   name: 'findings',
-  usage: 'swarm findings <swarm> [--follow] [--from <id|time|start|now>] [--json]',
-  summary: "print a swarm's findings; --follow keeps printing new ones",
-  options: { follow: { type: 'boolean' }, from: { type: 'string' } },
+  usage:
+    'swarm findings <swarm|pattern>... [--follow] [--from <id|time|start|now>] [--tag <tag>]... [--json]',
+  summary:
+    "print findings of one or more swarms (or a pattern such as 'research-*'); --follow keeps printing",
+  options: { follow: { type: 'boolean' }, from: { type: 'string' }, tag: { type: 'string', multiple: true } },
   async run(input) {
-    const [swarm] = input.positionals;
-    if (!swarm) throw new UsageError('swarm findings needs <swarm>');
-    assertName('swarm', swarm);
+    if (input.positionals.length === 0)
+      throw new UsageError('swarm findings needs at least one <swarm> or pattern');
+    for (const arg of input.positionals) if (!/[*?]/.test(arg)) assertName('swarm', arg);
     const from = parseFrom(input.values.from as string | undefined);
-    const print = (f: Finding) => input.out.result(formatFinding(f), { ...f });
+    const tags = (input.values.tag as unknown as string[] | undefined) ?? [];
+    const wanted = (f: Finding) => tags.length === 0 || f.tags.some((t) => tags.includes(t));
+    const print = (f: Finding) => {
+      if (wanted(f)) input.out.result(formatFinding(f), { ...f });
+    };
     const bus = redisBus(input, 'findings', input.values.follow ? 'long-running' : 'one-shot');
-    if (!input.values.follow) {
-      return withBus(bus, async () => {
-        const all = await readAll(bus, from);
-        for (const f of all) print(f);
-        if (all.length === 0) input.out.note(`no findings in swarm ${swarm}`);
-        return 0;
-      });
-    }
-    return withBus(
-      bus,
-      () =>
-        new Promise<number>((resolve, reject) => {
-          const subscription = bus.findings$(swarm, { from }).subscribe({ next: print, error: reject });
-          const stop = () => {
-            subscription.unsubscribe();
-            resolve(0);
-          };
-          process.once('SIGINT', stop);
-          process.once('SIGTERM', stop);
-        }),
-    );
-
-    async function readAll(b: typeof bus, start: FindingsFrom): Promise<Finding[]> {
-      const out: Finding[] = [];
-      let after = typeof start === 'string' && /^\d+-\d+$/.test(start) ? start : undefined;
-      const since = start instanceof Date ? start.getTime() : undefined;
-      if (start === 'now') return out;
-      for (;;) {
-        const page = await b.readFindings(swarm as string, { after, count: 1_000 });
-        out.push(...page.filter((f) => since === undefined || Number(f.id.split('-')[0]) >= since));
-        if (page.length < 1_000) return out;
-        after = page.at(-1)?.id;
+    return withBus(bus, async () => {
+      const swarms = await resolveSwarms(bus, input.positionals);
+      if (swarms.length === 0) {
+        input.out.note(`no swarm matches ${input.positionals.join(' ')}`);
+        if (!input.values.follow) return 0;
       }
-    }
+      if (!input.values.follow) {
+        const all = (await Promise.all(swarms.map((s) => readAll(bus, s, from)))).flat().sort(byTime);
+        const shown = all.filter(wanted);
+        for (const f of shown) print(f);
+        if (shown.length === 0) input.out.note(`no findings in ${swarms.join(', ')}`);
+        return 0;
+      }
+      return new Promise<number>((resolve, reject) => {
+        const subscription = merge(...swarms.map((s) => bus.findings$(s, { from }))).subscribe({
+          next: print,
+          error: reject,
+        });
+        const stop = () => {
+          subscription.unsubscribe();
+          resolve(0);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
   },
 };
+
+async function readAll(bus: Bus, swarm: string, start: FindingsFrom): Promise<Finding[]> {
+  const out: Finding[] = [];
+  let after = typeof start === 'string' && /^\d+-\d+$/.test(start) ? start : undefined;
+  const since = start instanceof Date ? start.getTime() : undefined;
+  if (start === 'now') return out;
+  for (;;) {
+    const page = await bus.readFindings(swarm, { after, count: 1_000 });
+    out.push(...page.filter((f) => since === undefined || Number(f.id.split('-')[0]) >= since));
+    if (page.length < 1_000) return out;
+    after = page.at(-1)?.id;
+  }
+}

@@ -23,6 +23,12 @@ export interface ConsumerSettings {
  * Unsubscribing stops reading at once but keeps renewing the deliveries still running, so a
  * drain finishes them instead of letting their leases lapse.
  */
+/** Tags are non-empty strings, kept in order without repeats; anything else is dropped. */
+function tagsOf(tags: unknown): string[] {
+  if (!Array.isArray(tags)) return [];
+  return [...new Set(tags.filter((t): t is string => typeof t === 'string' && t.length > 0 && t.length <= 100))];
+}
+
 export class Consumer {
   /** Deliveries not yet settled in the store: running, or with their settlement in flight. */
   readonly #live = new Map<string, ActiveDelivery>();
@@ -235,6 +241,7 @@ export class Consumer {
       attempt: task.attempt,
       contextVersion: input.contextVersion ?? task.context,
       parent: task.parent,
+      tags: tagsOf(input.tags),
       createdAt: this.clock.now(),
     };
     this.#release();

@@ -39,7 +39,7 @@ export function readFindings$(
       }
       for (const finding of broadcast.findings) {
         if (subscriber.closed) return;
-        subscriber.next({ ...finding, swarm });
+        subscriber.next({ ...finding, swarm, tags: finding.tags ?? [] });
         cursor = { after: finding.id };
       }
     };
