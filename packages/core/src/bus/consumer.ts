@@ -26,7 +26,9 @@ export interface ConsumerSettings {
 /** Tags are non-empty strings, kept in order without repeats; anything else is dropped. */
 function tagsOf(tags: unknown): string[] {
   if (!Array.isArray(tags)) return [];
-  return [...new Set(tags.filter((t): t is string => typeof t === 'string' && t.length > 0 && t.length <= 100))];
+  return [
+    ...new Set(tags.filter((t): t is string => typeof t === 'string' && t.length > 0 && t.length <= 100)),
+  ];
 }
 
 export class Consumer {
