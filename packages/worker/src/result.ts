@@ -1,6 +1,6 @@
 import type { FindingInput, JsonValue } from '@swarm/core';
 
-const SHAPE = 'return a string or { summary, data?, tags? }';
+const SHAPE = 'return a string or { summary, data? }';
 
 /** Turns what a handler returned into a finding, or throws saying what was wrong with it. */
 export function toFinding(value: unknown): FindingInput {
