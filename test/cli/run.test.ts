@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, swarmCli } from '../support/cli';
+import { ROOT, startSwarmCli, swarmCli } from '../support/cli';
 import { type RedisServer, startRedisServer } from '../support/redis-server';
 
 const example = (name: string) => join(ROOT, 'config/examples', name);
@@ -76,31 +76,18 @@ describe('swarm run on a terminal', () => {
 
 describe('swarm run without --once, embedded', () => {
   it('keeps running until told to stop, then drains and exits 0', async () => {
-    const { spawn } = await import('node:child_process');
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'packages/cli/src/main.ts', 'run', 'config/examples/hello.yaml'],
-      { cwd: ROOT, env: { ...process.env, SWARM_REDIS_URL: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const run = startSwarmCli(['run', 'config/examples/hello.yaml']);
+    const { child } = run;
     try {
       const deadline = Date.now() + 30_000;
-      while (!stderr.includes('running;') && Date.now() < deadline)
+      while (!run.stderr.includes('running;') && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 50));
       // Alive well after its tasks are done: nothing but the run itself holds it open.
       await new Promise((r) => setTimeout(r, 1_500));
       expect(child.exitCode).toBeNull();
       child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      expect(stdout.match(/^\d+-\d+ {2}ask/gm)).toHaveLength(4);
+      expect(await run.exited).toBe(0);
+      expect(run.stdout.match(/^\d+-\d+ {2}ask/gm)).toHaveLength(4);
     } finally {
       child.kill('SIGKILL');
     }

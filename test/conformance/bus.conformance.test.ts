@@ -526,6 +526,14 @@ describe.each([
       expect((await reader.context.get(swarm, ref)).equals(content)).toBe(true);
     });
 
+    it('keeps what was put, even if the caller reuses its buffer', async () => {
+      const bus = env.bus();
+      const content = Buffer.from('the original context');
+      const ref = await bus.context.put(swarm, content);
+      content.fill(0);
+      expect((await bus.context.get(swarm, ref)).toString()).toBe('the original context');
+    });
+
     it('says so when a context does not exist', async () => {
       await expect(env.bus().context.get(swarm, 'f'.repeat(32))).rejects.toMatchObject({
         code: 'SWARM_CONTEXT_MISSING',

@@ -1,4 +1,4 @@
-import { type Bus, type Delivery, LeaseLostError } from '@swarm/core';
+import { type Bus, type Delivery, LeaseLostError, SwarmError } from '@swarm/core';
 import type { Logger } from 'pino';
 import { handlerContext } from './handler-context';
 import { toError, toFinding } from './result';
@@ -12,10 +12,9 @@ export type TaskOutcome =
 
 const MAX_TIMER_MS = 2_147_483_647;
 
-export class TaskTimeoutError extends Error {
+export class TaskTimeoutError extends SwarmError<'SWARM_TASK_TIMEOUT'> {
   constructor(readonly timeoutMs: number) {
-    super(`timed out after ${timeoutMs} ms`);
-    this.name = 'TaskTimeoutError';
+    super('SWARM_TASK_TIMEOUT', `timed out after ${timeoutMs} ms`);
   }
 }
 

@@ -71,7 +71,8 @@ export class ChunkedContextStore implements ContextStore {
       parts.set(`c${i}`, buffer.subarray(i * this.#chunkBytes, (i + 1) * this.#chunkBytes));
     }
     await this.transport.putBlob(swarm, ref, parts);
-    this.#cache.set(cacheKey, buffer);
+    // A copy: the caller may reuse its buffer, and what this process reads back must not change.
+    this.#cache.set(cacheKey, Buffer.from(buffer));
     return ref;
   }
 
