@@ -420,6 +420,155 @@ describe.each([
     });
   });
 
+  describe('publish and follow', () => {
+    const publishAll = async (
+      bus: Bus,
+      to: string,
+      n: number,
+      extra: Partial<Parameters<Bus['publish']>[1]> = {},
+    ) => {
+      for (let i = 0; i < n; i++) await bus.publish(to, { type: 'note', summary: `${to}#${i}`, ...extra });
+    };
+
+    it('publishes a finding no task produced, stored and broadcast like any other', async () => {
+      const bus = env.bus();
+      const { findings } = track(watchFindings(bus, swarm, { from: 'now' }));
+      await env.elapse(50);
+      const published = await bus.publish(swarm, {
+        type: 'summary',
+        summary: 'three findings',
+        data: { n: 3 },
+        parent: 'task-9',
+        workerId: 'aggregator',
+        tags: ['digest', 'digest'],
+      });
+      await until(env, () => findings.length === 1);
+      expect(findings[0]).toEqual(published);
+      expect(await bus.readFindings(swarm)).toEqual([published]);
+      expect(published).toMatchObject({
+        type: 'summary',
+        parent: 'task-9',
+        workerId: 'aggregator',
+        attempt: 0,
+      });
+      expect(published.tags).toEqual(['digest']);
+      expect(published.taskId).toMatch(/./);
+      expect(await bus.lastFindingId(swarm)).toBe(published.id);
+    });
+
+    it('merges several swarms, in order per swarm, and filters by type, tag and predicate', async () => {
+      const bus = env.bus();
+      const [a, b] = [`${swarm}-a`, `${swarm}-b`];
+      await publishAll(bus, a, 3, { tags: ['x'] });
+      await bus.publish(b, { type: 'other', summary: 'skip: type' });
+      await bus.publish(b, { type: 'note', summary: 'skip: tag', tags: ['y'] });
+      await bus.publish(b, { type: 'note', summary: 'skip: where', tags: ['x'] });
+      await publishAll(bus, b, 2, { tags: ['x', 'z'] });
+      const got: Finding[] = [];
+      track({
+        subscription: bus
+          .follow({
+            swarms: [a, b],
+            types: ['note'],
+            tags: ['x'],
+            where: (f) => !f.summary.startsWith('skip'),
+          })
+          .subscribe((f) => got.push(f)),
+      });
+      await until(env, () => got.length === 5);
+      await publishAll(bus, a, 1, { tags: ['x'], summary: 'live' });
+      await until(env, () => got.length === 6);
+      await env.elapse(50);
+      const of = (s: string) => got.filter((f) => f.swarm === s).map((f) => f.summary);
+      expect(of(a)).toEqual([`${a}#0`, `${a}#1`, `${a}#2`, 'live']);
+      expect(of(b)).toEqual([`${b}#0`, `${b}#1`]);
+    });
+
+    it('follows a pattern, including a swarm that appears later', async () => {
+      const bus = env.bus();
+      await publishAll(bus, `${swarm}-one`, 2);
+      await publishAll(bus, `other${swarm}`, 1);
+      const got: Finding[] = [];
+      track({
+        subscription: bus
+          .follow({ swarms: [`${swarm}-*`], from: 'now', discoverEveryMs: 20 })
+          .subscribe((f) => got.push(f)),
+      });
+      await env.elapse(100);
+      await publishAll(bus, `${swarm}-one`, 1);
+      await publishAll(bus, `${swarm}-two`, 2);
+      await until(env, () => got.length === 3);
+      await env.elapse(100);
+      expect(got.map((f) => f.summary).sort()).toEqual([
+        `${swarm}-one#0`,
+        `${swarm}-two#0`,
+        `${swarm}-two#1`,
+      ]);
+    });
+
+    it('resumes a durable subscriber after a restart with no gap and no duplicate', async () => {
+      const bus = env.bus();
+      const [a, b] = [`${swarm}-a`, `${swarm}-b`];
+      await publishAll(bus, a, 5);
+      await publishAll(bus, b, 5);
+      const first: Finding[] = [];
+      const sub = bus.follow({ swarms: [a, b], name: 'digest' }).subscribe((f) => {
+        first.push(f);
+        if (first.length === 7) sub.unsubscribe();
+      });
+      await until(env, () => first.length === 7);
+      await env.elapse(100);
+      expect(first).toHaveLength(7);
+      await bus.drain();
+      await publishAll(bus, a, 3, { summary: 'while away' });
+      const cursors = await bus.cursors(a);
+      expect(Object.keys(cursors)).toEqual(['digest']);
+      const second: Finding[] = [];
+      track({
+        subscription: env
+          .bus()
+          .follow({ swarms: [a, b], name: 'digest' })
+          .subscribe((f) => second.push(f)),
+      });
+      await until(env, () => first.length + second.length === 13);
+      await env.elapse(100);
+      const ids = [...first, ...second].map((f) => `${f.swarm}/${f.id}`);
+      expect(new Set(ids).size).toBe(13);
+      expect(first.length + second.length).toBe(13);
+      // A new name starts where it is told to, not at another subscriber's cursor.
+      const fresh: Finding[] = [];
+      track({
+        subscription: bus.follow({ swarms: [a], name: 'late', from: 'now' }).subscribe((f) => fresh.push(f)),
+      });
+      await env.elapse(100);
+      await publishAll(bus, a, 1, { summary: 'new' });
+      await until(env, () => fresh.length === 1);
+      expect(fresh[0]?.summary).toBe('new');
+    });
+
+    it('ends the subscription when a predicate throws, without moving past that finding', async () => {
+      const bus = env.bus();
+      await publishAll(bus, swarm, 3);
+      const got: Finding[] = [];
+      let failure: unknown;
+      bus
+        .follow({
+          swarms: [swarm],
+          name: 'picky',
+          where: (f) => {
+            if (f.summary.endsWith('#1')) throw new Error('bad predicate');
+            return true;
+          },
+        })
+        .subscribe({ next: (f) => got.push(f), error: (e: unknown) => (failure = e) });
+      await until(env, () => failure !== undefined);
+      await bus.drain();
+      expect(String(failure)).toContain('bad predicate');
+      expect(got.map((f) => f.summary)).toEqual([`${swarm}#0`]);
+      expect((await bus.cursors(swarm)).picky).toBe(got[0]?.id);
+    });
+  });
+
   describe('bad input', () => {
     it.each([
       ['no task field', { hello: 'world' }, 'missing field "task"'],

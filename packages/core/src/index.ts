@@ -12,4 +12,7 @@ export type { ContextStore, ContextStoreOptions } from './context/context-store'
 export * from './errors';
 export { assertName, CONSUMER_GROUP, keys } from './keys';
 export type * from './messages';
+export type { FindingFilter } from './subscription/finding-filter';
+export type { FollowOptions } from './subscription/follow';
+export { isSwarmPattern, swarmMatcher } from './subscription/swarm-pattern';
 export * from './topology/index';

@@ -21,6 +21,8 @@ export const keys = {
   idempotency: (swarm: string, key: string) => `swarm:{${swarm}}:idem:${key}`,
   context: (swarm: string, ref: string) => `swarm:{${swarm}}:ctx:${ref}`,
   shards: (swarm: string) => `swarm:{${swarm}}:shards`,
+  /** Hash: durable subscriber name → id of the last finding of this swarm it has taken. */
+  cursors: (swarm: string) => `swarm:{${swarm}}:cursors`,
   /** SCAN pattern for every key of every swarm, and how to read the swarm back out of a key. */
   anySwarm: 'swarm:{*}:*',
   swarmOf: (key: string) => /^swarm:\{([^}]+)\}:/.exec(key)?.[1],

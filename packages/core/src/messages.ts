@@ -46,6 +46,18 @@ export interface FindingInput {
   tags?: string[];
 }
 
+/** A finding no task produced: an actor's summary, a help request. */
+export interface PublishInput extends FindingInput {
+  /** What kind of finding this is; subscribers filter on it like a task type. */
+  type: string;
+  /** The task it answers or relates to; a fresh id when absent. */
+  taskId?: string;
+  /** What it is traceable to: the task or shard it came from. */
+  parent?: string;
+  /** Who published it (an actor's name). */
+  workerId?: string;
+}
+
 export interface Finding {
   /** Stream entry id: sortable, and the cursor a reader resumes from. */
   id: string;

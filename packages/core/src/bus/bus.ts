@@ -7,9 +7,19 @@ import { decodeDeadLetter, decodeFinding, encodeTask, type Fields } from '../cod
 import { ChunkedContextStore, type ContextStore, type ContextStoreOptions } from '../context/context-store';
 import { BusClosedError, DeadLetterNotFoundError, InvalidTaskError, PayloadTooLargeError } from '../errors';
 import { assertName } from '../keys';
-import type { DeadLetter, Finding, PostedTask, ShardInfo, SwarmStatus, Task, TaskInput } from '../messages';
+import type {
+  DeadLetter,
+  Finding,
+  PostedTask,
+  PublishInput,
+  ShardInfo,
+  SwarmStatus,
+  Task,
+  TaskInput,
+} from '../messages';
+import { type FollowOptions, follow$ } from '../subscription/follow';
 import { type BackoffOptions, defaultBackoff } from './backoff';
-import { Consumer } from './consumer';
+import { Consumer, tagsOf } from './consumer';
 import type { Delivery } from './delivery';
 import { type FindingsFrom, readFindings$ } from './findings-reader';
 import type { Retention, Transport } from './transport';
@@ -52,6 +62,17 @@ export interface Bus {
   consume(swarm: string, type: string, options?: ConsumeOptions): Observable<Delivery>;
   /** Cold: replays from `from` (default 'start'), then tails live. */
   findings$(swarm: string, options?: FindingsOptions): Observable<Finding>;
+  /**
+   * Findings of several swarms (names or patterns), filtered, ordered per source swarm. With a
+   * `name` the subscription is durable: it resumes after a restart where it stopped.
+   */
+  follow(options: FollowOptions): Observable<Finding>;
+  /** Appends a finding that no task produced (an actor's output); it is broadcast like any other. */
+  publish(swarm: string, finding: PublishInput): Promise<Finding>;
+  /** Id of the newest finding of a swarm ('0-0' when none): read after it to see only what comes next. */
+  lastFindingId(swarm: string): Promise<string>;
+  /** Durable subscribers of a swarm's findings and their cursors. */
+  cursors(swarm: string): Promise<Record<string, string>>;
   /** A page of stored findings, oldest first. */
   readFindings(swarm: string, options?: { after?: string; count?: number }): Promise<Finding[]>;
   deadLetters(swarm: string, options?: { count?: number }): Promise<DeadLetter[]>;
@@ -82,6 +103,8 @@ export class TransportBus implements Bus {
   readonly context: ContextStore;
   protected readonly log: Logger;
   readonly #consumers = new Set<Consumer>();
+  /** Writes that must land before the transport closes (durable subscribers' last cursors). */
+  readonly #pending = new Set<Promise<unknown>>();
   readonly #maxPayload: number;
   readonly #idempotencyWindow: number;
   #closed = false;
@@ -195,6 +218,55 @@ export class TransportBus implements Bus {
     return readFindings$(this.transport, this.clock, swarm, options.from ?? 'start');
   }
 
+  follow(options: FollowOptions): Observable<Finding> {
+    return follow$(
+      {
+        transport: this.transport,
+        clock: this.clock,
+        log: this.log,
+        track: (work) => {
+          const tracked = work.catch(() => {}).finally(() => this.#pending.delete(tracked));
+          this.#pending.add(tracked);
+        },
+      },
+      options,
+    );
+  }
+
+  async publish(swarm: string, input: PublishInput): Promise<Finding> {
+    this.#assertOpen();
+    assertName('swarm', swarm);
+    assertName('task type', input.type);
+    const finding: Omit<Finding, 'id'> = {
+      swarm,
+      taskId: input.taskId ?? randomUUID(),
+      type: input.type,
+      summary: String(input.summary ?? ''),
+      data: input.data ?? null,
+      workerId: input.workerId ?? '',
+      attempt: 0,
+      contextVersion: input.contextVersion,
+      parent: input.parent,
+      tags: tagsOf(input.tags),
+      createdAt: this.clock.now(),
+    };
+    const json = JSON.stringify(finding);
+    const size = Buffer.byteLength(json);
+    if (size > this.#maxPayload) throw new PayloadTooLargeError(size, this.#maxPayload);
+    const id = await this.transport.publishFinding(swarm, json);
+    return { id, ...finding };
+  }
+
+  lastFindingId(swarm: string): Promise<string> {
+    assertName('swarm', swarm);
+    return this.transport.lastFindingId(swarm);
+  }
+
+  cursors(swarm: string): Promise<Record<string, string>> {
+    assertName('swarm', swarm);
+    return this.transport.readCursors(swarm);
+  }
+
   async readFindings(swarm: string, options: { after?: string; count?: number } = {}): Promise<Finding[]> {
     assertName('swarm', swarm);
     const from = options.after ? { after: options.after } : { start: '-' };
@@ -247,6 +319,11 @@ export class TransportBus implements Bus {
 
   async drain(): Promise<void> {
     await Promise.all([...this.#consumers].map((c) => c.stop()));
+    await this.#settlePending();
+  }
+
+  async #settlePending(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
   }
 
   async close(): Promise<void> {
@@ -254,6 +331,7 @@ export class TransportBus implements Bus {
     this.#closed = true;
     await Promise.all([...this.#consumers].map((c) => c.abort()));
     this.#consumers.clear();
+    await this.#settlePending();
     await this.transport.close();
   }
 }

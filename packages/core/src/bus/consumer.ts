@@ -24,7 +24,7 @@ export interface ConsumerSettings {
  * drain finishes them instead of letting their leases lapse.
  */
 /** Tags are non-empty strings, kept in order without repeats; anything else is dropped. */
-function tagsOf(tags: unknown): string[] {
+export function tagsOf(tags: unknown): string[] {
   if (!Array.isArray(tags)) return [];
   return [
     ...new Set(tags.filter((t): t is string => typeof t === 'string' && t.length > 0 && t.length <= 100)),

@@ -84,6 +84,11 @@ export interface Transport {
     count: number,
   ): Promise<RawEntry[]>;
   lastFindingId(swarm: string): Promise<string>;
+  /** Appends and broadcasts a finding no task produced (`finding` is JSON without its id); returns its id. */
+  publishFinding(swarm: string, finding: string): Promise<string>;
+  /** Durable subscribers' cursors into this swarm's findings: name → last finding id taken. */
+  readCursors(swarm: string): Promise<Record<string, string>>;
+  putCursor(swarm: string, subscriber: string, id: string): Promise<void>;
   /**
    * Emits when new findings may exist, and after any reconnect (a doorbell may have been missed).
    * A broadcast that carries the findings themselves, with the id of the finding before them,

@@ -21,6 +21,7 @@ export class MemoryTransport implements Transport {
   readonly #idempotency = new Map<string, { id: string; expiresAt: number }>();
   readonly #blobs = new Map<string, Map<string, Buffer>>();
   readonly #shards = new Map<string, Record<string, string>>();
+  readonly #cursors = new Map<string, Record<string, string>>();
   readonly #doorbells = new Map<string, Set<Subscriber<FindingsBroadcast | undefined>>>();
 
   constructor(
@@ -104,6 +105,20 @@ export class MemoryTransport implements Transport {
 
   async lastFindingId(swarm: string): Promise<string> {
     return this.stream(keys.findings(swarm)).lastId();
+  }
+
+  async publishFinding(swarm: string, finding: string): Promise<string> {
+    return this.appendFinding(swarm, finding);
+  }
+
+  async readCursors(swarm: string): Promise<Record<string, string>> {
+    return { ...this.#cursors.get(swarm) };
+  }
+
+  async putCursor(swarm: string, subscriber: string, id: string): Promise<void> {
+    const cursors = this.#cursors.get(swarm) ?? {};
+    cursors[subscriber] = id;
+    this.#cursors.set(swarm, cursors);
   }
 
   findingsDoorbell$(swarm: string): Observable<FindingsBroadcast | undefined> {

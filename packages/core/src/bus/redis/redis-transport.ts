@@ -5,7 +5,14 @@ import { type Fields, fieldsToArray } from '../../codec';
 import { CONSUMER_GROUP, keys } from '../../keys';
 import type { TaskTypeStatus } from '../../messages';
 import { compareIds } from '../stream-id';
-import type { FindingsBroadcast, RawEntry, Retention, TaskQueue, Transport } from '../transport';
+import {
+  type FindingsBroadcast,
+  type RawEntry,
+  type Retention,
+  type TaskQueue,
+  type Transport,
+  trimOf,
+} from '../transport';
 import {
   type ConnectionOptions,
   createBlockingConnection,
@@ -102,6 +109,23 @@ export class RedisTransport implements Transport {
       1,
     )) as RangeReply;
     return reply[0]?.[0] ?? '0-0';
+  }
+
+  async publishFinding(swarm: string, finding: string): Promise<string> {
+    const [kind, value] = trimOf(this.retention.findings);
+    return (await this.#call(
+      'publishFinding',
+      [keys.findings(swarm)],
+      [keys.findingsChannel(swarm), kind, value, finding],
+    )) as string;
+  }
+
+  async readCursors(swarm: string): Promise<Record<string, string>> {
+    return this.command.hgetall(keys.cursors(swarm));
+  }
+
+  async putCursor(swarm: string, subscriber: string, id: string): Promise<void> {
+    await this.command.hset(keys.cursors(swarm), subscriber, id);
   }
 
   findingsDoorbell$(swarm: string): Observable<FindingsBroadcast | undefined> {

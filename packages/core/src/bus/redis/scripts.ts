@@ -17,6 +17,7 @@ const SCRIPTS = {
   postBatch: 1,
   retryDeadLetter: 2,
   removeConsumer: 1,
+  publishFinding: 1,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
