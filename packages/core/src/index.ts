@@ -1,4 +1,23 @@
 /** @swarm/core: the task/finding bus, its two transports, and the nouns they share. */
+export {
+  type ActorContext,
+  type ActorDefinition,
+  type ActorInstance,
+  defineActor,
+  isActorDefinition,
+  type SubscriptionSpec,
+} from './actor/actor';
+export {
+  ActorConfigError,
+  type ActorOutput,
+  ActorStoppedError,
+  type ConfigIssue,
+  parseActorConfig,
+  type RunningActor,
+  type StartActorOptions,
+  startActor,
+} from './actor/actor-host';
+export { ActorLoadError, loadActorDefinition } from './actor/load-actor';
 export type { BackoffOptions } from './bus/backoff';
 export type { Bus, BusOptions, ConsumeOptions, FindingsOptions } from './bus/bus';
 export type { Delivery } from './bus/delivery';
@@ -16,3 +35,5 @@ export type { FindingFilter } from './subscription/finding-filter';
 export type { FollowOptions } from './subscription/follow';
 export { isSwarmPattern, swarmMatcher } from './subscription/swarm-pattern';
 export * from './topology/index';
+/** Zod, re-exported so an actor's config schema uses the same instance the runtime validates with. */
+export { z } from 'zod';

@@ -86,6 +86,10 @@ export interface Bus {
   /** Moves a dead letter back onto its task stream as a fresh attempt 1; returns the task. */
   retryDeadLetter(swarm: string, id: string): Promise<Task>;
   readonly context: ContextStore;
+  /** The time leases, backoff and polling run on (a ManualClock on a test MemoryBus). */
+  readonly clock: Clock;
+  /** Resolves once every durable subscriber's last cursor is stored. */
+  flush(): Promise<void>;
   /** Resolves when every consumer of this bus has drained (see consume). */
   drain(): Promise<void>;
   close(): Promise<void>;
@@ -111,7 +115,7 @@ export class TransportBus implements Bus {
 
   constructor(
     protected readonly transport: Transport,
-    protected readonly clock: Clock = systemClock,
+    readonly clock: Clock = systemClock,
     options: BusOptions = {},
   ) {
     this.log = options.logger ?? pino({ level: process.env.SWARM_LOG_LEVEL ?? 'warn' }, pino.destination(2));
@@ -320,6 +324,10 @@ export class TransportBus implements Bus {
   async drain(): Promise<void> {
     await Promise.all([...this.#consumers].map((c) => c.stop()));
     await this.#settlePending();
+  }
+
+  flush(): Promise<void> {
+    return this.#settlePending();
   }
 
   async #settlePending(): Promise<void> {

@@ -21,7 +21,7 @@ export interface FollowOptions extends FindingFilter {
   name?: string;
   /** Where a source with no stored cursor starts (default 'start'). */
   from?: 'start' | 'now' | Date;
-  /** How often patterns are matched again against the transport's swarms (default 2 s). */
+  /** How often patterns are matched again against the transport's swarms (default 1 s). */
   discoverEveryMs?: number;
 }
 
@@ -47,7 +47,7 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
   if (options.name !== undefined) assertName('consumer', options.name);
   const matches = findingMatcher(options);
   const matchesPattern = patterns.length > 0 ? swarmMatcher(patterns) : undefined;
-  const discoverEveryMs = Math.max(10, options.discoverEveryMs ?? 2_000);
+  const discoverEveryMs = Math.max(10, options.discoverEveryMs ?? 1_000);
 
   return new Observable<Finding>((subscriber) => {
     const startedAt = clock.now();

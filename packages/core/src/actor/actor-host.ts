@@ -1,0 +1,171 @@
+import { randomUUID } from 'node:crypto';
+import pino, { type Logger } from 'pino';
+import { EMPTY, merge, type Observable, Subject, share, takeUntil } from 'rxjs';
+import type { Bus } from '../bus/bus';
+import type { Clock } from '../clock';
+import { SwarmError } from '../errors';
+import { assertName } from '../keys';
+import type { Finding, PostedTask, TaskInput } from '../messages';
+import type { ActorContext, ActorDefinition, ActorInstance, SubscriptionSpec } from './actor';
+
+export interface ConfigIssue {
+  /** Path inside the config block, e.g. ['everyMs']. */
+  path: (string | number)[];
+  message: string;
+}
+
+/** A config block the actor's schema refuses; the topology loader places each issue in the file. */
+export class ActorConfigError extends SwarmError<'SWARM_ACTOR_CONFIG'> {
+  constructor(
+    readonly actor: string,
+    readonly issues: ConfigIssue[],
+  ) {
+    super(
+      'SWARM_ACTOR_CONFIG',
+      `invalid config for actor ${actor}: ${issues
+        .map((i) => `${i.path.length ? `${i.path.join('.')}: ` : ''}${i.message}`)
+        .join('; ')}`,
+    );
+  }
+}
+
+export type ActorOutput =
+  | { kind: 'finding'; finding: Finding }
+  | { kind: 'task'; swarm: string; type: string; task: TaskInput; posted: PostedTask };
+
+export interface StartActorOptions {
+  bus: Bus;
+  swarm: string;
+  name: string;
+  /** The raw config block; the definition's schema validates it. */
+  config?: unknown;
+  subscribe?: readonly SubscriptionSpec[];
+  baseDir?: string;
+  logger?: Logger;
+  /** Defaults to the bus's clock. */
+  clock?: Clock;
+  /** Sees every finding and task the actor puts out (the test kit listens here). */
+  onOutput?: (output: ActorOutput) => void;
+}
+
+export interface RunningActor {
+  readonly kind: string;
+  readonly name: string;
+  readonly swarm: string;
+  /** What start() returned, for hosts that know the kind (e.g. a shard's initial work). */
+  readonly instance: ActorInstance;
+  /** Ends its inputs, runs its stop hook, waits for its outputs and stores its cursors. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Parses a config block with the actor's schema, or throws ActorConfigError. */
+export function parseActorConfig<C>(definition: ActorDefinition, name: string, config: unknown): C {
+  const parsed = definition.config.safeParse(config ?? {});
+  if (parsed.success) return parsed.data as C;
+  throw new ActorConfigError(
+    name,
+    parsed.error.issues.map((issue) => ({
+      path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'),
+      message: issue.message.replace(/^Invalid input: /, ''),
+    })),
+  );
+}
+
+/** Runs an actor on a bus: validates its config, wires its inputs and outputs, and stops it cleanly. */
+export async function startActor<C>(
+  definition: ActorDefinition,
+  options: StartActorOptions,
+): Promise<RunningActor> {
+  const { bus, swarm, name } = options;
+  assertName('swarm', swarm);
+  assertName('consumer', name);
+  const config = parseActorConfig<C>(definition, name, options.config);
+  const clock = options.clock ?? bus.clock;
+  const root = options.logger ?? pino({ level: process.env.SWARM_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+  const log = root.child({ swarm, actor: definition.kind, name });
+  const stopped$ = new Subject<void>();
+  const controller = new AbortController();
+  const outputs = new Set<Promise<unknown>>();
+  const until = <T>(source: Observable<T>) => source.pipe(takeUntil(stopped$));
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    const tracked = work.finally(() => outputs.delete(tracked));
+    tracked.catch(() => {});
+    outputs.add(tracked);
+    return work;
+  };
+  // Never its own findings: an actor that summarises its own swarm must not summarise its summaries.
+  const notOwn = (f: Finding) => !(f.swarm === swarm && f.workerId === name);
+  const follow = (durable: string, spec: SubscriptionSpec) => {
+    const where = spec.where;
+    return until(
+      bus.follow({ ...spec, name: durable, where: where ? (f) => notOwn(f) && where(f) : notOwn }),
+    );
+  };
+  const specs = options.subscribe ?? [];
+  const findings$ =
+    specs.length === 0
+      ? EMPTY
+      : merge(
+          ...specs.map((spec, i) => follow(specs.length === 1 ? `${swarm}.${name}` : `${swarm}.${name}.${i}`, spec)),
+        ).pipe(share());
+
+  const ctx: ActorContext<C> = {
+    name,
+    swarm,
+    config,
+    baseDir: options.baseDir ?? process.cwd(),
+    clock,
+    log,
+    signal: controller.signal,
+    bus,
+    findings$,
+    follow: (key, spec) => follow(`${swarm}.${name}.${key}`, spec),
+    tasks$: (type, consume = {}) =>
+      until(bus.consume(swarm, type, { consumer: `${name}-${randomUUID().slice(0, 8)}`, ...consume })),
+    publish: (finding) =>
+      track(
+        bus.publish(swarm, { ...finding, workerId: name }).then((published) => {
+          options.onOutput?.({ kind: 'finding', finding: published });
+          return published;
+        }),
+      ),
+    post: (type, task, to = swarm) =>
+      track(
+        bus.post(to, type, task).then((posted) => {
+          options.onOutput?.({ kind: 'task', swarm: to, type, task, posted });
+          return posted;
+        }),
+      ),
+  };
+
+  const instance = (await definition.start(ctx)) ?? {};
+  log.info('actor started');
+  let stopping: Promise<void> | undefined;
+  return {
+    kind: definition.kind,
+    name,
+    swarm,
+    instance,
+    stop() {
+      stopping ??= (async () => {
+        stopped$.next();
+        stopped$.complete();
+        controller.abort(new ActorStoppedError(name));
+        try {
+          await instance.stop?.();
+        } finally {
+          while (outputs.size > 0) await Promise.allSettled(outputs);
+          await bus.flush();
+          log.info('actor stopped');
+        }
+      })();
+      return stopping;
+    },
+  };
+}
+
+export class ActorStoppedError extends SwarmError<'SWARM_ACTOR_STOPPED'> {
+  constructor(name: string) {
+    super('SWARM_ACTOR_STOPPED', `actor ${name} is stopping`);
+  }
+}

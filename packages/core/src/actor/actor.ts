@@ -1,0 +1,76 @@
+import type { Logger } from 'pino';
+import type { Observable } from 'rxjs';
+import type { z } from 'zod';
+import type { Bus, ConsumeOptions } from '../bus/bus';
+import type { Delivery } from '../bus/delivery';
+import type { Clock } from '../clock';
+import type { Finding, PostedTask, PublishInput, TaskInput } from '../messages';
+import type { FollowOptions } from '../subscription/follow';
+
+/** What to follow: FollowOptions without the name, which the host derives from the actor's. */
+export type SubscriptionSpec = Omit<FollowOptions, 'name'>;
+
+/**
+ * Everything an actor gets: its config, findings and tasks in (Observables), findings and tasks
+ * out. Observables from here end when the actor stops, so an actor never has to track them.
+ */
+export interface ActorContext<Config> {
+  /** The actor's name, unique in its swarm. Its durable cursors and published findings carry it. */
+  readonly name: string;
+  /** The swarm it lives in: where it publishes and, by default, posts. */
+  readonly swarm: string;
+  /** The topology's `config` block, as the actor's schema parsed it (defaults applied). */
+  readonly config: Config;
+  /** Directory that relative paths in the config resolve against (the topology file's). */
+  readonly baseDir: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Aborted when the actor is told to stop. */
+  readonly signal: AbortSignal;
+  /** The bus itself, for what the rest of this context does not cover. */
+  readonly bus: Bus;
+  /**
+   * In: the findings its topology `subscribe` entries select, merged, durable under the actor's
+   * name (a restarted actor resumes where it stopped), never its own. Empty without entries.
+   */
+  readonly findings$: Observable<Finding>;
+  /** In: more findings, durable under `<actor>.<key>`; the key tells subscriptions apart. */
+  follow(key: string, spec: SubscriptionSpec): Observable<Finding>;
+  /** In: tasks of a type in the actor's swarm, as deliveries to complete or fail. */
+  tasks$(type: string, options?: ConsumeOptions): Observable<Delivery>;
+  /** Out: a finding in the actor's swarm, published under its name. */
+  publish(finding: Omit<PublishInput, 'workerId'>): Promise<Finding>;
+  /** Out: a task, in the actor's swarm unless another is named. */
+  post(type: string, task: TaskInput, swarm?: string): Promise<PostedTask>;
+}
+
+/** What start() may hand back: a stop hook that runs after the actor's inputs have ended. */
+export interface ActorInstance {
+  stop?(): void | Promise<void>;
+}
+
+/** A kind of actor: the schema of its topology `config` block and how to start one. */
+export interface ActorDefinition<Schema extends z.ZodType = z.ZodType> {
+  /** What this kind of actor is called in logs and errors, e.g. 'aggregator'. */
+  readonly kind: string;
+  /** Validates the topology's `config` block; start() gets its output. */
+  readonly config: Schema;
+  start(ctx: ActorContext<z.output<Schema>>): void | ActorInstance | Promise<void | ActorInstance>;
+}
+
+/** Declares an actor; the identity function, there for the types. */
+export function defineActor<Schema extends z.ZodType>(
+  definition: ActorDefinition<Schema>,
+): ActorDefinition<Schema> {
+  return definition;
+}
+
+export function isActorDefinition(value: unknown): value is ActorDefinition {
+  if (value === null || typeof value !== 'object') return false;
+  const candidate = value as Partial<ActorDefinition>;
+  return (
+    typeof candidate.kind === 'string' &&
+    typeof candidate.start === 'function' &&
+    typeof (candidate.config as { safeParse?: unknown } | undefined)?.safeParse === 'function'
+  );
+}
