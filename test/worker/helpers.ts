@@ -21,6 +21,7 @@ export function poolSpec(
     maxAttempts: 3,
     backoff: { baseMs: 10, maxMs: 20 },
     isolation: 'none',
+    assist: false,
     ...overrides,
   };
 }

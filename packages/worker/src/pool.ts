@@ -6,10 +6,13 @@ import { resolvePoolHandler } from './resolve';
 import { toError } from './result';
 import { runDelivery } from './run-task';
 
+/** A pool's spec as the topology gives it; `assist` may be left out (default false). */
+export type PoolSpec = Omit<WorkerPoolSpec, 'assist'> & { assist?: boolean };
+
 export interface WorkerPoolOptions {
   bus: Bus;
   swarm: string;
-  spec: WorkerPoolSpec;
+  spec: PoolSpec;
   /** Module and command paths in the spec are relative to it (the topology file's directory). */
   baseDir: string;
   logger?: Logger;

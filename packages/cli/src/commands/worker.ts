@@ -29,7 +29,7 @@ function positiveInt(value: string | boolean | undefined, fallback: number, flag
 export const worker: Command = {
   name: 'worker',
   usage:
-    'swarm worker <swarm> <type> [--once] [--handler <module|builtin>] [--wait <seconds>] [--concurrency <n>] [--lease-ms <ms>] [--timeout-ms <ms>]',
+    'swarm worker <swarm> <type> [--once] [--handler <module|builtin>] [--wait <seconds>] [--concurrency <n>] [--lease-ms <ms>] [--timeout-ms <ms>] [--assist]',
   summary:
     'run a worker as this process; with --once: claim one task, report its finding, exit (3 if none came)',
   options: {
@@ -39,6 +39,7 @@ export const worker: Command = {
     concurrency: { type: 'string' },
     'lease-ms': { type: 'string' },
     'timeout-ms': { type: 'string' },
+    assist: { type: 'boolean' },
   },
   async run(input) {
     const [swarm, type] = input.positionals;
@@ -90,6 +91,7 @@ export const worker: Command = {
       maxAttempts: 3,
       backoff: { baseMs: 1_000, maxMs: 60_000 },
       isolation: 'none',
+      assist: input.values.assist === true,
     };
     return withBus(bus, async () => {
       const pool = new WorkerPool({ bus, swarm, spec, baseDir: process.cwd(), logger: cliLogger() });

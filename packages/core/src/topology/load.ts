@@ -14,6 +14,8 @@ export interface LoadedTopology {
   file: string;
   /** Directory paths in the file are relative to. */
   dir: string;
+  /** Where a key path sits in the file, for errors found after loading (an actor's config). */
+  locate(path: (string | number)[]): { line: number; col: number };
 }
 
 type Path = (string | number)[];
@@ -75,7 +77,8 @@ export function parseTopology(source: string, file: string, options: LoadOptions
     at(offsetOf(doc, path, key), path, message),
   );
   if (issues.length > 0) throw new TopologyInvalidError(sortIssues(issues));
-  return { topology: parsed.data, file, dir };
+  const locate = (path: Path) => lineCounter.linePos(offsetOf(doc, path));
+  return { topology: parsed.data, file, dir, locate };
 }
 
 function reportZodIssue(
@@ -148,6 +151,28 @@ function checkSemantics(topology: Topology, dir: string, options: LoadOptions, r
       (i, type) =>
         report([...base, 'workers', i, 'type'], `duplicate worker pool for type "${type}" in swarm ${swarm}`),
     );
+    duplicates(
+      spec.actors.map((a) => a.name),
+      (i, n) => report([...base, 'actors', i, 'name'], `duplicate actor name "${n}" in swarm ${swarm}`),
+    );
+    const moduleExists = (path: Path, module: string) => {
+      if (options.offline) return;
+      const target = resolve(dir, module);
+      if (!isFile(target)) report([...path, 'module'], `module not found: ${target}`);
+    };
+    const subscriptions = (path: Path, subs: Topology['swarms'][string]['actors'][number]['subscribe']) =>
+      subs.forEach((sub, j) => {
+        sub.swarms.forEach((s, k) => {
+          if (!/[*?]/.test(s) && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(s))
+            report([...path, j, 'swarms', k], `invalid swarm name "${s}"`);
+        });
+        if (sub.where) moduleExists([...path, j, 'where'], sub.where.module);
+      });
+    spec.actors.forEach((actor, i) => {
+      moduleExists([...base, 'actors', i], actor.module);
+      subscriptions([...base, 'actors', i, 'subscribe'], actor.subscribe);
+    });
+    spec.shards.forEach((shard, i) => subscriptions([...base, 'shards', i, 'subscribe'], shard.subscribe));
     spec.workers.forEach((pool, i) => {
       const path: Path = [...base, 'workers', i, 'handler'];
       const kinds = HANDLER_KINDS.filter((k) => pool.handler[k] !== undefined);

@@ -44,6 +44,42 @@ export const handlerSchema = z
   })
   .describe('exactly one of module, command or builtin');
 
+const moduleRef = {
+  module: z.string().min(1).describe('JS/TS module, relative to this file'),
+  export: z.string().min(1).optional().describe("the module's export (default: default)"),
+};
+
+export const subscriptionSchema = z
+  .strictObject({
+    swarms: z
+      .array(z.string().min(1))
+      .min(1)
+      .describe("swarm names or glob patterns ('research-*'); a pattern also picks up swarms that appear later"),
+    types: z.array(name).optional().describe('only findings of these task types'),
+    tags: z.array(z.string().min(1)).optional().describe('only findings carrying at least one of these tags'),
+    where: z
+      .strictObject(moduleRef)
+      .optional()
+      .describe('only findings for which this function (finding) => boolean returns true'),
+    from: z
+      .union([z.enum(['start', 'now']), z.iso.datetime({ offset: true })])
+      .default('start')
+      .describe('where a new subscriber starts; a restarted one resumes from its stored cursor'),
+  })
+  .describe("another swarm's findings, delivered durably and in order per source swarm");
+
+export const actorSchema = z
+  .strictObject({
+    name: name.describe('unique in its swarm; its durable cursors are stored under it'),
+    ...moduleRef,
+    config: z
+      .record(z.string(), z.unknown())
+      .default({})
+      .describe("the actor's settings, validated by the config schema it exports"),
+    subscribe: z.array(subscriptionSchema).default([]),
+  })
+  .describe('a custom actor: a module whose export is defineActor({ kind, config, start })');
+
 export const workerPoolSchema = z.strictObject({
   type: name.describe('task type this pool claims'),
   handler: handlerSchema,
@@ -58,6 +94,10 @@ export const workerPoolSchema = z.strictObject({
     .enum(['none', 'process'])
     .default('none')
     .describe('process: each task in a fresh child process'),
+  assist: z
+    .boolean()
+    .default(false)
+    .describe("also answer the swarm's help requests (ctx.askPeers) when a slot is free"),
 });
 
 export const taskSchema = z.strictObject({
@@ -76,11 +116,16 @@ export const shardSchema = z.strictObject({
     })
     .optional(),
   tasks: z.array(taskSchema).default([]),
+  subscribe: z
+    .array(subscriptionSchema)
+    .default([])
+    .describe("findings folded into this shard's context, so its workers learn from them"),
 });
 
 export const swarmSchema = z.strictObject({
   shards: z.array(shardSchema).default([]),
   workers: z.array(workerPoolSchema).default([]),
+  actors: z.array(actorSchema).default([]),
 });
 
 export const topologySchema = z
@@ -102,6 +147,8 @@ export type Topology = z.output<typeof topologySchema>;
 export type SwarmSpec = z.output<typeof swarmSchema>;
 export type ShardSpec = z.output<typeof shardSchema>;
 export type WorkerPoolSpec = z.output<typeof workerPoolSchema>;
+export type ActorSpec = z.output<typeof actorSchema>;
+export type SubscriptionSpecYaml = z.output<typeof subscriptionSchema>;
 export type HandlerSpec = z.output<typeof handlerSchema>;
 export type TaskSpec = z.output<typeof taskSchema>;
 
