@@ -11,8 +11,12 @@ describe('aggregator actor (config/examples/actors/aggregator.ts)', () => {
     kit = undefined;
   });
 
-  const start = (config: Record<string, unknown> = {}, subscribe: { swarms: string[]; discoverEveryMs?: number }[] = [{ swarms: ['research-*'], discoverEveryMs: 100 }]) =>
-    ActorTestKit.start(aggregator, { swarm: 'ops', name: 'digest', config, subscribe });
+  const start = (
+    config: Record<string, unknown> = {},
+    subscribe: { swarms: string[]; discoverEveryMs?: number }[] = [
+      { swarms: ['research-*'], discoverEveryMs: 100 },
+    ],
+  ) => ActorTestKit.start(aggregator, { swarm: 'ops', name: 'digest', config, subscribe });
 
   it('publishes one summary per window with counts by swarm, type and tag', async () => {
     kit = await start({ everyMs: 1_000 });

@@ -50,7 +50,9 @@ export default defineActor({
 
     const subscription = ctx.findings$.subscribe((finding) => window.push(finding));
     let timer = ctx.clock.setTimeout(function tick() {
-      publishWindow().catch((error: unknown) => ctx.log.warn({ err: String(error) }, 'summary not published'));
+      publishWindow().catch((error: unknown) =>
+        ctx.log.warn({ err: String(error) }, 'summary not published'),
+      );
       timer = ctx.clock.setTimeout(tick, everyMs);
     }, everyMs);
 

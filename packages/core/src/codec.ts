@@ -33,6 +33,7 @@ interface TaskWire {
   created: number;
   idem?: string;
   errors?: AttemptError[];
+  deadline?: number;
 }
 
 export function encodeTask(task: Task): Fields {
@@ -46,6 +47,7 @@ export function encodeTask(task: Task): Fields {
     created: task.createdAt,
     idem: task.idempotencyKey,
     errors: task.errors.length > 0 ? task.errors : undefined,
+    deadline: task.deadline,
   };
   return { task: JSON.stringify(wire) };
 }
@@ -90,7 +92,7 @@ export function decodeTask(swarm: string, type: string, fields: Fields, deliveri
     throw new MalformedEntryError('"id" must be a string of 1-200 characters');
   const errors = wire.errors ?? [];
   if (!Array.isArray(errors)) throw new MalformedEntryError('"errors" must be an array');
-  return {
+  const task: Task = {
     id,
     swarm,
     type,
@@ -103,6 +105,8 @@ export function decodeTask(swarm: string, type: string, fields: Fields, deliveri
     idempotencyKey: optionalString(wire, 'idem'),
     errors: errors as AttemptError[],
   };
+  if (wire.deadline !== undefined && wire.deadline !== null) task.deadline = integer(wire, 'deadline', 0);
+  return task;
 }
 
 /** The attempt and errors a task entry records, or undefined if it does not parse. */

@@ -1,4 +1,7 @@
 /** @swarm/core: the task/finding bus, its two transports, and the nouns they share. */
+
+/** Zod, re-exported so an actor's config schema uses the same instance the runtime validates with. */
+export { z } from 'zod';
 export {
   type ActorContext,
   type ActorDefinition,
@@ -25,6 +28,7 @@ export type { FindingsFrom } from './bus/findings-reader';
 export { MemoryBus, type MemoryBusOptions } from './bus/memory/memory-bus';
 export { redactUrl } from './bus/redis/connections';
 export { RedisBus, type RedisBusOptions } from './bus/redis/redis-bus';
+export { Slots } from './bus/slots';
 export type { Retention, StreamBound } from './bus/transport';
 export { type Clock, ManualClock, systemClock } from './clock';
 export type { ContextStore, ContextStoreOptions } from './context/context-store';
@@ -35,5 +39,3 @@ export type { FindingFilter } from './subscription/finding-filter';
 export type { FollowOptions } from './subscription/follow';
 export { isSwarmPattern, swarmMatcher } from './subscription/swarm-pattern';
 export * from './topology/index';
-/** Zod, re-exported so an actor's config schema uses the same instance the runtime validates with. */
-export { z } from 'zod';

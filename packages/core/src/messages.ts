@@ -13,6 +13,8 @@ export interface TaskInput {
   idempotencyKey?: string;
   /** Task id to use; generated when absent. */
   id?: string;
+  /** Epoch ms after which nobody wants the answer: a worker that claims it later records it as expired without running it. */
+  deadline?: number;
 }
 
 export interface Task {
@@ -29,6 +31,8 @@ export interface Task {
   idempotencyKey: string | undefined;
   /** Errors of earlier attempts, oldest first. */
   errors: AttemptError[];
+  /** See TaskInput.deadline; absent when the task has none. */
+  deadline?: number;
 }
 
 export interface AttemptError {

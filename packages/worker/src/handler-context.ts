@@ -1,5 +1,6 @@
 import type { Bus, Task } from '@swarm/core';
 import type { Logger } from 'pino';
+import { askPeers } from './assist';
 import type { HandlerContext } from './types';
 
 /** The context of one task: the shard's context is read on first use, at most once. */
@@ -24,6 +25,7 @@ export function handlerContext(
     get signal() {
       return signal();
     },
+    askPeers: (request, options) => askPeers(bus, task, request, options, signal()),
   };
 }
 

@@ -1,5 +1,12 @@
 /** @swarm/worker: worker pools that claim a task, run a handler on it, report a finding and forget. */
+export {
+  ASSIST_REQUEST_TYPE,
+  ASSIST_TYPE,
+  type AskPeersOptions,
+  type AssistRequest,
+  AssistTimeoutError,
+} from './assist';
 export { type RunOnceOptions, type RunOnceResult, runOnce } from './once';
-export { WorkerPool, type WorkerPoolOptions } from './pool';
+export { type PoolSpec, WorkerPool, type WorkerPoolOptions } from './pool';
 export { resolveHandler } from './resolve';
 export type { Handler, HandlerContext, HandlerResult } from './types';

@@ -1,6 +1,7 @@
-import type { Bus, Delivery, WorkerPoolSpec } from '@swarm/core';
+import { type Bus, type Delivery, Slots, type WorkerPoolSpec } from '@swarm/core';
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
+import { ASSIST_TYPE } from './assist';
 import { defaultLogger } from './logger';
 import { resolvePoolHandler } from './resolve';
 import { toError } from './result';
@@ -67,20 +68,33 @@ export class WorkerPool {
       (handler) => {
         if (this.#stopping) return;
         const timeoutMs = spec.timeoutMs ?? DEFAULTS.timeoutMs;
-        this.#subscription = bus
-          .consume(swarm, spec.type, {
-            ...(consumer !== undefined ? { consumer } : {}),
-            concurrency: spec.concurrency ?? DEFAULTS.concurrency,
-            leaseMs: spec.leaseMs ?? DEFAULTS.leaseMs,
-            maxAttempts: spec.maxAttempts ?? DEFAULTS.maxAttempts,
-            ...(spec.backoff ? { backoff: spec.backoff } : {}),
-          })
-          .subscribe({
-            next: (delivery) => this.#run(delivery, handler, timeoutMs),
-            error: (error: unknown) =>
-              this.#log.error({ err: toError(error).message }, 'worker pool stopped claiming tasks'),
-          });
-        this.#log.info({ concurrency: spec.concurrency, isolation: spec.isolation }, 'worker pool started');
+        const concurrency = spec.concurrency ?? DEFAULTS.concurrency;
+        // With assist, the pool's own tasks and the swarm's help requests share its slots.
+        const slots = spec.assist ? new Slots(concurrency) : undefined;
+        const claim = (type: string, name: string | undefined) =>
+          bus
+            .consume(swarm, type, {
+              ...(name !== undefined ? { consumer: name } : {}),
+              concurrency,
+              slots,
+              leaseMs: spec.leaseMs ?? DEFAULTS.leaseMs,
+              maxAttempts: spec.maxAttempts ?? DEFAULTS.maxAttempts,
+              ...(spec.backoff ? { backoff: spec.backoff } : {}),
+            })
+            .subscribe({
+              next: (delivery) => this.#run(delivery, handler, timeoutMs),
+              error: (error: unknown) =>
+                this.#log.error({ err: toError(error).message, type }, 'worker pool stopped claiming tasks'),
+            });
+        this.#subscription = claim(spec.type, consumer);
+        if (spec.assist)
+          this.#subscription.add(
+            claim(ASSIST_TYPE, consumer === undefined ? undefined : `${consumer}-assist`),
+          );
+        this.#log.info(
+          { concurrency: spec.concurrency, isolation: spec.isolation, assist: spec.assist === true },
+          'worker pool started',
+        );
       },
       (error: unknown) => {
         this.#log.error({ err: toError(error).message }, 'worker pool cannot start: handler did not load');

@@ -1,5 +1,6 @@
-import { type Bus, type Delivery, LeaseLostError, SwarmError } from '@swarm/core';
+import { type Bus, type Delivery, type FindingInput, LeaseLostError, SwarmError } from '@swarm/core';
 import type { Logger } from 'pino';
+import { ASSIST_TYPE } from './assist';
 import { handlerContext } from './handler-context';
 import { toError, toFinding } from './result';
 import type { Handler } from './types';
@@ -69,9 +70,16 @@ export async function runDelivery(delivery: Delivery, options: RunTaskOptions): 
 
   if (debug) log().debug({ attempt: task.attempt }, 'task started');
   try {
-    const ctx = handlerContext(options.bus, task, log, signal);
-    const value = await Promise.race([Promise.resolve().then(() => options.handler(ctx)), aborted]);
-    const finding = toFinding(value);
+    let finding: FindingInput;
+    if (task.deadline !== undefined && options.bus.clock.now() > task.deadline) {
+      // Whoever wanted this has stopped waiting: record that, and spend nothing on it.
+      finding = { summary: `expired: not started before its deadline`, tags: ['expired'] };
+    } else {
+      const ctx = handlerContext(options.bus, task, log, signal);
+      const value = await Promise.race([Promise.resolve().then(() => options.handler(ctx)), aborted]);
+      finding = toFinding(value);
+    }
+    if (task.type === ASSIST_TYPE) finding.tags = [...(finding.tags ?? []), 'assist', 'answer'];
     let result: Awaited<ReturnType<Delivery['complete']>>;
     try {
       result = await delivery.complete(finding);

@@ -1,5 +1,6 @@
-import type { FindingInput, Task } from '@swarm/core';
+import type { Finding, FindingInput, Task } from '@swarm/core';
 import type { Logger } from 'pino';
+import type { AskPeersOptions, AssistRequest } from './assist';
 
 /** Everything a handler gets for one task, and nothing that outlives it. */
 export interface HandlerContext {
@@ -13,6 +14,11 @@ export interface HandlerContext {
   log: Logger;
   /** Aborted on timeout or when the lease is lost to another worker. */
   signal: AbortSignal;
+  /**
+   * Asks the swarm's assist pools for help and resolves with the first answer (a finding).
+   * Rejects with AssistTimeoutError (code SWARM_ASSIST_TIMEOUT) when none answers in time.
+   */
+  askPeers(request: AssistRequest | string, options: AskPeersOptions): Promise<Finding>;
 }
 
 /** A finding, or a string that becomes `{ summary }`. */

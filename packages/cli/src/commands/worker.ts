@@ -6,11 +6,16 @@ import { cliLogger, redisBus, withBus } from '../require-redis';
 
 const BUILTINS = ['redis_health_check', 'echo', 'sleep'] as const;
 
-/** `--handler` names a builtin or a module path; without it, the builtin named like the task type. */
+/**
+ * `--handler` names a builtin or a module path, with `#export` to pick an export; without it,
+ * the builtin named like the task type.
+ */
 export function handlerFor(type: string, handler: string | undefined): HandlerSpec {
   const name = handler ?? type;
   if ((BUILTINS as readonly string[]).includes(name)) return { builtin: name as (typeof BUILTINS)[number] };
-  if (handler && (/\.(m?[jt]s|cjs)$/.test(handler) || handler.includes('/'))) return { module: handler };
+  const [module = '', exportName] = (handler ?? '').split('#');
+  if (handler && (/\.(m?[jt]s|cjs)$/.test(module) || module.includes('/')))
+    return exportName ? { module, export: exportName } : { module };
   throw new UsageError(
     handler
       ? `--handler must be a builtin (${BUILTINS.join(', ')}) or a module path, got ${handler}`
@@ -29,7 +34,7 @@ function positiveInt(value: string | boolean | undefined, fallback: number, flag
 export const worker: Command = {
   name: 'worker',
   usage:
-    'swarm worker <swarm> <type> [--once] [--handler <module|builtin>] [--wait <seconds>] [--concurrency <n>] [--lease-ms <ms>] [--timeout-ms <ms>] [--assist]',
+    'swarm worker <swarm> <type> [--once] [--handler <module[#export]|builtin>] [--wait <seconds>] [--concurrency <n>] [--lease-ms <ms>] [--timeout-ms <ms>] [--assist]',
   summary:
     'run a worker as this process; with --once: claim one task, report its finding, exit (3 if none came)',
   options: {

@@ -106,7 +106,9 @@ export async function startActor<C>(
     specs.length === 0
       ? EMPTY
       : merge(
-          ...specs.map((spec, i) => follow(specs.length === 1 ? `${swarm}.${name}` : `${swarm}.${name}.${i}`, spec)),
+          ...specs.map((spec, i) =>
+            follow(specs.length === 1 ? `${swarm}.${name}` : `${swarm}.${name}.${i}`, spec),
+          ),
         ).pipe(share());
 
   const ctx: ActorContext<C> = {

@@ -23,9 +23,12 @@ export async function loadActorDefinition(
   try {
     namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new ActorLoadError(`cannot load actor module ${path}: ${(error as Error)?.message ?? String(error)}`, {
-      cause: error,
-    });
+    throw new ActorLoadError(
+      `cannot load actor module ${path}: ${(error as Error)?.message ?? String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   const names = exportName ? [exportName] : ['default', 'actor'];
   for (const name of names) {

@@ -22,6 +22,7 @@ import { type BackoffOptions, defaultBackoff } from './backoff';
 import { Consumer, tagsOf } from './consumer';
 import type { Delivery } from './delivery';
 import { type FindingsFrom, readFindings$ } from './findings-reader';
+import type { Slots } from './slots';
 import type { Retention, Transport } from './transport';
 
 export interface BusOptions {
@@ -49,6 +50,11 @@ export interface ConsumeOptions {
   backoff?: BackoffOptions;
   /** Longest single blocking read (default 1 s); bounds how long a stop or reclaim waits. */
   blockMs?: number;
+  /**
+   * Slots shared with other consumers (a pool's own type and the assist queue): this one reads
+   * only while a slot is free. A consumer may overshoot by what one in-flight read returns.
+   */
+  slots?: Slots;
 }
 
 export interface FindingsOptions {
@@ -146,6 +152,11 @@ export class TransportBus implements Bus {
       idempotencyKey: input.idempotencyKey,
       errors: [],
     };
+    if (input.deadline !== undefined) {
+      if (!Number.isSafeInteger(input.deadline) || input.deadline < 0)
+        throw new InvalidTaskError('task deadline must be epoch milliseconds');
+      task.deadline = input.deadline;
+    }
     const fields = encodeTask(task);
     const size = Buffer.byteLength(fields.task as string);
     if (size > this.#maxPayload) throw new PayloadTooLargeError(size, this.#maxPayload);
@@ -203,6 +214,7 @@ export class TransportBus implements Bus {
       maxAttempts: Math.max(1, options.maxAttempts ?? 5),
       backoff: options.backoff ?? defaultBackoff,
       blockMs: Math.max(1, options.blockMs ?? 1_000),
+      slots: options.slots,
     };
     return new Observable<Delivery>((subscriber) => {
       this.#assertOpen();

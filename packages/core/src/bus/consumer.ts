@@ -6,6 +6,7 @@ import { LeaseLostError } from '../errors';
 import type { CompleteResult, FailResult, Finding, FindingInput, Task } from '../messages';
 import { type BackoffOptions, backoffDelay } from './backoff';
 import { attemptError, type Delivery, errorMessage } from './delivery';
+import type { Slots } from './slots';
 import type { RawEntry, TaskQueue } from './transport';
 
 export interface ConsumerSettings {
@@ -15,6 +16,8 @@ export interface ConsumerSettings {
   maxAttempts: number;
   backoff: BackoffOptions;
   blockMs: number;
+  /** Shared with the pool's other consumers; a delivery holds one until its handler settles it. */
+  slots: Slots | undefined;
 }
 
 /**
@@ -58,7 +61,10 @@ export class Consumer {
     return this.#live.size;
   }
 
+  #offSlots: (() => void) | undefined;
+
   start(subscriber: Subscriber<Delivery>): void {
+    this.#offSlots = this.settings.slots?.onRelease(() => this.#wake());
     this.#scheduleRenew();
     this.#schedulePromote(0);
     this.#loop(subscriber).catch((error: unknown) => subscriber.error(error));
@@ -88,6 +94,7 @@ export class Consumer {
   async #close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#offSlots?.();
     if (this.#renewTimer) this.clock.clearTimeout(this.#renewTimer);
     if (this.#promoteTimer) this.clock.clearTimeout(this.#promoteTimer);
     await this.queue.close();
@@ -119,7 +126,7 @@ export class Consumer {
     let failures = 0;
     let groupReady = false;
     while (this.#reading && !subscriber.closed) {
-      const free = concurrency - this.#running;
+      const free = Math.min(concurrency - this.#running, this.settings.slots?.free ?? concurrency);
       if (free <= 0) {
         await new Promise<void>((resolve) => {
           this.#wakeLoop = resolve;
@@ -145,9 +152,7 @@ export class Consumer {
           entries = await this.queue.readNew(free, wait);
         }
         failures = 0;
-        for (const entry of entries) {
-          if (this.#reading && !subscriber.closed) this.#deliver(entry, subscriber);
-        }
+        for (const entry of entries) this.#deliver(entry, subscriber);
       } catch (error) {
         if (!this.#reading) break;
         failures++;
@@ -172,9 +177,18 @@ export class Consumer {
         .catch((e: unknown) => this.log.warn({ err: errorMessage(e) }, 'could not dead-letter entry'));
       return;
     }
+    // Read while stopping, or while a shared slot was taken by another consumer of the pool: hand
+    // it back at once (same attempt) rather than leave it pending until its lease runs out.
+    if (!this.#reading || subscriber.closed || (this.settings.slots && this.settings.slots.free <= 0)) {
+      this.queue
+        .retry(entry.id, encodeTask(task), 0)
+        .catch((e: unknown) => this.log.warn({ err: errorMessage(e) }, 'could not hand back an entry'));
+      return;
+    }
     const delivery = new ActiveDelivery(this, task, entry.id);
     this.#live.set(entry.id, delivery);
     this.#running++;
+    this.settings.slots?.take();
     subscriber.next(delivery);
   }
 
@@ -184,6 +198,7 @@ export class Consumer {
    */
   #release(): void {
     this.#running--;
+    this.settings.slots?.release();
     this.#wake();
   }
 

@@ -46,17 +46,19 @@ export class ActorTestKit {
     const kit = new ActorTestKit(options.now);
     const record = (output: ActorOutput) => {
       if (output.kind === 'finding') kit.published.push(output.finding);
-      else kit.posted.push({ swarm: output.swarm, type: output.type, task: output.task, id: output.posted.id });
+      else
+        kit.posted.push({ swarm: output.swarm, type: output.type, task: output.task, id: output.posted.id });
     };
-    kit.#start = () => startActor(definition, {
-      bus: kit.bus,
-      swarm: options.swarm ?? 'test',
-      name: options.name ?? definition.kind,
-      config: options.config,
-      subscribe: options.subscribe,
-      baseDir: options.baseDir,
-      onOutput: record,
-    });
+    kit.#start = () =>
+      startActor(definition, {
+        bus: kit.bus,
+        swarm: options.swarm ?? 'test',
+        name: options.name ?? definition.kind,
+        config: options.config,
+        subscribe: options.subscribe,
+        baseDir: options.baseDir,
+        onOutput: record,
+      });
     kit.#actor = await kit.#start();
     await kit.settle();
     return kit;

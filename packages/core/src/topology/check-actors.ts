@@ -3,8 +3,8 @@ import { pathToFileURL } from 'node:url';
 import type { ActorDefinition } from '../actor/actor';
 import { ActorConfigError, parseActorConfig } from '../actor/actor-host';
 import { loadActorDefinition } from '../actor/load-actor';
-import type { Finding } from '../messages';
 import { SwarmError } from '../errors';
+import type { Finding } from '../messages';
 import { TopologyInvalidError, type TopologyIssue } from './errors';
 import type { LoadedTopology } from './load';
 
@@ -43,7 +43,8 @@ export async function checkActors(loaded: LoadedTopology): Promise<Map<string, A
       }
     }
   }
-  if (issues.length > 0) throw new TopologyInvalidError(issues.sort((a, b) => a.line - b.line || a.col - b.col));
+  if (issues.length > 0)
+    throw new TopologyInvalidError(issues.sort((a, b) => a.line - b.line || a.col - b.col));
   return definitions;
 }
 
@@ -63,7 +64,9 @@ export async function loadWhere(
   try {
     namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new PredicateLoadError(`cannot load predicate module ${path}: ${(error as Error)?.message ?? String(error)}`);
+    throw new PredicateLoadError(
+      `cannot load predicate module ${path}: ${(error as Error)?.message ?? String(error)}`,
+    );
   }
   const name = where.export ?? 'default';
   const fn = namespace[name];

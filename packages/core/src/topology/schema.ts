@@ -54,7 +54,9 @@ export const subscriptionSchema = z
     swarms: z
       .array(z.string().min(1))
       .min(1)
-      .describe("swarm names or glob patterns ('research-*'); a pattern also picks up swarms that appear later"),
+      .describe(
+        "swarm names or glob patterns ('research-*'); a pattern also picks up swarms that appear later",
+      ),
     types: z.array(name).optional().describe('only findings of these task types'),
     tags: z.array(z.string().min(1)).optional().describe('only findings carrying at least one of these tags'),
     where: z

@@ -1,0 +1,127 @@
+import { type Bus, type Finding, RedisBus } from '@swarm/core';
+import { ASSIST_REQUEST_TYPE, ASSIST_TYPE } from '@swarm/worker';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startSwarmCli } from '../support/cli';
+import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { FIXTURES, Pools, poolSpec, uniqueSwarm, until } from './helpers';
+
+const handler = (name: string) => ({ module: 'handlers/assist.mjs', export: name });
+
+/** Peer assist on a real Redis: ctx.askPeers, `assist: true` pools, deadlines and timeouts. */
+describe('peer assist', () => {
+  let server: RedisServer;
+  let bus: Bus;
+  let swarm: string;
+  const pools = new Pools();
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(() => server.stop());
+  beforeEach(() => {
+    bus = new RedisBus({ url: server.url });
+    swarm = uniqueSwarm();
+  });
+  afterEach(async () => {
+    await pools.stopAll();
+    await bus.close();
+  });
+
+  const findings = () => bus.readFindings(swarm);
+  const ofType = async (type: string) => (await findings()).filter((f) => f.type === type);
+
+  it('a concurrency-1 pool whose only worker asks for help finishes when another pool assists', async () => {
+    const asking = pools.start(
+      bus,
+      swarm,
+      poolSpec({ type: 'research', handler: handler('asker'), concurrency: 1, assist: true }),
+    );
+    pools.start(
+      bus,
+      swarm,
+      poolSpec({ type: 'review', handler: handler('helper'), concurrency: 1, assist: true }),
+    );
+    const posted = await bus.post(swarm, 'research', { description: 'the auth module', data: { n: 7 } });
+    await until(async () => (await ofType('research')).length === 1, 'the asking task to finish');
+
+    const [done] = await ofType('research');
+    expect(done?.summary).toBe('solved with help: helped with: stuck on the auth module');
+    const [request] = await ofType(ASSIST_REQUEST_TYPE);
+    const [answer] = await ofType(ASSIST_TYPE);
+    // Both the request and the answer trace back to the asking task.
+    expect(request).toMatchObject({ parent: posted.id, tags: ['assist', 'request'] });
+    expect(answer).toMatchObject({ parent: posted.id, summary: 'helped with: stuck on the auth module' });
+    expect(answer?.tags).toEqual(['assist', 'answer']);
+    expect(answer?.data).toEqual({ saw: { n: 7 } });
+    expect((request?.data as { request: string }).request).toBe(answer?.taskId);
+    expect(done?.data).toMatchObject({ answer: answer?.id, helper: answer?.workerId });
+    // The asking pool held its only slot the whole time, so it never took the request itself.
+    expect(asking.stats.completed).toBe(1);
+    expect(await bus.deadLetters(swarm)).toEqual([]);
+  });
+
+  it('is answered by another process: a `swarm worker --assist` CLI worker', async () => {
+    pools.start(
+      bus,
+      swarm,
+      poolSpec({ type: 'research', handler: handler('asker'), concurrency: 1, assist: true }),
+    );
+    const helper = startSwarmCli(
+      ['worker', swarm, 'review', '--assist', '--handler', `${FIXTURES}/handlers/assist.mjs#helper`],
+      { env: { SWARM_REDIS_URL: server.url } },
+    );
+    try {
+      await bus.post(swarm, 'research', { description: 'the billing module', data: { timeoutMs: 30_000 } });
+      await until(
+        async () => (await ofType('research')).length === 1,
+        () => `the asking task; helper said ${helper.stderr}`,
+        30_000,
+      );
+      const [done] = await ofType('research');
+      expect(done?.summary).toBe('solved with help: helped with: stuck on the billing module');
+    } finally {
+      helper.child.kill('SIGTERM');
+      await helper.exited;
+    }
+  });
+
+  it('times out with a typed error when no peer can help, and the late request expires unrun', async () => {
+    pools.start(
+      bus,
+      swarm,
+      poolSpec({ type: 'research', handler: handler('asker'), concurrency: 1, assist: true }),
+    );
+    const posted = await bus.post(swarm, 'research', { description: 'alone', data: { timeoutMs: 300 } });
+    await until(async () => (await ofType('research')).length === 1, 'the asking task to give up');
+    const [done] = await ofType('research');
+    expect(done?.summary).toMatch(/^escalated: no peer answered help request \S+ within 300 ms$/);
+    expect(done?.tags).toEqual(['escalated']);
+    // Once its slot is free the pool claims its own stale request and records it as expired,
+    // without running the handler on it.
+    await until(async () => (await ofType(ASSIST_TYPE)).length === 1, 'the expired request');
+    const [expired] = await ofType(ASSIST_TYPE);
+    expect(expired).toMatchObject({ parent: posted.id, tags: ['expired', 'assist', 'answer'] });
+    expect(expired?.summary).toMatch(/^expired/);
+    expect(await bus.deadLetters(swarm)).toEqual([]);
+  });
+
+  it('hands each request to one helper, once', async () => {
+    pools.start(
+      bus,
+      swarm,
+      poolSpec({ type: 'research', handler: handler('asker'), concurrency: 4, assist: false }),
+    );
+    for (const type of ['a', 'b', 'c'])
+      pools.start(bus, swarm, poolSpec({ type, handler: handler('helper'), concurrency: 2, assist: true }));
+    await bus.postBatch(
+      swarm,
+      'research',
+      Array.from({ length: 20 }, (_, i) => ({ description: `q${i}` })),
+    );
+    await until(async () => (await ofType('research')).length === 20, 'all 20 asking tasks', 30_000);
+    const answers: Finding[] = await ofType(ASSIST_TYPE);
+    expect(answers).toHaveLength(20);
+    expect(new Set(answers.map((a) => a.taskId)).size).toBe(20);
+    expect((await ofType('research')).every((f) => f.summary.startsWith('solved with help'))).toBe(true);
+  });
+});
