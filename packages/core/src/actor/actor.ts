@@ -55,6 +55,7 @@ export interface ActorDefinition<Schema extends z.ZodType = z.ZodType> {
   readonly kind: string;
   /** Validates the topology's `config` block; start() gets its output. */
   readonly config: Schema;
+  // biome-ignore lint/suspicious/noConfusingVoidType: an actor with nothing to stop may return nothing, sync or async
   start(ctx: ActorContext<z.output<Schema>>): void | ActorInstance | Promise<void | ActorInstance>;
 }
 

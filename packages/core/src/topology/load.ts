@@ -172,7 +172,9 @@ function checkSemantics(topology: Topology, dir: string, options: LoadOptions, r
       moduleExists([...base, 'actors', i], actor.module);
       subscriptions([...base, 'actors', i, 'subscribe'], actor.subscribe);
     });
-    spec.shards.forEach((shard, i) => subscriptions([...base, 'shards', i, 'subscribe'], shard.subscribe));
+    spec.shards.forEach((shard, i) => {
+      subscriptions([...base, 'shards', i, 'subscribe'], shard.subscribe);
+    });
     spec.workers.forEach((pool, i) => {
       const path: Path = [...base, 'workers', i, 'handler'];
       const kinds = HANDLER_KINDS.filter((k) => pool.handler[k] !== undefined);
