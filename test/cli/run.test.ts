@@ -50,6 +50,34 @@ describe('swarm run', () => {
     for (const f of findings) expect(f.data.count).toBeGreaterThan(0);
   });
 
+  it('runs the two-swarm example: ops learns from research and summarises it', async () => {
+    const env = { SWARM_REDIS_URL: server.url };
+    const result = await swarmCli(['run', example('cross-swarm.yaml'), '--once', '--json'], { env });
+    expect(result.code, result.stderr).toBe(0);
+    const printed = result.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line));
+    expect(printed.filter((f) => f.swarm === 'research')).toHaveLength(2);
+    const [summary] = printed.filter((f) => f.swarm === 'ops');
+    expect(summary).toMatchObject({
+      type: 'summary',
+      workerId: 'digest',
+      data: { count: 2, bySwarm: { research: 2 } },
+    });
+    // The runbook shard folded research's findings into its context: workers it sends read them.
+    const status = JSON.parse((await swarmCli(['status', 'ops', '--json'], { env })).stdout);
+    const runbook = status.shards.find((s: { id: string }) => s.id === 'runbook');
+    const context = await swarmCli(['context', 'get', 'ops', runbook.context], { env });
+    expect(context.stdout).toContain('=== findings from other swarms ===');
+    expect(context.stdout).toContain('[research/ask] Findings live in a durable stream');
+    // The durable subscribers' cursors sit in the source swarm.
+    const cursors = JSON.parse(
+      (await swarmCli(['status', 'research', '--json'], { env })).stdout,
+    ).subscribers;
+    expect(cursors.map((c: { name: string }) => c.name)).toEqual(['ops.digest', 'ops.runbook']);
+  });
+
   it('exits 2 with file:line:col for an invalid topology', async () => {
     const result = await swarmCli(['run', join(ROOT, 'test/fixtures/topologies/bad/unknown-builtin.yaml')]);
     expect(result.code).toBe(2);

@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadTopology, TopologyInvalidError } from '@swarm/core';
+import { checkActors, loadTopology, TopologyInvalidError } from '@swarm/core';
 import { describe, expect, it } from 'vitest';
 
 /**
  * Each file in test/fixtures/topologies/bad starts with `# expect: line:col: message` lines;
- * loading it must fail with an error that says each of them, at that position.
+ * loading it (and checking its actors) must fail with an error that says each of them, at that position.
  */
 const dir = join(import.meta.dirname, '../fixtures/topologies/bad');
 const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
@@ -15,7 +15,7 @@ describe('topology validation', () => {
     expect(files.length).toBeGreaterThanOrEqual(10);
   });
 
-  it.each(files)('rejects %s with the expected positions and messages', (name) => {
+  it.each(files)('rejects %s with the expected positions and messages', async (name) => {
     const file = join(dir, name);
     const expected = readFileSync(file, 'utf8')
       .split('\n')
@@ -24,7 +24,8 @@ describe('topology validation', () => {
     expect(expected.length).toBeGreaterThan(0);
     let error: unknown;
     try {
-      loadTopology(file, { env: {} });
+      // Custom actors' configs are checked after loading, by the schema each actor exports.
+      await checkActors(loadTopology(file, { env: {} }));
     } catch (e) {
       error = e;
     }

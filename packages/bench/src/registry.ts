@@ -1,4 +1,5 @@
 import type { Benchmark } from './benchmark';
+import { broadcast } from './benchmarks/broadcast';
 import { context } from './benchmarks/context';
 import { latency } from './benchmarks/latency';
 import { primitives } from './benchmarks/primitives';
@@ -7,4 +8,12 @@ import { spawnBench } from './benchmarks/spawn';
 import { throughput } from './benchmarks/throughput';
 
 /** Every benchmark `pnpm bench <name>` can run, in the order they are listed. */
-export const benchmarks: Benchmark[] = [throughput, latency, context, primitives, redisVsSqlite, spawnBench];
+export const benchmarks: Benchmark[] = [
+  throughput,
+  latency,
+  context,
+  primitives,
+  redisVsSqlite,
+  spawnBench,
+  broadcast,
+];

@@ -108,6 +108,10 @@ export interface SwarmStatus {
   findings: number;
   deadLetters: number;
   shards: ShardInfo[];
+  /** Id of the newest finding ('0-0' when none): a subscriber whose cursor is older has catching up to do. */
+  lastFinding: string;
+  /** Durable subscribers of this swarm's findings and the last finding each has taken. */
+  subscribers: { name: string; cursor: string }[];
 }
 
 export interface DeadLetter {

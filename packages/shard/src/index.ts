@@ -10,4 +10,5 @@ export {
   ShardStoppedError,
 } from './errors';
 export { Shard } from './shard';
+export { shardActor } from './shard-actor';
 export type { GatherOptions, GatherResult, ShardFinding, ShardOptions, ShardTaskInput } from './types';

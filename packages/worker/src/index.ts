@@ -8,5 +8,6 @@ export {
 } from './assist';
 export { type RunOnceOptions, type RunOnceResult, runOnce } from './once';
 export { type PoolSpec, WorkerPool, type WorkerPoolOptions } from './pool';
+export { workerPoolActor } from './pool-actor';
 export { resolveHandler } from './resolve';
 export type { Handler, HandlerContext, HandlerResult } from './types';

@@ -7,14 +7,14 @@ import {
   redactUrl,
   type Topology,
 } from '@swarm/core';
-import { type GatherResult, Shard } from '@swarm/shard';
-import { WorkerPool } from '@swarm/worker';
+import type { GatherResult } from '@swarm/shard';
 import type { Subscription } from 'rxjs';
 import type { Command } from '../command';
 import { redisUrlOf } from '../connect';
 import { UsageError } from '../errors';
 import type { Output } from '../output';
 import { cliLogger } from '../require-redis';
+import { awaitSubscribers, type RunningTopology, startTopology } from '../topology-runner';
 import { formatFinding } from './findings';
 
 /**
@@ -80,20 +80,6 @@ function progressLine(progress: Progress, startedAt: number, out: Output): () =>
   };
 }
 
-async function postInitialTasks(shard: Shard, tasks: Topology['swarms'][string]['shards'][number]['tasks']) {
-  const byType = new Map<string, typeof tasks>();
-  for (const task of tasks) byType.set(task.type, [...(byType.get(task.type) ?? []), task]);
-  const gathers: Promise<GatherResult[]>[] = [];
-  for (const [type, group] of byType)
-    gathers.push(
-      shard.gather(
-        type,
-        group.map((t) => ({ description: t.description, data: t.data ?? null })),
-      ),
-    );
-  return gathers;
-}
-
 export const run: Command = {
   name: 'run',
   usage: 'swarm run <topology> [--once]',
@@ -102,7 +88,8 @@ export const run: Command = {
   async run(input) {
     const [file] = input.positionals;
     if (!file) throw new UsageError('swarm run needs a topology file');
-    const { topology, dir } = loadTopology(file);
+    const loaded = loadTopology(file);
+    const { topology } = loaded;
     const url = redisUrlOf(input.redis, topology.transport.redis);
     const logger = cliLogger();
     const bus: Bus = url ? new RedisBus({ url, logger }) : new MemoryBus({ logger });
@@ -113,54 +100,38 @@ export const run: Command = {
     );
     const startedAt = Date.now();
     const progress: Progress = { posted: 0, findings: 0, deadLetters: 0 };
-    const pools: WorkerPool[] = [];
-    const shards: Shard[] = [];
     const printers: FindingPrinter[] = [];
-    const gathers: Promise<GatherResult[]>[] = [];
     const stopProgress = progressLine(progress, startedAt, input.out);
     // The bus's own timers do not hold the process open; on the embedded transport nothing else
     // would, so the run holds it until it is done or told to stop.
     const keepAlive = setInterval(() => {}, 1 << 30);
+    let running: RunningTopology | undefined;
     try {
-      for (const [swarm, spec] of Object.entries(topology.swarms)) {
-        for (const pool of spec.workers)
-          pools.push(new WorkerPool({ bus, swarm, spec: pool, baseDir: dir, logger }));
+      for (const swarm of Object.keys(topology.swarms))
         printers.push(
           new FindingPrinter(bus, swarm, startedAt, (f) => {
             progress.findings++;
             input.out.result(formatFinding(f), { ...f });
           }),
         );
-      }
-      for (const pool of pools) pool.start();
-      // A pool whose handler cannot load fails the run instead of leaving its tasks unclaimed.
-      await Promise.all(pools.map((p) => p.ready));
-      for (const [swarm, spec] of Object.entries(topology.swarms)) {
-        for (const shardSpec of spec.shards) {
-          const shard = new Shard({
-            bus,
-            swarm,
-            id: shardSpec.id,
-            specialization: shardSpec.specialization,
-            baseDir: dir,
-            logger,
-          });
-          shards.push(shard);
-          await shard.start();
-          if (shardSpec.context) await shard.loadContext(shardSpec.context);
-          progress.posted += shardSpec.tasks.length;
-          for (const g of await postInitialTasks(shard, shardSpec.tasks))
-            gathers.push(
-              g.then((results) => {
-                progress.deadLetters += results.filter((r) => 'deadLetter' in r).length;
-                return results;
-              }),
-            );
-        }
-      }
+      for (const spec of Object.values(topology.swarms))
+        for (const shard of spec.shards) progress.posted += shard.tasks.length;
+      running = await startTopology(loaded, bus, logger);
+      // A shard's `done` is its initial tasks' outcomes; other actors only react.
+      const outcomes = running.actors.map((actor) =>
+        Promise.resolve(actor.instance.done).then((results) => {
+          const list = actor.kind === 'shard' && Array.isArray(results) ? (results as GatherResult[]) : [];
+          progress.deadLetters += list.filter((r) => 'deadLetter' in r).length;
+          return list;
+        }),
+      );
       if (input.values.once) {
-        const results = (await Promise.all(gathers)).flat();
+        const results = (await Promise.all(outcomes)).flat();
         const dead = results.filter((r) => 'deadLetter' in r).length;
+        await awaitSubscribers(bus, loaded);
+        // Stopping lets actors publish what they hold (an aggregator's last summary) before the
+        // printers read the streams to the end.
+        await running.stop();
         for (const printer of printers) await printer.finish();
         stopProgress();
         input.out.note(
@@ -174,14 +145,13 @@ export const run: Command = {
         process.once('SIGTERM', resolve);
       });
       input.out.note('draining');
-      await Promise.all(pools.map((p) => p.stop()));
+      await running.stop();
       for (const printer of printers) await printer.finish();
       stopProgress();
       return 0;
     } finally {
       clearInterval(keepAlive);
-      await Promise.all(pools.map((p) => p.stop()));
-      await Promise.all(shards.map((s) => s.stop()));
+      await running?.stop();
       for (const printer of printers) printer.cancel();
       await bus.close();
     }

@@ -18,13 +18,18 @@ export function formatStatus(s: SwarmStatus): string {
     );
   for (const shard of s.shards)
     lines.push(`  shard ${shard.id} (${shard.specialization}): context ${shard.context ?? 'none'}`);
+  for (const sub of s.subscribers)
+    lines.push(
+      `  subscriber ${sub.name}: at ${sub.cursor}${sub.cursor === s.lastFinding ? ' (up to date)' : ` (newest ${s.lastFinding})`}`,
+    );
   return lines.join('\n');
 }
 
 export const status: Command = {
   name: 'status',
   usage: 'swarm status [<swarm>] [--json]',
-  summary: 'queue depths per task type, findings, dead letters, shards and their context versions',
+  summary:
+    'queue depths per task type, findings, dead letters, shards and their context versions, durable subscribers',
   options: {},
   async run(input) {
     return withBus(redisBus(input, 'status'), async (bus) => {

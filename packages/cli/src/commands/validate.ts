@@ -1,4 +1,4 @@
-import { loadTopology } from '@swarm/core';
+import { checkActors, loadTopology } from '@swarm/core';
 import type { Command } from '../command';
 import { UsageError } from '../errors';
 
@@ -10,14 +10,18 @@ export const validate: Command = {
   async run({ positionals, out }) {
     const [file] = positionals;
     if (!file) throw new UsageError('swarm validate needs a topology file');
-    const { topology, file: path } = loadTopology(file);
+    const loaded = loadTopology(file);
+    // Custom actors are imported, so each config block is checked by the schema its actor exports.
+    await checkActors(loaded);
+    const { topology, file: path } = loaded;
     const swarms = Object.entries(topology.swarms).map(([name, spec]) => ({
       name,
       shards: spec.shards.map((s) => s.id),
       workers: spec.workers.map((w) => w.type),
+      actors: spec.actors.map((a) => a.name),
     }));
     out.result(
-      `${path}: valid\n${swarms.map((s) => `  swarm ${s.name}: ${s.shards.length} shard(s), worker pools: ${s.workers.join(', ') || 'none'}`).join('\n')}`,
+      `${path}: valid\n${swarms.map((s) => `  swarm ${s.name}: ${s.shards.length} shard(s), worker pools: ${s.workers.join(', ') || 'none'}${s.actors.length ? `, actors: ${s.actors.join(', ')}` : ''}`).join('\n')}`,
       { valid: true, file: path, swarms },
     );
     return 0;

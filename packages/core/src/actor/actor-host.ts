@@ -6,6 +6,7 @@ import type { Clock } from '../clock';
 import { SwarmError } from '../errors';
 import { assertName } from '../keys';
 import type { Finding, PostedTask, TaskInput } from '../messages';
+import { didYouMean, keysAt } from '../topology/did-you-mean';
 import type { ActorContext, ActorDefinition, ActorInstance, SubscriptionSpec } from './actor';
 
 export interface ConfigIssue {
@@ -62,13 +63,21 @@ export interface RunningActor {
 export function parseActorConfig<C>(definition: ActorDefinition, name: string, config: unknown): C {
   const parsed = definition.config.safeParse(config ?? {});
   if (parsed.success) return parsed.data as C;
-  throw new ActorConfigError(
-    name,
-    parsed.error.issues.map((issue) => ({
-      path: issue.path.filter((p): p is string | number => typeof p !== 'symbol'),
-      message: issue.message.replace(/^Invalid input: /, ''),
-    })),
-  );
+  const issues: ConfigIssue[] = [];
+  for (const issue of parsed.error.issues) {
+    const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    if (issue.code === 'unrecognized_keys') {
+      const known = keysAt(definition.config, path);
+      for (const key of issue.keys) {
+        const hint = didYouMean(key, known);
+        issues.push({
+          path: [...path, key],
+          message: `unknown key "${key}"${hint ? `: did you mean "${hint}"?` : known.length ? ` (expected one of: ${known.join(', ')})` : ''}`,
+        });
+      }
+    } else issues.push({ path, message: issue.message.replace(/^Invalid input: /, '') });
+  }
+  throw new ActorConfigError(name, issues);
 }
 
 /** Runs an actor on a bus: validates its config, wires its inputs and outputs, and stops it cleanly. */

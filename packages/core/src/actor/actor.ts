@@ -44,9 +44,15 @@ export interface ActorContext<Config> {
   post(type: string, task: TaskInput, swarm?: string): Promise<PostedTask>;
 }
 
-/** What start() may hand back: a stop hook that runs after the actor's inputs have ended. */
+/** What start() may hand back. */
 export interface ActorInstance {
+  /** Runs after the actor's inputs have ended; the actor finishes or hands back its work here. */
   stop?(): void | Promise<void>;
+  /**
+   * Settles when the work the actor started on its own is finished (a shard's initial tasks);
+   * `swarm run --once` waits for every actor's. Actors that only react leave it out.
+   */
+  done?: Promise<unknown>;
 }
 
 /** A kind of actor: the schema of its topology `config` block and how to start one. */

@@ -36,12 +36,12 @@ export async function loadActorDefinition(
     if (isActorDefinition(candidate)) return candidate;
     if (exportName && candidate !== undefined)
       throw new ActorLoadError(
-        `${path}: export "${exportName}" is not an actor (use defineActor({ kind, config, start }))`,
+        `${module}: export "${exportName}" is not an actor (use defineActor({ kind, config, start }))`,
       );
   }
   throw new ActorLoadError(
     exportName
-      ? `${path} has no export "${exportName}"`
-      : `${path} exports no actor: export default defineActor({ kind, config, start })`,
+      ? `${module} has no export "${exportName}"`
+      : `${module} exports no actor: export default defineActor({ kind, config, start })`,
   );
 }

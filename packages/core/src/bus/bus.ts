@@ -329,8 +329,16 @@ export class TransportBus implements Bus {
 
   async status(swarm: string): Promise<SwarmStatus> {
     assertName('swarm', swarm);
-    const [queues, shards] = await Promise.all([this.transport.status(swarm), this.shards(swarm)]);
-    return { swarm, ...queues, shards };
+    const [queues, shards, cursors, lastFinding] = await Promise.all([
+      this.transport.status(swarm),
+      this.shards(swarm),
+      this.transport.readCursors(swarm),
+      this.transport.lastFindingId(swarm),
+    ]);
+    const subscribers = Object.entries(cursors)
+      .map(([name, cursor]) => ({ name, cursor }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    return { swarm, ...queues, shards, lastFinding, subscribers };
   }
 
   async drain(): Promise<void> {

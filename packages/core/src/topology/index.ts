@@ -10,10 +10,12 @@ export {
   type ShardSpec,
   type SubscriptionSpecYaml,
   type SwarmSpec,
+  shardSchema,
   subscriptionSchema,
   type TaskSpec,
   type Topology,
   topologyJsonSchema,
   topologySchema,
   type WorkerPoolSpec,
+  workerPoolSchema,
 } from './schema';

@@ -14,7 +14,10 @@ export interface LoadedTopology {
   file: string;
   /** Directory paths in the file are relative to. */
   dir: string;
-  /** Where a key path sits in the file, for errors found after loading (an actor's config). */
+  /**
+   * Where a path sits in the file, for errors found after loading (an actor's config): the key
+   * itself when the path ends in a map key, else its value.
+   */
   locate(path: (string | number)[]): { line: number; col: number };
 }
 
@@ -77,7 +80,12 @@ export function parseTopology(source: string, file: string, options: LoadOptions
     at(offsetOf(doc, path, key), path, message),
   );
   if (issues.length > 0) throw new TopologyInvalidError(sortIssues(issues));
-  const locate = (path: Path) => lineCounter.linePos(offsetOf(doc, path));
+  const locate = (path: Path) => {
+    const last = path.at(-1);
+    return lineCounter.linePos(
+      typeof last === 'string' ? offsetOf(doc, path.slice(0, -1), last) : offsetOf(doc, path),
+    );
+  };
   return { topology: parsed.data, file, dir, locate };
 }
 
