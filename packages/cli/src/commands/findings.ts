@@ -52,10 +52,15 @@ const byTime = (a: Finding, b: Finding) => {
 export const findings: Command = {
   name: 'findings',
   usage:
-    'swarm findings <swarm|pattern>... [--follow] [--from <id|time|start|now>] [--tag <tag>]... [--json]',
+    'swarm findings <swarm|pattern>... [--follow [--subscriber <name>]] [--from <id|time|start|now>] [--tag <tag>]... [--json]',
   summary:
-    "print findings of one or more swarms (or a pattern such as 'research-*'); --follow keeps printing",
-  options: { follow: { type: 'boolean' }, from: { type: 'string' }, tag: { type: 'string', multiple: true } },
+    "print findings of one or more swarms (or a pattern such as 'research-*'); --follow keeps printing; --subscriber makes it resume where it stopped",
+  options: {
+    follow: { type: 'boolean' },
+    subscriber: { type: 'string' },
+    from: { type: 'string' },
+    tag: { type: 'string', multiple: true },
+  },
   async run(input) {
     if (input.positionals.length === 0)
       throw new UsageError('swarm findings needs at least one <swarm> or pattern');
@@ -66,7 +71,39 @@ export const findings: Command = {
     const print = (f: Finding) => {
       if (wanted(f)) input.out.result(formatFinding(f), { ...f });
     };
+    const subscriber = input.values.subscriber as string | undefined;
+    if (subscriber !== undefined) {
+      if (!input.values.follow) throw new UsageError('--subscriber needs --follow');
+      assertName('consumer', subscriber);
+      if (typeof from === 'string' && from !== 'start' && from !== 'now')
+        throw new UsageError(
+          '--subscriber starts a new subscriber at start, now or a time; an id is not allowed',
+        );
+    }
     const bus = redisBus(input, 'findings', input.values.follow ? 'long-running' : 'one-shot');
+    if (subscriber !== undefined)
+      // Durable: the cursor per source swarm is stored under the name, so a restarted
+      // `--subscriber` picks up after the last finding it printed, with nothing missed or repeated.
+      return withBus(
+        bus,
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const subscription = bus
+              .follow({
+                swarms: input.positionals,
+                name: subscriber,
+                from: from as 'start' | 'now' | Date,
+                ...(tags.length > 0 ? { tags } : {}),
+              })
+              .subscribe({ next: print, error: reject });
+            const stop = () => {
+              subscription.unsubscribe();
+              resolve(0);
+            };
+            process.once('SIGINT', stop);
+            process.once('SIGTERM', stop);
+          }),
+      );
     return withBus(bus, async () => {
       const swarms = await resolveSwarms(bus, input.positionals);
       if (swarms.length === 0) {
