@@ -4,6 +4,7 @@ import {
   type Finding,
   InvalidNameError,
   PayloadTooLargeError,
+  Slots,
   SwarmError,
 } from '@swarm/core';
 import type { Subscription } from 'rxjs';
@@ -417,6 +418,37 @@ describe.each([
       const kept = await bus.readFindings(swarm);
       expect(kept).toHaveLength(5);
       expect(kept.map((f) => f.summary).sort()).toEqual(['f10', 'f11', 'f7', 'f8', 'f9']);
+    });
+  });
+
+  describe('shared slots', () => {
+    it('never runs more than its slots across consumers, and hands back what it cannot run without costing an attempt', async () => {
+      const bus = env.bus();
+      const slots = new Slots(1);
+      await bus.postBatch(swarm, 'x', Array.from({ length: 5 }, (_, i) => ({ data: i })));
+      await bus.postBatch(swarm, 'y', Array.from({ length: 5 }, (_, i) => ({ data: i })));
+      const running = new Set<Delivery>();
+      const done: Delivery[] = [];
+      let most = 0;
+      const take = (d: Delivery) => {
+        running.add(d);
+        most = Math.max(most, running.size);
+      };
+      track({ subscription: bus.consume(swarm, 'x', { slots, concurrency: 4, blockMs: 20 }).subscribe(take) });
+      track({ subscription: bus.consume(swarm, 'y', { slots, concurrency: 4, blockMs: 20 }).subscribe(take) });
+      while (done.length < 10) {
+        await until(env, () => running.size > 0);
+        await env.elapse(30);
+        for (const d of [...running]) {
+          running.delete(d);
+          done.push(d);
+          await d.complete({ summary: `${d.task.type}${String(d.task.data)}` });
+        }
+      }
+      expect(most).toBe(1);
+      expect(done.every((d) => d.task.attempt === 1)).toBe(true);
+      const summaries = (await bus.readFindings(swarm)).map((f) => f.summary).sort();
+      expect(summaries).toEqual([...['x', 'y'].flatMap((t) => [0, 1, 2, 3, 4].map((i) => `${t}${i}`))].sort());
     });
   });
 

@@ -113,9 +113,9 @@ function deliver(sub: Sub, message: BroadcastMessage, id: string | undefined): v
   }
 }
 
-const guarded = (sub: Sub, message: BroadcastMessage, id: string | undefined) => {
+const guarded = (sub: Sub, message: () => BroadcastMessage, id: string | undefined) => {
   try {
-    deliver(sub, message, id);
+    deliver(sub, message(), id);
   } catch (error) {
     fail(error);
   }
@@ -128,7 +128,7 @@ if (system === 'swarm') {
   const bus = new RedisBus({ url });
   const subscriptions: Subscription[] = subs.map((sub) =>
     bus.follow({ swarms: [swarm], name: sub.name, from: 'now' }).subscribe({
-      next: (finding) => guarded(sub, finding.data as BroadcastMessage, finding.id),
+      next: (finding) => guarded(sub, () => finding.data as BroadcastMessage, finding.id),
       error: fail,
     }),
   );
@@ -141,10 +141,9 @@ if (system === 'swarm') {
 } else if (system === 'redis-pubsub') {
   const connections = subs.map((sub) => {
     const redis = new Redis(url, { protocol: 2, connectionName: `bench:${sub.name}` });
-    redis.on('message', (_channel: string, text: string) => {
-      const payload = JSON.parse(text) as { data: BroadcastMessage };
-      guarded(sub, payload.data, undefined);
-    });
+    redis.on('message', (_channel: string, text: string) =>
+      guarded(sub, () => (JSON.parse(text) as { data: BroadcastMessage }).data, undefined),
+    );
     return redis;
   });
   established = Promise.all(connections.map((c) => c.subscribe(swarm)));
