@@ -425,8 +425,16 @@ describe.each([
     it('never runs more than its slots across consumers, and hands back what it cannot run without costing an attempt', async () => {
       const bus = env.bus();
       const slots = new Slots(1);
-      await bus.postBatch(swarm, 'x', Array.from({ length: 5 }, (_, i) => ({ data: i })));
-      await bus.postBatch(swarm, 'y', Array.from({ length: 5 }, (_, i) => ({ data: i })));
+      await bus.postBatch(
+        swarm,
+        'x',
+        Array.from({ length: 5 }, (_, i) => ({ data: i })),
+      );
+      await bus.postBatch(
+        swarm,
+        'y',
+        Array.from({ length: 5 }, (_, i) => ({ data: i })),
+      );
       const running = new Set<Delivery>();
       const done: Delivery[] = [];
       let most = 0;
@@ -434,8 +442,12 @@ describe.each([
         running.add(d);
         most = Math.max(most, running.size);
       };
-      track({ subscription: bus.consume(swarm, 'x', { slots, concurrency: 4, blockMs: 20 }).subscribe(take) });
-      track({ subscription: bus.consume(swarm, 'y', { slots, concurrency: 4, blockMs: 20 }).subscribe(take) });
+      track({
+        subscription: bus.consume(swarm, 'x', { slots, concurrency: 4, blockMs: 20 }).subscribe(take),
+      });
+      track({
+        subscription: bus.consume(swarm, 'y', { slots, concurrency: 4, blockMs: 20 }).subscribe(take),
+      });
       while (done.length < 10) {
         await until(env, () => running.size > 0);
         await env.elapse(30);
@@ -448,7 +460,9 @@ describe.each([
       expect(most).toBe(1);
       expect(done.every((d) => d.task.attempt === 1)).toBe(true);
       const summaries = (await bus.readFindings(swarm)).map((f) => f.summary).sort();
-      expect(summaries).toEqual([...['x', 'y'].flatMap((t) => [0, 1, 2, 3, 4].map((i) => `${t}${i}`))].sort());
+      expect(summaries).toEqual(
+        [...['x', 'y'].flatMap((t) => [0, 1, 2, 3, 4].map((i) => `${t}${i}`))].sort(),
+      );
     });
   });
 
