@@ -79,3 +79,34 @@ describe('shouter actor', () => {
     expect(kit.published).toEqual([]);
   });
 });
+
+import pager from '../../config/examples/actors/_scratch3';
+import { review } from '../../config/examples/handlers/_scratch-review';
+
+describe('pager', () => {
+  it('follows under swarm.name.key', async () => {
+    void review;
+    const kit = await ActorTestKit.start(pager, {
+      swarm: 'ops',
+      name: 'pager',
+      config: { swarms: ['research', 'ops'] },
+    });
+    await kit.finding('research', { type: 'scan', summary: 'db down', tags: ['page'] });
+    await kit.finding('research', { type: 'scan', summary: 'meh' });
+    await kit.advance(1000);
+    console.log(kit.posted, await kit.bus.cursors('research'));
+    await kit.stop();
+    console.log(await kit.bus.cursors('research').catch(String));
+  });
+  it('own completions are not filtered', async () => {
+    const kit = await ActorTestKit.start(shouter, {
+      swarm: 'ops',
+      name: 'sh',
+      subscribe: [{ swarms: ['ops'] }],
+    });
+    await kit.task('shout', { description: 'x' });
+    await kit.settle();
+    console.log(await kit.bus.readFindings('ops'));
+    await kit.stop();
+  });
+});

@@ -53,7 +53,6 @@ describe('aggregator actor (config/examples/actors/aggregator.ts)', () => {
   it('publishes what it holds when stopped', async () => {
     kit = await start({ everyMs: 60_000 });
     await kit.finding('research-a', { type: 'scan', summary: 'late' });
-    await kit.advance(100); // the pattern finds research-a
     await kit.actor.stop();
     expect(kit.published).toHaveLength(1);
     expect(kit.published[0]?.data).toMatchObject({ count: 1 });

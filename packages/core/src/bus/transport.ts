@@ -95,6 +95,11 @@ export interface Transport {
    * lets an up-to-date reader skip the read.
    */
   findingsDoorbell$(swarm: string): Observable<FindingsBroadcast | undefined>;
+  /**
+   * Emits the name of a swarm matching the glob each time findings are broadcast in it, so a
+   * pattern subscription opens a new swarm at once (at-most-once, like any broadcast).
+   */
+  findingsActivity$(pattern: string): Observable<string>;
   readDeadLetters(swarm: string, count: number): Promise<RawEntry[]>;
   readDeadLetter(swarm: string, id: string): Promise<RawEntry | undefined>;
   /** Removes the dead letter and appends `task` to its stream; false if it was gone. */

@@ -21,7 +21,10 @@ export interface FollowOptions extends FindingFilter {
   name?: string;
   /** Where a source with no stored cursor starts (default 'start'). */
   from?: 'start' | 'now' | Date;
-  /** How often patterns are matched again against the transport's swarms (default 1 s). */
+  /**
+   * How often patterns are matched again against the transport's swarms (default 5 s). A swarm's
+   * first broadcast opens it at once; this catches what a dropped broadcast would miss.
+   */
   discoverEveryMs?: number;
 }
 
@@ -47,7 +50,7 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
   if (options.name !== undefined) assertName('consumer', options.name);
   const matches = findingMatcher(options);
   const matchesPattern = patterns.length > 0 ? swarmMatcher(patterns) : undefined;
-  const discoverEveryMs = Math.max(10, options.discoverEveryMs ?? 1_000);
+  const discoverEveryMs = Math.max(10, options.discoverEveryMs ?? 5_000);
 
   return new Observable<Finding>((subscriber) => {
     const startedAt = clock.now();
@@ -117,9 +120,15 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
     let discovered = false;
 
     for (const swarm of names) void open(swarm, false);
+    const activity = patterns.map((pattern) =>
+      transport.findingsActivity$(pattern).subscribe((swarm) => {
+        if (!sources.has(swarm)) void open(swarm, true);
+      }),
+    );
     void discover();
 
     return () => {
+      for (const a of activity) a.unsubscribe();
       for (const timer of timers) clock.clearTimeout(timer);
       for (const { reader, writer } of sources.values()) {
         reader?.unsubscribe();

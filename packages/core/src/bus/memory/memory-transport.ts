@@ -3,6 +3,7 @@ import type { Clock } from '../../clock';
 import { encodeDeadLetter, type Fields, taskHistoryOf } from '../../codec';
 import { keys } from '../../keys';
 import type { TaskTypeStatus } from '../../messages';
+import { swarmMatcher } from '../../subscription/swarm-pattern';
 import type { FindingsBroadcast, RawEntry, Retention, TaskQueue, Transport } from '../transport';
 import { MemoryStream } from './memory-stream';
 
@@ -22,6 +23,7 @@ export class MemoryTransport implements Transport {
   readonly #blobs = new Map<string, Map<string, Buffer>>();
   readonly #shards = new Map<string, Record<string, string>>();
   readonly #cursors = new Map<string, Record<string, string>>();
+  readonly #activity = new Set<{ matches: (swarm: string) => boolean; subscriber: Subscriber<string> }>();
   readonly #doorbells = new Map<string, Set<Subscriber<FindingsBroadcast | undefined>>>();
 
   constructor(
@@ -63,9 +65,20 @@ export class MemoryTransport implements Transport {
 
   #ring(swarm: string): void {
     const listeners = this.#doorbells.get(swarm);
-    if (!listeners) return;
+    const watchers = [...this.#activity].filter((w) => w.matches(swarm));
+    if (!listeners && watchers.length === 0) return;
     queueMicrotask(() => {
-      for (const listener of listeners) listener.next(undefined);
+      for (const listener of listeners ?? []) listener.next(undefined);
+      for (const watcher of watchers) watcher.subscriber.next(swarm);
+    });
+  }
+
+  findingsActivity$(pattern: string): Observable<string> {
+    const matches = swarmMatcher([pattern]);
+    return new Observable<string>((subscriber) => {
+      const watcher = { matches, subscriber };
+      this.#activity.add(watcher);
+      return () => this.#activity.delete(watcher);
     });
   }
 

@@ -34,6 +34,7 @@ export class RedisTransport implements Transport {
   readonly #call: ScriptCaller;
   #subscriber: Redis | undefined;
   readonly #doorbells = new Map<string, Set<Subscriber<FindingsBroadcast | undefined>>>();
+  readonly #activity = new Map<string, Set<Subscriber<string>>>();
 
   constructor(
     options: ConnectionOptions,
@@ -151,6 +152,29 @@ export class RedisTransport implements Transport {
     });
   }
 
+  findingsActivity$(pattern: string): Observable<string> {
+    const channelPattern = keys.findingsChannel(pattern);
+    return new Observable<string>((subscriber) => {
+      const conn = this.#subscriberConnection();
+      let listeners = this.#activity.get(channelPattern);
+      if (!listeners) {
+        listeners = new Set();
+        this.#activity.set(channelPattern, listeners);
+        conn
+          .psubscribe(channelPattern)
+          .catch((error: unknown) => this.log.warn({ err: String(error) }, 'psubscribe failed'));
+      }
+      listeners.add(subscriber);
+      return () => {
+        listeners.delete(subscriber);
+        if (listeners.size === 0 && this.#activity.get(channelPattern) === listeners) {
+          this.#activity.delete(channelPattern);
+          conn.punsubscribe(channelPattern).catch(() => {});
+        }
+      };
+    });
+  }
+
   #subscriberConnection(): Redis {
     if (this.#subscriber) return this.#subscriber;
     const conn = createBlockingConnection(this.command, 'swarm:doorbell');
@@ -160,6 +184,11 @@ export class RedisTransport implements Transport {
       if (!listeners) return;
       const broadcast = parseBroadcast(message);
       for (const listener of listeners) listener.next(broadcast);
+    });
+    conn.on('pmessage', (pattern: string, channel: string) => {
+      const swarm = keys.swarmOf(channel);
+      const listeners = this.#activity.get(pattern);
+      if (swarm && listeners) for (const listener of listeners) listener.next(swarm);
     });
     conn.on('ready', () => {
       // Messages published while we were disconnected are gone: ring every doorbell once.
