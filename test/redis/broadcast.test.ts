@@ -37,4 +37,44 @@ describe('findings broadcast', () => {
     listener.disconnect();
     await bus.close();
   });
+
+  it('lets live readers take findings from the broadcasts, reading the stream rarely, and miss none', async () => {
+    const TOTAL = 20_000;
+    const admin = new Redis(server.url, { protocol: 2 });
+    const bus = new RedisBus({ url: server.url });
+    const reader = new RedisBus({ url: server.url });
+    // 25 readers in one process, as 25 actors following one swarm would be.
+    const readers = Array.from({ length: 25 }, () => [] as string[]);
+    const subscriptions = readers.map((got) =>
+      reader.findings$('steady', { from: 'start' }).subscribe((f) => got.push(f.id)),
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    const xrange = async () => {
+      const stats = (await admin.info('commandstats')).match(/cmdstat_xrange:calls=(\d+)/);
+      return Number(stats?.[1] ?? 0);
+    };
+    const before = await xrange();
+    // A busy swarm for a few seconds, long enough for the readers' 1 s safety poll to fire
+    // mid-flow: 64 publishes always in flight.
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 64 }, async () => {
+        while (next < TOTAL) {
+          await bus.publish('steady', { type: 'n', summary: `${next++}` });
+        }
+      }),
+    );
+    const deadline = Date.now() + 10_000;
+    while (readers.some((got) => got.length < TOTAL) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    const reads = (await xrange()) - before;
+    console.log(`${readers.length} live readers: ${TOTAL} findings, ${reads} stream reads`);
+    const stored = await bus.readFindings('steady', { count: TOTAL + 1 });
+    for (const got of readers) expect(got).toEqual(stored.map((f) => f.id));
+    // Every broadcast that follows on is taken as it is, even one that lands during a read.
+    expect(reads).toBeLessThan((readers.length * TOTAL) / 100);
+    for (const subscription of subscriptions) subscription.unsubscribe();
+    admin.disconnect();
+    await Promise.all([bus.close(), reader.close()]);
+  });
 });

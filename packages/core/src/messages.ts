@@ -62,6 +62,7 @@ export interface PublishInput extends FindingInput {
   workerId?: string;
 }
 
+/** Read-only: subscribers in one process may be handed the same parsed object. */
 export interface Finding {
   /** Stream entry id: sortable, and the cursor a reader resumes from. */
   id: string;

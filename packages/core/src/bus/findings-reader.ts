@@ -2,6 +2,7 @@ import { Observable } from 'rxjs';
 import type { Clock, ClockTimer } from '../clock';
 import { decodeFinding } from '../codec';
 import type { Finding } from '../messages';
+import { compareIds } from './stream-id';
 import type { FindingsBroadcast, Transport } from './transport';
 
 /**
@@ -29,19 +30,34 @@ export function readFindings$(
     let draining = false;
     let again = false;
     let pollTimer: ClockTimer | undefined;
+    /** Broadcasts that arrived during a read: taken after it, when they follow on from it. */
+    let pending: FindingsBroadcast[] = [];
 
-    /** Takes a broadcast's findings as they are when they follow on from the cursor. */
-    const ring = (broadcast: FindingsBroadcast | undefined) => {
-      const last = cursor && ('after' in cursor ? cursor.after : cursor.start === '-' ? '0-0' : undefined);
-      if (!broadcast || draining || last !== broadcast.prev) {
-        safeDrain();
-        return;
-      }
+    const lastTaken = () =>
+      cursor && ('after' in cursor ? cursor.after : cursor.start === '-' ? '0-0' : undefined);
+
+    /** Takes a broadcast that follows on from the cursor; true when nothing in it is missing. */
+    const take = (broadcast: FindingsBroadcast): boolean => {
+      const last = lastTaken();
+      if (last === undefined) return false;
+      const newest = broadcast.findings.at(-1)?.id;
+      if (newest !== undefined && compareIds(newest, last) <= 0) return true; // read already
+      if (broadcast.prev !== last) return false;
       for (const finding of broadcast.findings) {
-        if (subscriber.closed) return;
+        if (subscriber.closed) return true;
         subscriber.next({ ...finding, swarm, tags: finding.tags ?? [] });
         cursor = { after: finding.id };
       }
+      return true;
+    };
+    const ring = (broadcast: FindingsBroadcast | undefined) => {
+      if (broadcast && draining) {
+        // A busy stream rings during every read: keep the broadcasts rather than read again.
+        if (pending.length < 1_000) pending.push(broadcast);
+        else again = true;
+        return;
+      }
+      if (!broadcast || !take(broadcast)) safeDrain();
     };
     const drain = async (): Promise<void> => {
       if (draining) {
@@ -62,6 +78,9 @@ export function readFindings$(
             }
             if (page.length < PAGE) break;
           }
+          const arrived = pending;
+          pending = [];
+          for (const broadcast of arrived) if (!take(broadcast)) again = true;
         } while (again && !subscriber.closed);
       } finally {
         draining = false;
@@ -72,9 +91,15 @@ export function readFindings$(
         // A failed read (Redis away) is retried by the next doorbell or poll.
       });
     };
+    /** The safety net behind the at-most-once doorbell: one cheap look at the newest id. */
+    const check = async () => {
+      if (draining) return;
+      const last = lastTaken();
+      if (last === undefined || (await transport.lastFindingId(swarm)) !== last) await drain();
+    };
     const poll = () => {
       pollTimer = clock.setTimeout(() => {
-        safeDrain();
+        check().catch(() => {});
         poll();
       }, POLL_MS);
     };
