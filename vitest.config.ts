@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
+    // The fault-injection suite has its own config and command: pnpm test:faults.
+    exclude: ['**/node_modules/**', 'test/faults/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Each file starts its own redis-server; two cores, so keep parallelism modest.
