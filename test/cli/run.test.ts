@@ -120,4 +120,23 @@ describe('swarm run without --once, embedded', () => {
       child.kill('SIGKILL');
     }
   });
+
+  it('drains the task in flight and exits 0 on SIGTERM while a shard is still gathering', async () => {
+    const run = startSwarmCli(['run', 'test/cli/fixtures/slow-shard.yaml', '--json']);
+    const { child } = run;
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!run.stderr.includes('running;') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 500)); // the first task is running
+      child.kill('SIGTERM');
+      expect(await run.exited, run.stderr).toBe(0);
+      const printed = run.stdout.split('\n').filter((l) => l.startsWith('{'));
+      // The task that was running when the signal came finished and was printed.
+      expect(printed.length).toBeGreaterThanOrEqual(1);
+      expect(run.stderr).not.toMatch(/\n\s+at /);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
 });

@@ -7,7 +7,7 @@ import {
   Slots,
   SwarmError,
 } from '@swarm/core';
-import type { Subscription } from 'rxjs';
+import { Subject, type Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memoryEnv, redisEnv, type TransportEnv, uniqueSwarm, until } from './transports';
 
@@ -590,6 +590,44 @@ describe.each([
       await publishAll(bus, a, 1, { summary: 'new' });
       await until(env, () => fresh.length === 1);
       expect(fresh[0]?.summary).toBe('new');
+    });
+
+    it("stores where 'now' landed, so a durable subscriber restarted before any finding misses none", async () => {
+      const bus = env.bus();
+      await publishAll(bus, swarm, 2);
+      const first = bus.follow({ swarms: [swarm], name: 'late', from: 'now' }).subscribe();
+      await env.elapse(100);
+      first.unsubscribe();
+      await bus.drain();
+      await publishAll(bus, swarm, 1, { summary: 'while away' });
+      const got: Finding[] = [];
+      track({
+        subscription: bus
+          .follow({ swarms: [swarm], name: 'late', from: 'now' })
+          .subscribe((f) => got.push(f)),
+      });
+      await until(env, () => got.length === 1);
+      expect(got[0]?.summary).toBe('while away');
+    });
+
+    it('with manual commits, a restart replays what was handed over but not committed', async () => {
+      const bus = env.bus();
+      await publishAll(bus, swarm, 5);
+      const commits = new Subject<Finding>();
+      const first: Finding[] = [];
+      const sub = bus.follow({ swarms: [swarm], name: 'careful', commits }).subscribe((f) => first.push(f));
+      await until(env, () => first.length === 5);
+      commits.next(first[1] as Finding); // done with #0 and #1 only
+      sub.unsubscribe();
+      commits.complete();
+      await bus.drain();
+      const second: Finding[] = [];
+      track({
+        subscription: bus.follow({ swarms: [swarm], name: 'careful' }).subscribe((f) => second.push(f)),
+      });
+      await until(env, () => second.length === 3);
+      await env.elapse(100);
+      expect(second.map((f) => f.summary)).toEqual([`${swarm}#2`, `${swarm}#3`, `${swarm}#4`]);
     });
 
     it('ends the subscription when a predicate throws, without moving past that finding', async () => {

@@ -24,7 +24,7 @@ describe('topology runner', () => {
     await publish('src-b', 'review', ['prod'], true); // wrong type
     await publish('src-b', 'scan', ['prod', 'x'], true); // kept
     await publish('elsewhere', 'scan', ['prod'], true); // not followed
-    await awaitSubscribers(bus, loaded);
+    expect(await awaitSubscribers(bus, running.actors)).toBe(true);
     await running.stop();
     const [summary] = await bus.readFindings('ops');
     expect(summary?.data).toMatchObject({ count: 2, bySwarm: { 'src-a': 1, 'src-b': 1 } });

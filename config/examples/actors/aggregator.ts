@@ -2,11 +2,13 @@ import { defineActor, type Finding, z } from '@swarm/core';
 
 /**
  * Merges the findings it follows into one summary finding per window: how many, from which
- * swarms, of which types and tags, and which tasks. The window lives in memory: a crash loses
- * the summary of the window in progress, not the findings themselves, which stay in their streams.
+ * swarms, of which types and tags, and which tasks. The window lives in memory, so it commits a
+ * window's findings only once their summary is published: after a crash they come again and go
+ * into the next summary instead of being lost with the process.
  */
 export default defineActor({
   kind: 'aggregator',
+  commit: 'manual',
   config: z.strictObject({
     /** Length of a window, in ms. */
     everyMs: z.number().int().positive().default(5_000),
@@ -32,20 +34,26 @@ export default defineActor({
         return counts;
       };
       const bySwarm = count((f) => [f.swarm]);
-      await ctx.publish({
-        type,
-        summary: `${batch.length} finding(s) from ${Object.keys(bySwarm).sort().join(', ') || 'no swarm'}`,
-        tags: ['summary'],
-        data: {
-          count: batch.length,
-          from,
-          to: windowStart,
-          bySwarm,
-          byType: count((f) => [f.type]),
-          byTag: count((f) => f.tags),
-          findings: batch.map((f) => ({ swarm: f.swarm, id: f.id, taskId: f.taskId, summary: f.summary })),
-        },
-      });
+      try {
+        await ctx.publish({
+          type,
+          summary: `${batch.length} finding(s) from ${Object.keys(bySwarm).sort().join(', ') || 'no swarm'}`,
+          tags: ['summary'],
+          data: {
+            count: batch.length,
+            from,
+            to: windowStart,
+            bySwarm,
+            byType: count((f) => [f.type]),
+            byTag: count((f) => f.tags),
+            findings: batch.map((f) => ({ swarm: f.swarm, id: f.id, taskId: f.taskId, summary: f.summary })),
+          },
+        });
+      } catch (error) {
+        window = [...batch, ...window]; // summarised with the next window instead
+        throw error;
+      }
+      ctx.commit(...batch);
     };
 
     const subscription = ctx.findings$.subscribe((finding) => window.push(finding));

@@ -10,13 +10,18 @@ import {
   startActor,
   swarmMatcher,
 } from '@swarm/core';
-import { shardActor } from '@swarm/shard';
+import { type GatherResult, shardActor } from '@swarm/shard';
 import { workerPoolActor } from '@swarm/worker';
 import type { Logger } from 'pino';
 
 export interface RunningTopology {
   /** Every actor, in start order: worker pools, custom actors, then shards. */
   readonly actors: RunningActor[];
+  /**
+   * The shards' initial tasks' outcomes, once all have a finding or a dead letter. Never rejects:
+   * a shard stopped first (SIGTERM) counts the outcomes it had.
+   */
+  readonly initialOutcomes: Promise<GatherResult[]>;
   /** Stops every actor, shards first (they post), worker pools last (they drain). */
   stop(): Promise<void>;
 }
@@ -44,17 +49,26 @@ export async function startTopology(
   const { topology, dir } = loaded;
   const definitions = await checkActors(loaded);
   const actors: RunningActor[] = [];
+  const shards: RunningActor[] = [];
   const start = async (
     definition: ActorDefinition,
     swarm: string,
     name: string,
     config: unknown,
     subscribe: SubscriptionSpecYaml[] = [],
-  ) => {
+  ): Promise<RunningActor> => {
     const specs = await Promise.all(subscribe.map((s) => toSpec(s, dir)));
-    actors.push(
-      await startActor(definition, { bus, swarm, name, config, subscribe: specs, baseDir: dir, logger }),
-    );
+    const actor = await startActor(definition, {
+      bus,
+      swarm,
+      name,
+      config,
+      subscribe: specs,
+      baseDir: dir,
+      logger,
+    });
+    actors.push(actor);
+    return actor;
   };
   const stop = async () => {
     for (const actor of [...actors].reverse()) await actor.stop();
@@ -73,57 +87,57 @@ export async function startTopology(
           actor.subscribe,
         );
     for (const [swarm, spec] of swarms)
-      for (const shard of spec.shards) await start(shardActor, swarm, shard.id, shard, shard.subscribe);
+      for (const shard of spec.shards)
+        shards.push(await start(shardActor, swarm, shard.id, shard, shard.subscribe));
   } catch (error) {
     await stop();
     throw error;
   }
-  return { actors, stop };
+  const initialOutcomes = Promise.all(
+    shards.map((shard) =>
+      Promise.resolve(shard.instance.done).then(
+        (results) => (Array.isArray(results) ? (results as GatherResult[]) : []),
+        () => [],
+      ),
+    ),
+  ).then((all) => all.flat());
+  return { actors, initialOutcomes, stop };
 }
-
-const laterOrSame = (a: string, b: string) => {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am > bm || (am === bm && as >= bs);
-};
 
 /**
- * Waits until every durable subscription of the topology has taken each of its source swarms'
- * findings up to the newest one now (`swarm run --once` calls this before stopping, so a
- * subscriber is not stopped halfway). Gives up quietly after `limitMs`.
+ * Waits until every actor has been handed each of its source swarms' findings up to the newest
+ * one now (`swarm run --once` calls this before stopping, so a subscriber is not stopped
+ * halfway). Resolves false if some had not caught up after `limitMs`.
  */
-export async function awaitSubscribers(bus: Bus, loaded: LoadedTopology, limitMs = 10_000): Promise<void> {
-  const watches: { durable: string; patterns: string[] }[] = [];
-  for (const [swarm, spec] of Object.entries(loaded.topology.swarms)) {
-    const owners = [
-      ...spec.actors.map((a) => ({ name: a.name, subscribe: a.subscribe })),
-      ...spec.shards.map((s) => ({ name: s.id, subscribe: s.subscribe })),
-    ];
-    for (const { name, subscribe } of owners)
-      for (const [i, sub] of subscribe.entries())
-        watches.push({
-          durable: subscribe.length === 1 ? `${swarm}.${name}` : `${swarm}.${name}.${i}`,
-          patterns: sub.swarms,
-        });
-  }
-  if (watches.length === 0) return;
-  const all = await bus.swarms();
-  const targets: { source: string; durable: string; upTo: string }[] = [];
-  for (const { durable, patterns } of watches) {
-    const match = swarmMatcher(patterns);
-    for (const source of all.filter(match)) {
-      const upTo = await bus.lastFindingId(source);
-      if (upTo !== '0-0') targets.push({ source, durable, upTo });
+export async function awaitSubscribers(
+  bus: Bus,
+  actors: readonly RunningActor[],
+  limitMs = 10_000,
+): Promise<boolean> {
+  const existing = await bus.swarms();
+  const targets: { actor: RunningActor; source: string; upTo: string }[] = [];
+  for (const actor of actors)
+    for (const spec of actor.subscriptions) {
+      const match = swarmMatcher(spec.swarms);
+      for (const source of existing.filter(match)) {
+        const upTo = await bus.lastFindingId(source);
+        if (upTo !== '0-0') targets.push({ actor, source, upTo });
+      }
     }
-  }
   const deadline = Date.now() + limitMs;
-  while (Date.now() < deadline) {
-    const behind = [];
-    for (const t of targets) {
-      const cursor = (await bus.cursors(t.source))[t.durable];
-      if (!cursor || !laterOrSame(cursor, t.upTo)) behind.push(t);
-    }
-    if (behind.length === 0) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  for (;;) {
+    const behind = targets.filter(({ actor, source, upTo }) => {
+      const at = actor.progress.get(source);
+      return at === undefined || compareIds(at, upTo) < 0;
+    });
+    if (behind.length === 0) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+const compareIds = (a: string, b: string) => {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am - bm || as - bs;
+};

@@ -124,6 +124,12 @@ export function encodeFinding(finding: Omit<Finding, 'id'>): Fields {
   return { finding: JSON.stringify(finding) };
 }
 
+/** A foreign writer's `"attempt": "many"` or `"createdAt": {}` reads as 0, never NaN (JSON has no NaN). */
+function finiteOrZero(value: unknown): number {
+  const n = Number(value ?? 0);
+  return Number.isFinite(n) ? n : 0;
+}
+
 export function decodeFinding(swarm: string, id: string, fields: Fields): Finding {
   let wire: Partial<Finding> = {};
   try {
@@ -140,11 +146,11 @@ export function decodeFinding(swarm: string, id: string, fields: Fields): Findin
     summary: String(wire.summary ?? ''),
     data: (wire.data ?? null) as JsonValue,
     workerId: String(wire.workerId ?? ''),
-    attempt: Number(wire.attempt ?? 0),
+    attempt: finiteOrZero(wire.attempt),
     contextVersion: typeof wire.contextVersion === 'string' ? wire.contextVersion : undefined,
     parent: typeof wire.parent === 'string' ? wire.parent : undefined,
     tags: Array.isArray(wire.tags) ? wire.tags.filter((t): t is string => typeof t === 'string') : [],
-    createdAt: Number(wire.createdAt ?? 0),
+    createdAt: finiteOrZero(wire.createdAt),
   };
 }
 

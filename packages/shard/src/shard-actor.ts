@@ -15,6 +15,8 @@ const LEARN_DEBOUNCE_MS = 250;
  */
 export const shardActor = defineActor({
   kind: 'shard',
+  // A followed finding is done with once it is in a published context version.
+  commit: 'manual',
   config: shardSchema,
   async start(ctx) {
     const spec = ctx.config;
@@ -31,20 +33,28 @@ export const shardActor = defineActor({
     if (spec.context) await shard.loadContext(spec.context);
 
     const learned: string[] = [];
+    let uncommitted: Finding[] = [];
     let learnTimer: ReturnType<typeof ctx.clock.setTimeout> | undefined;
     let learning: Promise<unknown> = Promise.resolve();
     const relearn = () => {
       learnTimer = undefined;
+      const taken = uncommitted;
+      uncommitted = [];
       const section = `=== findings from other swarms ===\n${learned.join('\n')}\n`;
       const text =
         spec.context?.text === undefined ? section : `${spec.context.text.replace(/\n?$/, '\n')}${section}`;
       learning = learning
         .then(() => shard.loadContext({ ...spec.context, text }))
-        .catch((error: unknown) =>
-          ctx.log.warn({ err: String(error) }, 'could not fold findings into the context'),
+        .then(
+          () => ctx.commit(...taken),
+          (error: unknown) => {
+            uncommitted = [...taken, ...uncommitted]; // folded in with the next version
+            ctx.log.warn({ err: String(error) }, 'could not fold findings into the context');
+          },
         );
     };
     const learn = (f: Finding) => {
+      uncommitted.push(f);
       learned.push(`[${f.swarm}/${f.type}] ${f.summary.replace(/\s+/g, ' ').slice(0, 500)}`);
       if (learned.length > LEARNED_MAX) learned.shift();
       learnTimer ??= ctx.clock.setTimeout(relearn, LEARN_DEBOUNCE_MS);

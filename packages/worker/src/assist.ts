@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Bus, type Finding, type JsonValue, SwarmError, type Task } from '@swarm/core';
+import { type Bus, type Finding, InvalidTaskError, type JsonValue, SwarmError, type Task } from '@swarm/core';
 import { filter, type Subscription } from 'rxjs';
 
 /** The task type of help requests: every swarm has one assist queue. */
@@ -43,25 +43,30 @@ export async function askPeers(
   const { description = '', data = null } = typeof request === 'string' ? { description: request } : request;
   const timeoutMs = options?.timeout;
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0)
-    throw new TypeError('askPeers needs { timeout } in milliseconds');
+    throw new InvalidTaskError('askPeers needs { timeout } in milliseconds');
   signal?.throwIfAborted();
   const id = randomUUID();
   // Read from the newest finding now: the answer can only come after it.
   const after = await bus.lastFindingId(asker.swarm);
+  signal?.throwIfAborted();
   let subscription: Subscription | undefined;
-  const answered = new Promise<Finding>((resolve, reject) => {
-    subscription = bus
-      .findings$(asker.swarm, { from: after })
-      .pipe(filter((f) => f.taskId === id && f.type === ASSIST_TYPE))
-      .subscribe({ next: resolve, error: reject });
-  });
   let timer: ReturnType<Bus['clock']['setTimeout']> | undefined;
   let onAbort: (() => void) | undefined;
-  const gaveUp = new Promise<never>((_, reject) => {
+  const outcome = new Promise<Finding>((resolve, reject) => {
+    subscription = bus
+      .findings$(asker.swarm, { from: after })
+      // An "expired" record is not an answer (the helper's clock ran ahead of ours): keep waiting.
+      .pipe(filter((f) => f.taskId === id && f.type === ASSIST_TYPE && !f.tags.includes('expired')))
+      .subscribe({ next: resolve, error: reject });
     timer = bus.clock.setTimeout(() => reject(new AssistTimeoutError(id, timeoutMs)), timeoutMs);
-    onAbort = () => reject(signal?.reason);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal) {
+      onAbort = () => reject(signal.reason);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    }
   });
+  // Settles while the request is still being posted, at times: handled by the await below.
+  outcome.catch(() => {});
   try {
     await bus.post(asker.swarm, ASSIST_TYPE, {
       id,
@@ -69,7 +74,7 @@ export async function askPeers(
       data,
       parent: asker.id,
       context: asker.context,
-      deadline: bus.clock.now() + timeoutMs,
+      deadline: Math.ceil(bus.clock.now() + timeoutMs),
     });
     await bus.publish(asker.swarm, {
       type: ASSIST_REQUEST_TYPE,
@@ -80,7 +85,7 @@ export async function askPeers(
       tags: ['assist', 'request'],
       contextVersion: asker.context,
     });
-    return await Promise.race([answered, gaveUp]);
+    return await outcome;
   } finally {
     subscription?.unsubscribe();
     if (timer) bus.clock.clearTimeout(timer);

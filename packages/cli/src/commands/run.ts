@@ -7,7 +7,6 @@ import {
   redactUrl,
   type Topology,
 } from '@swarm/core';
-import type { GatherResult } from '@swarm/shard';
 import type { Subscription } from 'rxjs';
 import type { Command } from '../command';
 import { redisUrlOf } from '../connect';
@@ -117,18 +116,15 @@ export const run: Command = {
       for (const spec of Object.values(topology.swarms))
         for (const shard of spec.shards) progress.posted += shard.tasks.length;
       running = await startTopology(loaded, bus, logger);
-      // A shard's `done` is its initial tasks' outcomes; other actors only react.
-      const outcomes = running.actors.map((actor) =>
-        Promise.resolve(actor.instance.done).then((results) => {
-          const list = actor.kind === 'shard' && Array.isArray(results) ? (results as GatherResult[]) : [];
-          progress.deadLetters += list.filter((r) => 'deadLetter' in r).length;
-          return list;
-        }),
-      );
+      const outcomes = running.initialOutcomes.then((results) => {
+        progress.deadLetters = results.filter((r) => 'deadLetter' in r).length;
+        return results;
+      });
       if (input.values.once) {
-        const results = (await Promise.all(outcomes)).flat();
+        const results = await outcomes;
         const dead = results.filter((r) => 'deadLetter' in r).length;
-        await awaitSubscribers(bus, loaded);
+        if (!(await awaitSubscribers(bus, running.actors)))
+          input.out.note('some subscribers had not caught up after 10 s; stopping them anyway');
         // Stopping lets actors publish what they hold (an aggregator's last summary) before the
         // printers read the streams to the end.
         await running.stop();

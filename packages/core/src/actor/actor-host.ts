@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import pino, { type Logger } from 'pino';
-import { EMPTY, merge, type Observable, Subject, share, takeUntil } from 'rxjs';
+import { EMPTY, merge, Observable, ReplaySubject, retry, Subject, share, takeUntil } from 'rxjs';
 import type { Bus } from '../bus/bus';
 import type { Clock } from '../clock';
 import { SwarmError } from '../errors';
@@ -55,6 +55,10 @@ export interface RunningActor {
   readonly swarm: string;
   /** What start() returned, for hosts that know the kind (e.g. a shard's initial work). */
   readonly instance: ActorInstance;
+  /** Its topology subscriptions. */
+  readonly subscriptions: readonly SubscriptionSpec[];
+  /** Per source swarm, the id of the last finding handed to it (kept or filtered out). */
+  readonly progress: ReadonlyMap<string, string>;
   /** Ends its inputs, runs its stop hook, waits for its outputs and stores its cursors. Idempotent. */
   stop(): Promise<void>;
 }
@@ -92,7 +96,8 @@ export async function startActor<C>(
   const clock = options.clock ?? bus.clock;
   const root = options.logger ?? pino({ level: process.env.SWARM_LOG_LEVEL ?? 'warn' }, pino.destination(2));
   const log = root.child({ swarm, actor: definition.kind, name });
-  const stopped$ = new Subject<void>();
+  // Replays the stop, so a stream opened late (in a stop hook) ends at once instead of never.
+  const stopped$ = new ReplaySubject<void>(1);
   const controller = new AbortController();
   const outputs = new Set<Promise<unknown>>();
   const until = <T>(source: Observable<T>) => source.pipe(takeUntil(stopped$));
@@ -102,12 +107,44 @@ export async function startActor<C>(
     outputs.add(tracked);
     return work;
   };
+  const manual = definition.commit === 'manual';
+  const commits$ = new Subject<Finding>();
+  const progress = new Map<string, string>();
   // Never its own findings: an actor that summarises its own swarm must not summarise its summaries.
   const notOwn = (f: Finding) => !(f.swarm === swarm && f.workerId === name);
+  /** A pause on the actor's clock, for retries (a ManualClock in the test kit). */
+  const pause = (ms: number) =>
+    new Observable<void>((subscriber) => {
+      const timer = clock.setTimeout(() => {
+        subscriber.next();
+        subscriber.complete();
+      }, ms);
+      return () => clock.clearTimeout(timer);
+    });
   const follow = (durable: string, spec: SubscriptionSpec) => {
     const where = spec.where;
     return until(
-      bus.follow({ ...spec, name: durable, where: where ? (f) => notOwn(f) && where(f) : notOwn }),
+      bus
+        .follow({
+          ...spec,
+          name: durable,
+          where: where ? (f) => notOwn(f) && where(f) : notOwn,
+          ...(manual ? { commits: commits$ } : {}),
+          onProgress: (source, id) => progress.set(source, id),
+        })
+        .pipe(
+          // A subscription that fails (a predicate that throws, say) must not take the process
+          // down: say why, and start again from the stored cursor, backing off to 30 s.
+          retry({
+            delay: (error: unknown, count: number) => {
+              log.error(
+                { err: String(error), subscription: durable, retry: count },
+                'subscription failed; retrying',
+              );
+              return pause(Math.min(30_000, 1_000 * 2 ** (count - 1)));
+            },
+          }),
+        ),
     );
   };
   const specs = options.subscribe ?? [];
@@ -116,7 +153,7 @@ export async function startActor<C>(
       ? EMPTY
       : merge(
           ...specs.map((spec, i) =>
-            follow(specs.length === 1 ? `${swarm}.${name}` : `${swarm}.${name}.${i}`, spec),
+            follow(durableName(swarm, name, specs.length === 1 ? undefined : i), spec),
           ),
         ).pipe(share());
 
@@ -147,9 +184,24 @@ export async function startActor<C>(
           return posted;
         }),
       ),
+    commit: (...findings) => {
+      if (manual) for (const f of findings) commits$.next(f);
+    },
   };
 
-  const instance = (await definition.start(ctx)) ?? {};
+  const end = () => {
+    stopped$.next();
+    stopped$.complete();
+    controller.abort(new ActorStoppedError(name));
+  };
+  let instance: ActorInstance;
+  try {
+    instance = (await definition.start(ctx)) ?? {};
+  } catch (error) {
+    // Whatever start() opened before it threw must not keep running.
+    end();
+    throw error;
+  }
   log.info('actor started');
   let stopping: Promise<void> | undefined;
   return {
@@ -157,15 +209,16 @@ export async function startActor<C>(
     name,
     swarm,
     instance,
+    subscriptions: specs,
+    progress,
     stop() {
       stopping ??= (async () => {
-        stopped$.next();
-        stopped$.complete();
-        controller.abort(new ActorStoppedError(name));
+        end();
         try {
           await instance.stop?.();
         } finally {
           while (outputs.size > 0) await Promise.allSettled(outputs);
+          commits$.complete();
           await bus.flush();
           log.info('actor stopped');
         }
@@ -173,6 +226,11 @@ export async function startActor<C>(
       return stopping;
     },
   };
+}
+
+/** The durable subscriber name of an actor's topology subscription (the index when it has several). */
+export function durableName(swarm: string, actor: string, index?: number): string {
+  return index === undefined ? `${swarm}.${actor}` : `${swarm}.${actor}.${index}`;
 }
 
 export class ActorStoppedError extends SwarmError<'SWARM_ACTOR_STOPPED'> {

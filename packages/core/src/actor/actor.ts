@@ -42,6 +42,12 @@ export interface ActorContext<Config> {
   publish(finding: Omit<PublishInput, 'workerId'>): Promise<Finding>;
   /** Out: a task, in the actor's swarm unless another is named. */
   post(type: string, task: TaskInput, swarm?: string): Promise<PostedTask>;
+  /**
+   * With `commit: 'manual'`: the findings (and everything before them in their swarms) are done
+   * with, and a restart resumes after them. Call it once their effect is durable. A no-op for
+   * actors that commit on handover (the default).
+   */
+  commit(...findings: Finding[]): void;
 }
 
 /** What start() may hand back. */
@@ -61,6 +67,12 @@ export interface ActorDefinition<Schema extends z.ZodType = z.ZodType> {
   readonly kind: string;
   /** Validates the topology's `config` block; start() gets its output. */
   readonly config: Schema;
+  /**
+   * When a followed finding counts as done: 'handover' (default) once it has been handed to the
+   * actor; 'manual' once the actor calls ctx.commit for it, so findings an actor holds in memory
+   * come again after a crash instead of being lost with it.
+   */
+  readonly commit?: 'handover' | 'manual';
   // biome-ignore lint/suspicious/noConfusingVoidType: an actor with nothing to stop may return nothing, sync or async
   start(ctx: ActorContext<z.output<Schema>>): void | ActorInstance | Promise<void | ActorInstance>;
 }

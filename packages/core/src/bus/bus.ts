@@ -359,7 +359,15 @@ export class TransportBus implements Bus {
     this.#closed = true;
     await Promise.all([...this.#consumers].map((c) => c.abort()));
     this.#consumers.clear();
-    await this.#settlePending();
+    // Bounded: with Redis away the last cursor writes would wait for ever; they are replayed-safe.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#settlePending(),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, 5_000);
+      }),
+    ]);
+    clearTimeout(timer);
     await this.transport.close();
   }
 }

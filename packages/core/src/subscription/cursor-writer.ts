@@ -1,3 +1,5 @@
+import { compareIds } from '../bus/stream-id';
+
 /**
  * Stores a subscriber's cursor behind the stream it reads: at most one write in flight, and the
  * next one carries the latest id, so a fast stream costs one round trip per burst, not per finding.
@@ -12,7 +14,9 @@ export class CursorWriter {
     private readonly onError: (error: unknown) => void,
   ) {}
 
+  /** Moves the cursor to `id`; never backwards. */
   advance(id: string): void {
+    if (this.#latest !== undefined && compareIds(id, this.#latest) <= 0) return;
     this.#latest = id;
     if (!this.#inflight) this.#kick();
   }

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { Observable, type Subscription } from 'rxjs';
 import type { FindingsFrom } from '../bus/findings-reader';
 import { readFindings$ } from '../bus/findings-reader';
+import { compareIds } from '../bus/stream-id';
 import type { Transport } from '../bus/transport';
 import type { Clock, ClockTimer } from '../clock';
 import { assertName } from '../keys';
@@ -21,6 +22,14 @@ export interface FollowOptions extends FindingFilter {
   name?: string;
   /** Where a source with no stored cursor starts (default 'start'). */
   from?: 'start' | 'now' | Date;
+  /**
+   * Manual commit: the stored cursor moves only when a finding comes through here (the cursor
+   * of its swarm moves to it), not when it is handed over. A subscriber that keeps findings in
+   * memory commits once their effect is durable, so a crash replays what it had not finished.
+   */
+  commits?: Observable<Finding>;
+  /** Told the id of each finding handed over (kept or filtered out), per source swarm. */
+  onProgress?: (swarm: string, id: string) => void;
   /**
    * How often patterns are matched again against the transport's swarms (default 5 s). A swarm's
    * first broadcast opens it at once; this catches what a dropped broadcast would miss.
@@ -54,7 +63,7 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
 
   return new Observable<Finding>((subscriber) => {
     const startedAt = clock.now();
-    const sources = new Map<string, { reader?: Subscription; writer?: CursorWriter }>();
+    const sources = new Map<string, Source>();
     const timers = new Set<ClockTimer>();
     const later = (fn: () => void, ms: number) => {
       const timer = clock.setTimeout(() => {
@@ -64,29 +73,42 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
       timers.add(timer);
     };
 
-    const open = async (swarm: string, foundLater: boolean): Promise<void> => {
+    interface Source {
+      reader?: Subscription;
+      writer?: CursorWriter;
+      /** Last id handed over: where a reader reopened after an error resumes. */
+      last?: string;
+    }
+    const manual = options.commits !== undefined;
+
+    const open = async (swarm: string, foundLater: boolean, resumeAfter?: string): Promise<void> => {
       if (sources.has(swarm) || subscriber.closed) return;
-      const source: { reader?: Subscription; writer?: CursorWriter } = {};
+      const source: Source = { last: resumeAfter };
       sources.set(swarm, source);
       // A swarm that appears after we started has nothing older than our start worth calling "now".
       let from: FindingsFrom = options.from ?? 'start';
       if (foundLater && from === 'now') from = new Date(startedAt);
       if (options.name !== undefined) {
         const name = options.name;
+        let stored: string | undefined;
         try {
-          const stored = (await transport.readCursors(swarm))[name];
-          if (stored) from = stored;
+          stored = (await transport.readCursors(swarm))[name];
+          // 'now' means now only once: store where it landed, or a restart would skip what came between.
+          if (!stored && from === 'now') from = await transport.lastFindingId(swarm);
         } catch (error) {
           log.warn({ swarm, err: String(error) }, 'cannot read the stored cursor yet; retrying');
           sources.delete(swarm);
-          later(() => void open(swarm, foundLater), RETRY_MS);
+          later(() => void open(swarm, foundLater, resumeAfter), RETRY_MS);
           return;
         }
+        if (stored) from = stored;
         source.writer = new CursorWriter(
           (id) => transport.putCursor(swarm, name, id),
           (error) => log.warn({ swarm, err: String(error) }, 'could not store the cursor; will retry'),
         );
+        if (!stored && typeof from === 'string' && from !== 'start') source.writer.advance(from);
       }
+      if (resumeAfter !== undefined) from = resumeAfter;
       if (subscriber.closed) return;
       source.reader = readFindings$(transport, clock, swarm, from).subscribe({
         next: (finding) => {
@@ -97,14 +119,37 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
             subscriber.error(error);
             return;
           }
+          source.last = finding.id;
           if (wanted) subscriber.next(finding);
           // Handed over, even if the subscriber unsubscribed inside next(): the teardown's flush
           // runs a microtask later and stores this id too.
-          source.writer?.advance(finding.id);
+          if (!manual) source.writer?.advance(finding.id);
+          options.onProgress?.(swarm, finding.id);
         },
-        error: (error: unknown) => subscriber.error(error),
+        error: (error: unknown) => {
+          // The stream is still there: read it again from what was handed over last.
+          log.warn({ swarm, err: String(error) }, 'findings read failed; reopening');
+          source.reader?.unsubscribe();
+          sources.delete(swarm);
+          later(() => void open(swarm, foundLater, source.last ?? resumeAfter), RETRY_MS);
+        },
       });
     };
+
+    let commitsEnded: (() => void) | undefined;
+    const commitsDone = new Promise<void>((resolve) => {
+      commitsEnded = resolve;
+    });
+    const committed = options.commits?.subscribe({
+      next: (finding) => {
+        const writer = sources.get(finding.swarm)?.writer;
+        const last = sources.get(finding.swarm)?.last;
+        // Never past what was handed over: a commit of something not yet read would skip it.
+        if (writer && last !== undefined && compareIds(finding.id, last) <= 0) writer.advance(finding.id);
+      },
+      complete: () => commitsEnded?.(),
+      error: () => commitsEnded?.(),
+    });
 
     const discover = async (): Promise<void> => {
       if (!matchesPattern || subscriber.closed) return;
@@ -130,10 +175,12 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
     return () => {
       for (const a of activity) a.unsubscribe();
       for (const timer of timers) clock.clearTimeout(timer);
-      for (const { reader, writer } of sources.values()) {
-        reader?.unsubscribe();
-        if (writer) deps.track(Promise.resolve().then(() => writer.flush()));
-      }
+      for (const { reader } of sources.values()) reader?.unsubscribe();
+      const flushAll = () => Promise.all([...sources.values()].map((source) => source.writer?.flush()));
+      // With manual commits, the subscriber may still be finishing what it was handed (an
+      // actor's stop hook): take its commits until it ends them, then store the last.
+      const settled = committed && !committed.closed ? commitsDone : Promise.resolve();
+      deps.track(settled.then(flushAll));
     };
   });
 }

@@ -39,6 +39,15 @@ async function run({ moduleUrl, modulePath, exportName, task, context, contextEr
     log: logger,
     // The parent kills this process on timeout or a lost lease; nothing aborts from inside.
     signal: new AbortController().signal,
+    // A child process has no bus of its own; asking peers needs isolation: none.
+    askPeers: async () => {
+      throw Object.assign(
+        new Error('askPeers is not available with isolation: process (use isolation: none)'),
+        {
+          code: 'SWARM_ASSIST_UNAVAILABLE',
+        },
+      );
+    },
   });
 }
 
