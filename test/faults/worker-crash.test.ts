@@ -1,0 +1,81 @@
+import { RedisBus } from '@swarm/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { FIXTURES, ledger, report, Workers, waitFor } from './support';
+
+/**
+ * Item 1: 10,000 tasks through 4 real `swarm worker` processes; two are SIGKILLed at random
+ * moments mid-run and replaced. Every task must end with exactly one finding, none stuck.
+ */
+describe('worker processes killed mid-run', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(() => server.stop());
+
+  it('10,000 tasks, 4 workers, 2 SIGKILLed and restarted: one finding each, none lost, none stuck', async () => {
+    const swarm = 'crash';
+    const TOTAL = 10_000;
+    const bus = new RedisBus({ url: server.url });
+    const workers = new Workers(server.url, swarm, 'work', [
+      '--handler',
+      `${FIXTURES}/handlers.mjs#work`,
+      '--concurrency',
+      '16',
+      '--lease-ms',
+      '2000',
+    ]);
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < TOTAL; i += 1_000)
+        ids.push(
+          ...(
+            await bus.postBatch(
+              swarm,
+              'work',
+              Array.from({ length: 1_000 }, (_, k) => ({ data: { i: i + k } })),
+            )
+          ).map((p) => p.id),
+        );
+      const started = Date.now();
+      const [first, second] = workers.start(4);
+      const done = async () => (await bus.status(swarm)).findings;
+      // Two kills at random points between 10% and 80% of the run.
+      const at = [0.1 + Math.random() * 0.3, 0.45 + Math.random() * 0.35].map((f) => Math.floor(f * TOTAL));
+      const killedAt: number[] = [];
+      for (const [k, victim] of [first, second].entries()) {
+        await waitFor(
+          async () => (await done()) >= (at[k] as number),
+          () => `${at[k]} findings`,
+        );
+        killedAt.push(await done());
+        expect(await workers.kill(victim as NonNullable<typeof victim>)).toBe(null);
+        workers.start(1);
+      }
+      const lastKill = Date.now();
+      await waitFor(
+        async () => (await ledger(bus, swarm, ids)).open === 0 && (await done()) >= TOTAL,
+        () => `all ${TOTAL} tasks settled`,
+      );
+      const result = await ledger(bus, swarm, ids);
+      report('worker crash', {
+        ...result,
+        killedAtFindings: killedAt.join('/'),
+        recoverMs: Date.now() - lastKill,
+        totalMs: Date.now() - started,
+      });
+      expect(result).toEqual({
+        tasks: TOTAL,
+        findings: TOTAL,
+        duplicates: 0,
+        lost: 0,
+        deadLetters: 0,
+        open: 0,
+      });
+    } finally {
+      await workers.stopAll();
+      await bus.close();
+    }
+  });
+});
