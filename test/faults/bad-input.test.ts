@@ -1,0 +1,739 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type DeadLetter, type Delivery, type Finding, type JsonValue, RedisBus } from '@swarm/core';
+import { Redis } from 'ioredis';
+import type { Subscription } from 'rxjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CliProcess, type CliResult, ROOT, startSwarmCli, swarmCli } from '../support/cli';
+import { type RedisServer, startRedisServer } from '../support/redis-server';
+
+/**
+ * Issue #5, item 8: bad input. Malformed task entries and finding entries written with a raw
+ * Redis client, and malformed topology files, each get a clear, specific error or dead letter,
+ * and nothing crashes: the worker, the readers and the CLI carry on with the valid input around
+ * them. The corpus of task entries is test/fixtures/entries/tasks.json; the topology corpus is
+ * test/fixtures/topologies/bad/*.yaml, plus files too large or too dangerous for git, generated here.
+ *
+ * Cases whose behaviour is wrong are marked KNOWN DEFECT: a passing test pins down what happens
+ * (nothing crashes), and an `it.fails` states what should happen, so it turns red once fixed.
+ */
+
+// The buses in this process log nothing; CLI children are given their own level.
+process.env.SWARM_LOG_LEVEL ??= 'silent';
+
+const STACK = /\n\s+at /;
+const MB10 = 10 * 1024 * 1024;
+const nest = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+
+/** A case of test/fixtures/entries/tasks.json. */
+interface EntryCase {
+  name: string;
+  /** The entry's fields, written as UTF-8 strings. */
+  fields?: Record<string, string>;
+  /** Field names and values in base64, written as bytes. */
+  fieldsBase64?: Record<string, string>;
+  /** Field names and values in order, when a name repeats. */
+  flat?: string[];
+  /** Shorthand for `fields: { task: JSON.stringify(task) }`. */
+  task?: Record<string, unknown>;
+  /** Generated here rather than stored in git (huge or deeply nested). */
+  generate?: string;
+  /** The fields a reader sees, when that differs from what was written. */
+  raw?: Record<string, string>;
+  /** A substring of the dead letter's reason. */
+  expect?: string;
+  /** Delivered and completed: its description and data must round-trip. */
+  valid?: boolean;
+  /** What is wrong with how it is handled; tested on its own. */
+  defect?: string;
+  note?: string;
+}
+
+interface Entry {
+  case: EntryCase;
+  /** XADD field arguments. */
+  args: (string | Buffer)[];
+  /** The fields as any reader decodes them (UTF-8; the last of a repeated name wins). */
+  raw: Record<string, string>;
+}
+
+const CORPUS = JSON.parse(
+  readFileSync(join(ROOT, 'test/fixtures/entries/tasks.json'), 'utf8'),
+) as EntryCase[];
+
+function generated(kind: string): string[] {
+  switch (kind) {
+    case 'id-201':
+      return ['task', JSON.stringify({ id: 'i'.repeat(201), attempt: 1, created: 1 })];
+    case 'id-200':
+      return [
+        'task',
+        JSON.stringify({
+          id: 'v'.repeat(200),
+          attempt: 1,
+          created: 1,
+          description: 'an id of 200 characters',
+        }),
+      ];
+    case 'huge-not-json':
+      return ['task', `{"id":"t-huge","data":${'x'.repeat(MB10)}`];
+    case 'huge-array':
+      return ['task', `[${'"0123456789",'.repeat(Math.floor(MB10 / 13))}0]`];
+    case 'huge-valid':
+      return [
+        'task',
+        JSON.stringify({
+          id: 'v-huge',
+          attempt: 1,
+          created: 1,
+          description: '10 MB of data',
+          data: 'z'.repeat(MB10),
+        }),
+      ];
+    case 'deep-task':
+      return ['task', nest(10_000)];
+    case 'deep-data':
+      return [
+        'task',
+        `{"id":"d-deep-data","attempt":1,"created":1,"description":"nested 10,000 deep","data":${nest(10_000)}}`,
+      ];
+    case 'deep-data-1500':
+      return [
+        'task',
+        `{"id":"v-deep-1500","attempt":1,"created":1,"description":"nested 1,500 deep","data":${nest(1_500)}}`,
+      ];
+    default:
+      throw new Error(`tasks.json: unknown generator ${kind}`);
+  }
+}
+
+function materialize(c: EntryCase): Entry {
+  let args: (string | Buffer)[];
+  if (c.flat) args = c.flat;
+  else if (c.fields) args = Object.entries(c.fields).flat();
+  else if (c.task) args = ['task', JSON.stringify(c.task)];
+  else if (c.fieldsBase64)
+    args = Object.entries(c.fieldsBase64)
+      .flat()
+      .map((b64) => Buffer.from(b64, 'base64'));
+  else if (c.generate) args = generated(c.generate);
+  else throw new Error(`tasks.json: case "${c.name}" has no fields`);
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < args.length; i += 2) pairs.push([String(args[i]), String(args[i + 1])]);
+  return { case: c, args, raw: c.raw ?? Object.fromEntries(pairs) };
+}
+
+/** What the echo builtin answers for a task: its description, or its data as JSON. */
+function echoed(entry: Entry): { id: string; summary: string; data: JsonValue } {
+  const task = JSON.parse(entry.raw.task as string) as { id: string; description?: string; data?: JsonValue };
+  const data = task.data ?? null;
+  return { id: task.id, summary: task.description || JSON.stringify(data), data };
+}
+
+/** Polls until the condition holds; fails with `what` after the deadline. */
+async function until(
+  condition: () => boolean | Promise<boolean>,
+  what: string | (() => string),
+  limitMs = 20_000,
+  everyMs = 50,
+): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Runs `work` over `items`, at most `limit` at once, keeping the order of the results. */
+async function pooled<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        results[i] = await work(items[i] as T);
+      }
+    }),
+  );
+  return results;
+}
+
+const jsonLines = (stdout: string) =>
+  stdout
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+describe('bad input', () => {
+  let server: RedisServer;
+  let bus: RedisBus;
+  let raw: Redis;
+  const processes: CliProcess[] = [];
+
+  const cliEnv = () => ({ SWARM_REDIS_URL: server.url, SWARM_LOG_LEVEL: 'warn' });
+  const start = (args: string[]) => {
+    const proc = startSwarmCli(args, { env: cliEnv() });
+    proc.child.stdin.end();
+    processes.push(proc);
+    return proc;
+  };
+  const isRunning = (proc: CliProcess) => proc.child.exitCode === null && proc.child.signalCode === null;
+  const xadd = (key: string, args: (string | Buffer)[]) => raw.call('XADD', key, '*', ...args);
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    bus = new RedisBus({ url: server.url });
+    raw = new Redis(server.url, { protocol: 2 });
+  });
+
+  afterAll(async () => {
+    for (const proc of processes) if (isRunning(proc)) proc.child.kill('SIGKILL');
+    await Promise.all(processes.map((p) => p.exited.catch(() => null)));
+    await bus?.close();
+    raw?.disconnect();
+    await server?.stop();
+  });
+
+  describe('malformed task entries (test/fixtures/entries/tasks.json)', () => {
+    const entries = CORPUS.filter((c) => !c.defect).map(materialize);
+    const malformed = entries.filter((e) => !e.case.valid);
+    const valid = entries.filter((e) => e.case.valid);
+
+    it('has a corpus that says what to expect of every case', () => {
+      expect(malformed.length).toBeGreaterThanOrEqual(40);
+      expect(valid.length).toBeGreaterThanOrEqual(10);
+      for (const e of malformed) expect(e.case.expect, e.case.name).toMatch(/^malformed entry: /);
+      for (const e of valid) expect(typeof e.raw.task, e.case.name).toBe('string');
+      expect(new Set(CORPUS.map((c) => c.name)).size).toBe(CORPUS.length);
+      // Each malformed case is recognised in the dead-letter stream by its fields.
+      expect(new Set(malformed.map((e) => JSON.stringify(e.raw))).size).toBe(malformed.length);
+    });
+
+    it('dead-letters each malformed entry with its reason and fields, and completes every valid task, through a real `swarm worker`', async () => {
+      const swarm = 'bad-tasks';
+      const stream = `swarm:{${swarm}}:tasks:work`;
+      const worker = start(['worker', swarm, 'work', '--handler', 'echo', '--lease-ms', '5000']);
+      await until(
+        () => worker.stderr.includes('running'),
+        () => `the worker to start: ${worker.stderr}`,
+      );
+
+      /** Task id → what its finding must say. */
+      const expected = new Map<string, { summary: string; data: JsonValue }>();
+      const postValid = async (description: string, data: JsonValue) => {
+        const { id } = await bus.post(swarm, 'work', { description, data });
+        expected.set(id, { summary: description || JSON.stringify(data), data });
+      };
+      for (const [i, entry] of entries.entries()) {
+        await postValid(`valid ${i}`, { i });
+        await xadd(stream, entry.args);
+        if (entry.case.valid) {
+          const { id, ...finding } = echoed(entry);
+          expected.set(id, finding);
+        }
+        // The odd-unicode tasks again, posted through the bus rather than written raw.
+        const task = entry.case.task;
+        if (entry.case.valid && task && typeof task.description === 'string')
+          await postValid(task.description, (task.data ?? null) as JsonValue);
+      }
+
+      const settled = async () => {
+        const status = await bus.status(swarm);
+        return status.findings >= expected.size && status.deadLetters >= malformed.length;
+      };
+      await until(
+        settled,
+        () => `${expected.size} findings and ${malformed.length} dead letters`,
+        40_000,
+        200,
+      );
+
+      // Every valid task has exactly one finding, and its description and data came back as written.
+      const findings = await bus.readFindings(swarm, { count: 10_000 });
+      expect(findings).toHaveLength(expected.size);
+      const byTask = new Map<string, Finding[]>();
+      for (const f of findings) byTask.set(f.taskId, [...(byTask.get(f.taskId) ?? []), f]);
+      for (const [id, want] of expected) {
+        const got = byTask.get(id) ?? [];
+        expect(got, `findings of task ${id.slice(0, 40)}`).toHaveLength(1);
+        expect(got[0]?.summary).toBe(want.summary);
+        // Serialised before comparing: 1,500-deep data is too deep for a recursive equality check.
+        expect(JSON.stringify(got[0]?.data)).toBe(JSON.stringify(want.data));
+      }
+      // The lone surrogates survive exactly (JSON escapes), invalid UTF-8 turns into U+FFFD.
+      expect(byTask.get('v-lone-surrogates')?.[0]?.summary).toBe(
+        'high \ud800 low \udc00 reversed \udc00\ud800',
+      );
+      expect(byTask.get('v-binary-in-string')?.[0]?.summary).toBe('bytes \ufffd\ufffd\ufffd\ufffd end');
+      expect(byTask.get('v-wtf8-surrogate')?.[0]?.summary).toBe('lone \ufffd\ufffd\ufffd surrogate');
+
+      // Every malformed entry is dead-lettered once, with its reason and its fields as read.
+      const dead = await bus.deadLetters(swarm, { count: 10_000 });
+      expect(dead).toHaveLength(malformed.length);
+      const byRaw = new Map<string, DeadLetter[]>();
+      for (const d of dead)
+        byRaw.set(JSON.stringify(d.raw), [...(byRaw.get(JSON.stringify(d.raw)) ?? []), d]);
+      for (const entry of malformed) {
+        const letters = byRaw.get(JSON.stringify(entry.raw)) ?? [];
+        expect(letters, `dead letters of "${entry.case.name}"`).toHaveLength(1);
+        const [letter] = letters;
+        expect(letter?.reason, entry.case.name).toContain(entry.case.expect);
+        expect(letter).toMatchObject({ type: 'work', task: undefined, errors: [] });
+      }
+      // One warning per malformed entry, each naming its reason.
+      const warnings = worker.stderr
+        .split('\n')
+        .filter((l) => l.includes('dead-lettering malformed task entry'));
+      expect(warnings).toHaveLength(malformed.length);
+
+      // The worker is still alive and takes tasks after the corpus.
+      expect(isRunning(worker)).toBe(true);
+      const after: string[] = [];
+      for (let i = 0; i < 5; i++)
+        after.push((await bus.post(swarm, 'work', { description: `after ${i}` })).id);
+      await until(async () => {
+        const taken = new Set((await bus.readFindings(swarm, { count: 10_000 })).map((f) => f.taskId));
+        return after.every((id) => taken.has(id));
+      }, 'the tasks posted after the corpus');
+
+      // Nothing is left waiting, in flight or delayed.
+      const status = await bus.status(swarm);
+      expect(status.types).toEqual([
+        expect.objectContaining({ type: 'work', waiting: 0, inFlight: 0, delayed: 0, consumers: 1 }),
+      ]);
+      expect(status).toMatchObject({ findings: expected.size + 5, deadLetters: malformed.length });
+
+      // `swarm dlq list` lists every one of them, in both output modes.
+      const listed = await swarmCli(['dlq', swarm, 'list', '--json'], { env: cliEnv() });
+      expect(listed.code, listed.stderr).toBe(0);
+      const records = jsonLines(listed.stdout);
+      expect(records).toHaveLength(malformed.length);
+      expect(records.map((r) => r.reason).sort()).toEqual(dead.map((d) => d.reason).sort());
+      expect(records.map((r) => JSON.stringify(r.raw)).sort()).toEqual(
+        malformed.map((e) => JSON.stringify(e.raw)).sort(),
+      );
+      const human = await swarmCli(['dlq', swarm, 'list'], { env: cliEnv() });
+      expect(human.code, human.stderr).toBe(0);
+      expect(human.stdout.match(/task \(malformed\)/g)).toHaveLength(malformed.length);
+
+      // Drained on SIGTERM: every valid task completed, none failed, and no stack trace anywhere.
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+      expect(worker.stdout).toContain(`drained: ${expected.size + 5} completed, 0 failed`);
+      expect(worker.stderr).not.toMatch(STACK);
+      console.info(
+        `bad task entries: ${entries.length} written (${malformed.length} malformed, ${valid.length} valid) ` +
+          `among ${expected.size + 5 - valid.length} posted through the bus; ` +
+          `${dead.length} dead letters, ${expected.size + 5} findings`,
+      );
+    });
+  });
+
+  describe('KNOWN DEFECT: task data nested deeper than Redis or JSON.stringify can handle', () => {
+    const deep = CORPUS.filter((c) => c.defect).map(materialize);
+    const observed = { deliveries: 0, deadLetters: [] as DeadLetter[] };
+
+    it('has the case in the corpus, saying what is wrong', () => {
+      expect(deep.map((e) => e.case.generate)).toEqual(['deep-data']);
+    });
+
+    it('data nested 10,000 deep: parsed without a crash, the worker carries on, but the entry is redelivered every lease and never settles', async () => {
+      const swarm = 'deep-data';
+      const stream = `swarm:{${swarm}}:tasks:work`;
+      const worker = start(['worker', swarm, 'work', '--handler', 'echo', '--lease-ms', '500']);
+      await until(() => worker.stderr.includes('running'), 'the worker to start');
+      await xadd(stream, (deep[0] as Entry).args);
+      const { id } = await bus.post(swarm, 'work', { description: 'after the deep one' });
+      await until(async () => (await bus.readFindings(swarm)).some((f) => f.taskId === id), 'the next task');
+      // Three leases is the worker's maxAttempts: past it, a settled task would be dead-lettered.
+      await sleep(2_500);
+      const pending = (await raw.call('XPENDING', stream, 'workers', '-', '+', 10)) as [
+        string,
+        string,
+        number,
+        number,
+      ][];
+      observed.deliveries = Number(pending[0]?.[3] ?? 0);
+      observed.deadLetters = await bus.deadLetters(swarm);
+      expect(isRunning(worker)).toBe(true);
+      // What happens: the echo handler cannot serialise the data, the failure cannot be recorded
+      // (encodeTask overflows the stack), the lease lapses, and reclaim.lua cannot count attempts
+      // because cjson refuses more than 1,000 levels, so it hands the entry back, again and again.
+      expect(worker.stderr).toContain('could not record the failure; its lease will lapse');
+      expect(worker.stderr).toContain('Maximum call stack size exceeded');
+      expect(observed.deliveries).toBeGreaterThan(3);
+      expect(observed.deadLetters).toHaveLength(0);
+      expect((await bus.status(swarm)).types[0]).toMatchObject({ inFlight: 1 });
+      worker.child.kill('SIGTERM');
+      expect(await worker.exited).toBe(0);
+      expect(worker.stderr).not.toMatch(STACK);
+      console.info(`data nested 10,000 deep: ${observed.deliveries} deliveries in 3 s, no dead letter`);
+    });
+
+    it.fails('should dead-letter data nested 10,000 deep within maxAttempts, with a reason that says so', () => {
+      expect(observed.deliveries).toBeLessThanOrEqual(3);
+      expect(observed.deadLetters).toHaveLength(1);
+      expect(observed.deadLetters[0]?.reason).toMatch(/nest|deep/);
+    });
+
+    it('data nested 1,500 deep (past cjson, within JSON.stringify): a worker that dies on it gets it again past maxAttempts, where a shallow task is dead-lettered', async () => {
+      const swarm = 'deep-crash';
+      const options = { leaseMs: 200, maxAttempts: 2, concurrency: 1 };
+      await xadd(`swarm:{${swarm}}:tasks:shallow`, ['task', '{"id":"shallow","attempt":1,"created":1}']);
+      await xadd(`swarm:{${swarm}}:tasks:deep`, generated('deep-data-1500'));
+      for (const type of ['shallow', 'deep']) {
+        // Two workers take the task and die holding it (their bus closes without settling it).
+        for (let i = 1; i <= 2; i++) {
+          const dying = new RedisBus({ url: server.url });
+          const got: Delivery[] = [];
+          const sub = dying.consume(swarm, type, options).subscribe((d) => got.push(d));
+          await until(() => got.length === 1, `delivery ${i} of ${type}`);
+          expect(got[0]?.attempt).toBe(i);
+          sub.unsubscribe();
+          await dying.close();
+        }
+      }
+      const last = new RedisBus({ url: server.url });
+      const got: Delivery[] = [];
+      const subs: Subscription[] = ['shallow', 'deep'].map((type) =>
+        last.consume(swarm, type, options).subscribe((d) => got.push(d)),
+      );
+      try {
+        await until(
+          async () => got.length > 0 && (await last.deadLetters(swarm)).length > 0,
+          'the third worker to see both',
+        );
+        await sleep(300);
+        const dead = await last.deadLetters(swarm);
+        expect(dead.map((d) => [d.type, d.reason])).toEqual([['shallow', 'lease expired on attempt 2 of 2']]);
+        // The deep one runs a third time, past maxAttempts 2.
+        expect(got.map((d) => [d.task.type, d.attempt])).toEqual([['deep', 3]]);
+      } finally {
+        for (const sub of subs) sub.unsubscribe();
+        for (const d of got) await d.complete({ summary: 'done' });
+        await last.close();
+      }
+    });
+  });
+
+  describe('malformed finding entries', () => {
+    const huge = 'h'.repeat(MB10);
+    /** Written raw between valid findings; what a reader must make of each. */
+    const cases: { name: string; args: (string | Buffer)[]; surfaced: Partial<Finding> }[] = [
+      {
+        name: 'no finding field',
+        args: ['hello', 'world'],
+        surfaced: { summary: '', data: '{"hello":"world"}' },
+      },
+      { name: 'an empty field name', args: ['', ''], surfaced: { summary: '', data: '{"":""}' } },
+      { name: 'not JSON', args: ['finding', '{nope'], surfaced: { summary: '', data: '{nope' } },
+      { name: 'a JSON array', args: ['finding', '[1,2]'], surfaced: { summary: '', data: '[1,2]' } },
+      { name: 'JSON null', args: ['finding', 'null'], surfaced: { summary: '', data: 'null' } },
+      {
+        name: 'binary bytes',
+        args: [Buffer.from('finding'), Buffer.from([0xff, 0xfe, 0x00])],
+        surfaced: { summary: '', data: '\ufffd\ufffd\u0000' },
+      },
+      {
+        name: 'keys of the wrong types',
+        args: [
+          'finding',
+          '{"summary":5,"tags":"risk","attempt":"many","createdAt":{},"taskId":["x"],"contextVersion":7,"data":1}',
+        ],
+        // attempt and createdAt read as 0 rather than NaN (fixed in codec.ts with this test).
+        surfaced: {
+          summary: '5',
+          tags: [],
+          attempt: 0,
+          createdAt: 0,
+          taskId: 'x',
+          contextVersion: undefined,
+          data: 1,
+        },
+      },
+      {
+        name: 'an attempt of 1e400 (Infinity)',
+        args: ['finding', '{"summary":"inf","attempt":1e400,"createdAt":-1e400}'],
+        surfaced: { summary: 'inf', attempt: 0, createdAt: 0 },
+      },
+      {
+        name: 'an id of its own',
+        args: ['finding', '{"id":"9999999999999-0","swarm":"elsewhere","summary":"claims another id"}'],
+        surfaced: { summary: 'claims another id' },
+      },
+      { name: '10 MB, not JSON', args: ['finding', huge], surfaced: { summary: '', data: huge } },
+    ];
+
+    it('surfaces each through readFindings, findings$ and `swarm findings --json` in stream order, and keeps delivering the valid ones after them', async () => {
+      const swarm = 'bad-findings';
+      const key = `swarm:{${swarm}}:findings`;
+      const live: Finding[] = [];
+      const tail = bus.findings$(swarm, { from: 'start' }).subscribe({ next: (f) => live.push(f) });
+      try {
+        const validIds: string[] = [];
+        const malformedIds = new Map<string, (typeof cases)[number]>();
+        for (const [i, c] of cases.entries()) {
+          validIds.push((await bus.publish(swarm, { type: 'note', summary: `valid ${i}` })).id);
+          malformedIds.set(String(await xadd(key, c.args)), c);
+        }
+        validIds.push((await bus.publish(swarm, { type: 'note', summary: 'valid last' })).id);
+        const total = validIds.length + cases.length;
+
+        const stored = await bus.readFindings(swarm);
+        expect(stored).toHaveLength(total);
+        expect(stored.map((f) => f.id)).toEqual([...stored.map((f) => f.id)].sort(compareIds));
+        expect(stored.filter((f) => f.type === 'note').map((f) => f.summary)).toEqual([
+          ...cases.map((_, i) => `valid ${i}`),
+          'valid last',
+        ]);
+        expect(stored.filter((f) => f.type === 'note').map((f) => f.id)).toEqual(validIds);
+        for (const f of stored) {
+          const c = malformedIds.get(f.id);
+          if (c) expect(f, c.name).toMatchObject({ ...c.surfaced, id: f.id, swarm });
+          expect(Number.isFinite(f.attempt) && Number.isFinite(f.createdAt), f.id).toBe(true);
+        }
+
+        // The live reader (tailing from before the first write) and a replaying one agree with the stream.
+        await until(
+          () => live.length >= total,
+          () => `findings$ to reach ${total}, at ${live.length}`,
+        );
+        expect(live).toEqual(stored);
+        const replayed: Finding[] = [];
+        const replay = bus.findings$(swarm).subscribe((f) => replayed.push(f));
+        await until(() => replayed.length >= total, 'the replay');
+        replay.unsubscribe();
+        expect(replayed).toEqual(stored);
+
+        // And a malformed entry written while it tails does not stop the next valid finding.
+        await xadd(key, ['finding', '{still not json']);
+        const next = await bus.publish(swarm, { type: 'note', summary: 'after the tail' });
+        await until(() => live.some((f) => f.id === next.id), 'the live reader to pass the new entry');
+        expect(live.slice(total).map((f) => [f.summary, f.data])).toEqual([
+          ['', '{still not json'],
+          ['after the tail', null],
+        ]);
+
+        const all = await bus.readFindings(swarm);
+        const cli = await swarmCli(['findings', swarm, '--json'], { env: cliEnv() });
+        expect(cli.code, cli.stderr).toBe(0);
+        expect(cli.stderr).not.toMatch(STACK);
+        const printed = jsonLines(cli.stdout);
+        expect(printed.map((r) => r.id)).toEqual(all.map((f) => f.id));
+        expect(printed.map((r) => r.summary)).toEqual(all.map((f) => f.summary));
+        expect(printed.find((r) => r.summary === 'inf')).toMatchObject({ attempt: 0, createdAt: 0 });
+        const text = await swarmCli(['findings', swarm], { env: cliEnv() });
+        expect(text.code, text.stderr).toBe(0);
+        for (const f of all) expect(text.stdout).toContain(f.id);
+        console.info(
+          `bad finding entries: ${cases.length + 1} written raw among ${validIds.length + 1} valid; ` +
+            `${all.length} findings read back by readFindings, findings$ and the CLI`,
+        );
+      } finally {
+        tail.unsubscribe();
+      }
+    });
+
+    const deepFinding = { readers: [] as string[], cli: undefined as CliResult | undefined };
+
+    it('KNOWN DEFECT: a finding nested 10,000 deep reaches readFindings and findings$, but `swarm findings --json` stops at it', async () => {
+      const swarm = 'deep-finding';
+      await bus.publish(swarm, { type: 'note', summary: 'before' });
+      await xadd(`swarm:{${swarm}}:findings`, ['finding', `{"summary":"deep","data":${nest(10_000)}}`]);
+      await bus.publish(swarm, { type: 'note', summary: 'after' });
+      expect((await bus.readFindings(swarm)).map((f) => f.summary)).toEqual(['before', 'deep', 'after']);
+      const seen: Finding[] = [];
+      const sub = bus.findings$(swarm).subscribe((f) => seen.push(f));
+      await until(() => seen.length === 3, 'findings$');
+      sub.unsubscribe();
+      deepFinding.readers = seen.map((f) => f.summary);
+      expect(deepFinding.readers).toEqual(['before', 'deep', 'after']);
+      const text = await swarmCli(['findings', swarm], { env: cliEnv() });
+      expect(text.code).toBe(0);
+      expect(text.stdout).toContain('after');
+      // What happens: JSON.stringify of the record overflows the stack (packages/cli/src/output.ts),
+      // the verb exits 1 with that message, and the valid finding after it is never printed.
+      const cli = await swarmCli(['findings', swarm, '--json'], { env: cliEnv() });
+      deepFinding.cli = cli;
+      expect(cli.code).toBe(1);
+      expect(cli.stderr).toContain('swarm: Maximum call stack size exceeded');
+      expect(cli.stderr).not.toMatch(STACK);
+      expect(jsonLines(cli.stdout).map((r) => r.summary)).toEqual(['before']);
+    });
+
+    it.fails('should print every finding with `swarm findings --json`, the one nested 10,000 deep included', () => {
+      expect(deepFinding.cli?.code).toBe(0);
+      expect(jsonLines(deepFinding.cli?.stdout ?? '').map((r) => r.summary)).toEqual([
+        'before',
+        'deep',
+        'after',
+      ]);
+    });
+  });
+
+  describe('malformed topology files (`swarm validate`)', () => {
+    const badDir = join(ROOT, 'test/fixtures/topologies/bad');
+    const committed = readdirSync(badDir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort();
+    const tmp = mkdtempSync(join(tmpdir(), 'swarm-bad-topology-'));
+    const bigLines = { error: 0 };
+    /** Generated at test time: too large or too dangerous for git. */
+    const generatedFiles: Record<string, string | Buffer> = {
+      'billion-laughs.yaml': [
+        ...'abcdefghi'.split('').map((name, i) => {
+          const prev = 'abcdefghi'[i - 1];
+          const items = i === 0 ? Array(9).fill('"lol"') : Array(9).fill(`*${prev}`);
+          return `${name}: &${name} [${items.join(',')}]`;
+        }),
+        'swarms: {}',
+        '',
+      ].join('\n'),
+      'unresolved-alias.yaml': 'swarms:\n  hello:\n    workers:\n      - *nope\n',
+      'bom.yaml': Buffer.concat([
+        Buffer.from([0xef, 0xbb, 0xbf]),
+        Buffer.from(
+          'swarms:\n  hello:\n    workers:\n      - type: ask\n        handler: { builtin: echo }\n',
+        ),
+      ]),
+      'bom-error.yaml': Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('swarmz: {}\n')]),
+      'top-level-binary.yaml': '!!binary aGVsbG8=\n',
+      'five-megabytes.yaml': (() => {
+        const lines = ['swarms:', '  big:', '    shards:', '      - id: memory', '        tasks:'];
+        let size = 0;
+        for (let i = 0; size < 5 * 1024 * 1024; i++) {
+          const line = `          - { type: ask, description: "question ${i} ${'x'.repeat(60)}" }`;
+          lines.push(line);
+          size += line.length + 1;
+        }
+        lines.push('    workerz: []', '');
+        bigLines.error = lines.length - 1;
+        return lines.join('\n');
+      })(),
+    };
+    const results = new Map<string, CliResult & { ms: number }>();
+
+    beforeAll(async () => {
+      for (const [name, content] of Object.entries(generatedFiles)) writeFileSync(join(tmp, name), content);
+      const files = [
+        ...committed.map((f) => join(badDir, f)),
+        ...Object.keys(generatedFiles).map((f) => join(tmp, f)),
+      ];
+      await pooled(files, 4, async (file) => {
+        const started = Date.now();
+        const result = await swarmCli(['validate', file], { timeoutMs: 60_000 });
+        results.set(file, { ...result, ms: Date.now() - started });
+      });
+    }, 120_000);
+
+    afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+    it('has new files: tabs, a list for swarms, binary and NUL bytes, odd numbers, two documents, only comments', () => {
+      for (const name of [
+        'tab-indent.yaml',
+        'swarms-list.yaml',
+        'binary-bytes.yaml',
+        'odd-numbers.yaml',
+        'multi-document.yaml',
+        'comments-only.yaml',
+      ])
+        expect(committed).toContain(name);
+      expect(readFileSync(join(badDir, 'binary-bytes.yaml')).includes(Buffer.from([0xff, 0xfe, 0x00]))).toBe(
+        true,
+      );
+    });
+
+    it.each(committed)('%s: exit 2, every expected file:line:col message, no stack trace', (name) => {
+      const file = join(badDir, name);
+      const result = results.get(file);
+      const expected = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter((line) => line.startsWith('# expect: '))
+        .map((line) => line.slice('# expect: '.length));
+      expect(expected.length).toBeGreaterThan(0);
+      expect(result?.code, result?.stderr).toBe(2);
+      for (const line of expected) expect(result?.stderr).toContain(`${file}:${line}`);
+      expect(result?.stderr.startsWith(`swarm: ${file}:`)).toBe(true);
+      expect(result?.stderr).not.toMatch(STACK);
+      expect(result?.stdout).toBe('');
+    });
+
+    it('a 5 MB topology: the error on its last line, at the right line, in reasonable time', () => {
+      const file = join(tmp, 'five-megabytes.yaml');
+      const result = results.get(file);
+      expect(result?.code, result?.stderr).toBe(2);
+      expect(result?.stderr).toContain(
+        `${file}:${bigLines.error}:5: unknown key "workerz": did you mean "workers"? (at swarms.big.workerz)`,
+      );
+      expect(result?.stderr).not.toMatch(STACK);
+      expect(result?.ms).toBeLessThan(30_000);
+    });
+
+    it('a byte order mark at the start is accepted', () => {
+      const result = results.get(join(tmp, 'bom.yaml'));
+      expect(result?.code, result?.stderr).toBe(0);
+      expect(result?.stdout).toContain('swarm hello: 0 shard(s), worker pools: ask');
+    });
+
+    it('KNOWN DEFECT: after a byte order mark, an error on line 1 is reported one column too far right', () => {
+      const file = join(tmp, 'bom-error.yaml');
+      const result = results.get(file);
+      expect(result?.code).toBe(2);
+      expect(result?.stderr).toContain(`${file}:1:2: unknown key "swarmz": did you mean "swarms"?`);
+    });
+
+    it.fails('should count columns after a byte order mark from 1', () => {
+      const file = join(tmp, 'bom-error.yaml');
+      expect(results.get(file)?.stderr).toContain(`${file}:1:1: unknown key "swarmz"`);
+    });
+
+    it('KNOWN DEFECT: an anchor bomb and an unresolved alias are refused, quickly and without a stack, but exit 1 with no file:line:col', () => {
+      const bomb = join(tmp, 'billion-laughs.yaml');
+      const alias = join(tmp, 'unresolved-alias.yaml');
+      // yaml's maxAliasCount (100) stops the expansion in doc.toJS(), which loadTopology does not
+      // catch (packages/core/src/topology/load.ts, `doc.toJS()`): a ReferenceError, not a validation error.
+      expect(results.get(bomb)).toMatchObject({
+        code: 1,
+        stderr: 'swarm: Excessive alias count indicates a resource exhaustion attack\n',
+      });
+      expect(results.get(bomb)?.ms).toBeLessThan(15_000);
+      expect(results.get(alias)).toMatchObject({
+        code: 1,
+        stderr: 'swarm: Unresolved alias (the anchor must be set before the alias): nope\n',
+      });
+    });
+
+    it.fails('should refuse an anchor bomb and an unresolved alias as invalid topologies (exit 2, file:line:col)', () => {
+      for (const name of ['billion-laughs.yaml', 'unresolved-alias.yaml']) {
+        const file = join(tmp, name);
+        expect(results.get(file)?.code).toBe(2);
+        expect(results.get(file)?.stderr).toMatch(new RegExp(`^swarm: ${file}:\\d+:\\d+: `));
+      }
+    });
+
+    it('KNOWN DEFECT: a top-level !!binary value is refused, but with one "unknown key" line per Buffer method', () => {
+      const file = join(tmp, 'top-level-binary.yaml');
+      const result = results.get(file);
+      expect(result?.code).toBe(2);
+      expect(result?.stderr).not.toMatch(STACK);
+      expect(result?.stderr).toContain('unknown key "readBigUInt64LE"');
+      expect(result?.stderr.split('\n').length).toBeGreaterThan(50);
+    });
+
+    it.fails('should refuse a top-level !!binary value with one message saying a map was expected', () => {
+      const result = results.get(join(tmp, 'top-level-binary.yaml'));
+      expect(result?.stderr).not.toContain('readBigUInt64LE');
+      expect(result?.stderr.trim().split('\n').length).toBeLessThanOrEqual(2);
+    });
+  });
+});
+
+function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am - bm || as - bs;
+}
