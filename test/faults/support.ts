@@ -104,6 +104,12 @@ export async function ledger(bus: Bus, swarm: string, taskIds: readonly string[]
   };
 }
 
+/** Waiting, in flight or delayed tasks of a swarm: a cheap poll, unlike a full ledger. */
+export async function openTasks(bus: Bus, swarm: string): Promise<number> {
+  const status = await bus.status(swarm);
+  return status.types.reduce((sum, t) => sum + t.waiting + t.inFlight + t.delayed, 0);
+}
+
 /** One line per fault for the suite's report (and the closing note). */
 export function report(fault: string, figures: Record<string, number | string>): void {
   console.log(

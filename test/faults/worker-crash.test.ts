@@ -1,7 +1,7 @@
 import { RedisBus } from '@swarm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedisServer } from '../support/redis-server';
-import { FIXTURES, ledger, report, Workers, waitFor } from './support';
+import { FIXTURES, ledger, openTasks, report, Workers, waitFor } from './support';
 
 /**
  * Item 1: 10,000 tasks through 4 real `swarm worker` processes; two are SIGKILLed at random
@@ -55,7 +55,7 @@ describe('worker processes killed mid-run', () => {
       }
       const lastKill = Date.now();
       await waitFor(
-        async () => (await ledger(bus, swarm, ids)).open === 0 && (await done()) >= TOTAL,
+        async () => (await openTasks(bus, swarm)) === 0 && (await done()) >= TOTAL,
         () => `all ${TOTAL} tasks settled`,
       );
       const result = await ledger(bus, swarm, ids);

@@ -21,6 +21,8 @@ export const keys = {
   idempotency: (swarm: string, key: string) => `swarm:{${swarm}}:idem:${key}`,
   context: (swarm: string, ref: string) => `swarm:{${swarm}}:ctx:${ref}`,
   shards: (swarm: string) => `swarm:{${swarm}}:shards`,
+  /** A write's one-time token: a resend of the same call (after a lost reply) does nothing. */
+  once: (swarm: string, token: string) => `swarm:{${swarm}}:once:${token}`,
   /** Hash: durable subscriber name → id of the last finding of this swarm it has taken. */
   cursors: (swarm: string) => `swarm:{${swarm}}:cursors`,
   /** SCAN pattern for every key of every swarm, and how to read the swarm back out of a key. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { Observable, type Subscriber } from 'rxjs';
@@ -25,6 +26,8 @@ import { defineScripts, type ScriptCaller } from './scripts';
 type RangeReply = [string, string[]][];
 
 const POST_BATCH = 500;
+/** How long a write's token outlives it: longer than a reconnect and resend (about 100 bytes per call). */
+const ONCE_WINDOW_MS = 60 * 1000;
 
 const toEntries = (reply: RangeReply): RawEntry[] =>
   entriesOf([['', reply]] as unknown as Parameters<typeof entriesOf>[0]);
@@ -62,14 +65,18 @@ export class RedisTransport implements Transport {
 
   async append(swarm: string, type: string, tasks: string[]): Promise<void> {
     const stream = keys.tasks(swarm, type);
-    if (tasks.length === 1) {
-      await this.command.call('XADD', stream, '*', 'task', tasks[0] as string);
-      return;
-    }
     // Scripts run atomically: cap each call so one large batch never stalls Redis for long.
+    // Each call carries a token: ioredis resends a call whose reply a dropped connection lost,
+    // and a post that Redis had already applied must not be applied twice.
     const calls: Promise<unknown>[] = [];
     for (let i = 0; i < tasks.length; i += POST_BATCH) {
-      calls.push(this.#call('postBatch', [stream], tasks.slice(i, i + POST_BATCH)));
+      calls.push(
+        this.#call(
+          'postBatch',
+          [stream, keys.once(swarm, randomUUID())],
+          [ONCE_WINDOW_MS, ...tasks.slice(i, i + POST_BATCH)],
+        ),
+      );
     }
     await Promise.all(calls);
   }
@@ -116,8 +123,8 @@ export class RedisTransport implements Transport {
     const [kind, value] = trimOf(this.retention.findings);
     return (await this.#call(
       'publishFinding',
-      [keys.findings(swarm)],
-      [keys.findingsChannel(swarm), kind, value, finding],
+      [keys.findings(swarm), keys.once(swarm, randomUUID())],
+      [keys.findingsChannel(swarm), kind, value, finding, ONCE_WINDOW_MS],
     )) as string;
   }
 

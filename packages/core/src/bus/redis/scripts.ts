@@ -14,10 +14,10 @@ const SCRIPTS = {
   reclaim: 2,
   renew: 1,
   postIdempotent: 2,
-  postBatch: 1,
+  postBatch: 2,
   retryDeadLetter: 2,
   removeConsumer: 1,
-  publishFinding: 1,
+  publishFinding: 2,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
