@@ -80,4 +80,8 @@ function exitSoon(code: number): void {
   setTimeout(() => process.exit(code), 2_000).unref();
 }
 
+// An error nothing handled (an Observable without an error callback) ends the process the same way:
+// Node's own report prints the whole error object, and an ioredis AUTH error holds the password.
+process.on('uncaughtException', (error) => process.exit(exitCodeFor(error)));
+
 main(process.argv.slice(2)).then(exitSoon, (error: unknown) => exitSoon(exitCodeFor(error)));
