@@ -92,11 +92,13 @@ describe.each([
       const first = await bus.post(swarm, 'echo', { idempotencyKey: 'k1', data: 1 });
       const second = await bus.post(swarm, 'echo', { idempotencyKey: 'k1', data: 2 });
       expect(first.duplicate).toBe(false);
+      expect(first.id).toMatch(/^[0-9a-f-]{36}$/);
       expect(second).toEqual({ id: first.id, duplicate: true });
       const { deliveries } = track(collect(bus, swarm, 'echo', { concurrency: 5 }));
       await until(env, () => deliveries.length >= 1);
       await env.elapse(200);
       expect(deliveries.map((d) => d.task.data)).toEqual([1]);
+      expect(deliveries[0]?.task.id).toBe(first.id);
     });
 
     it('never holds more than `concurrency` unsettled deliveries', async () => {

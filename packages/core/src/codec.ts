@@ -54,6 +54,28 @@ export function encodeTask(task: Task): Fields {
 
 export class MalformedEntryError extends Error {}
 
+/**
+ * Deepest nesting a task's or finding's data may have. Far beyond what real data needs, and far
+ * inside what every reader can take: Redis's cjson stops at 1,000 levels, and printing or
+ * re-encoding deeper data can overflow the stack.
+ */
+export const MAX_DATA_DEPTH = 256;
+
+/** True when `value` nests deeper than `max` levels of arrays and objects. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  let level: unknown[] = [value];
+  for (let depth = 0; level.length > 0; depth++) {
+    const next: unknown[] = [];
+    for (const v of level)
+      if (v !== null && typeof v === 'object') {
+        if (depth >= max) return true;
+        for (const child of Object.values(v as object)) next.push(child);
+      }
+    level = next;
+  }
+  return false;
+}
+
 function parseObject(fields: Fields, name: string): Record<string, unknown> {
   const raw = fields[name];
   if (raw === undefined) throw new MalformedEntryError(`missing field "${name}"`);
@@ -92,6 +114,8 @@ export function decodeTask(swarm: string, type: string, fields: Fields, deliveri
     throw new MalformedEntryError('"id" must be a string of 1-200 characters');
   const errors = wire.errors ?? [];
   if (!Array.isArray(errors)) throw new MalformedEntryError('"errors" must be an array');
+  if (nestedDeeperThan(wire.data, MAX_DATA_DEPTH))
+    throw new MalformedEntryError(`"data" is nested deeper than ${MAX_DATA_DEPTH} levels`);
   const task: Task = {
     id,
     swarm,
@@ -144,7 +168,9 @@ export function decodeFinding(swarm: string, id: string, fields: Fields): Findin
     taskId: String(wire.taskId ?? ''),
     type: String(wire.type ?? ''),
     summary: String(wire.summary ?? ''),
-    data: (wire.data ?? null) as JsonValue,
+    data: nestedDeeperThan(wire.data, MAX_DATA_DEPTH)
+      ? `[data nested deeper than ${MAX_DATA_DEPTH} levels]`
+      : ((wire.data ?? null) as JsonValue),
     workerId: String(wire.workerId ?? ''),
     attempt: finiteOrZero(wire.attempt),
     contextVersion: typeof wire.contextVersion === 'string' ? wire.contextVersion : undefined,

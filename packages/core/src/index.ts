@@ -31,6 +31,7 @@ export { RedisBus, type RedisBusOptions } from './bus/redis/redis-bus';
 export { Slots } from './bus/slots';
 export type { Retention, StreamBound } from './bus/transport';
 export { type Clock, ManualClock, systemClock } from './clock';
+export { MAX_DATA_DEPTH, nestedDeeperThan } from './codec';
 export type { ContextStore, ContextStoreOptions } from './context/context-store';
 export * from './errors';
 export { assertName, CONSUMER_GROUP, keys } from './keys';

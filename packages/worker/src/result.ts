@@ -1,4 +1,4 @@
-import type { FindingInput, JsonValue } from '@swarm/core';
+import { type FindingInput, type JsonValue, MAX_DATA_DEPTH, nestedDeeperThan } from '@swarm/core';
 
 const SHAPE = 'return a string or { summary, data? }';
 
@@ -26,7 +26,10 @@ function toJson(data: unknown): JsonValue {
     throw new Error(`handler returned data that is not JSON: ${(error as Error).message}`);
   }
   if (text === undefined) throw new Error(`handler returned data that is not JSON: ${describeValue(data)}`);
-  return JSON.parse(text) as JsonValue;
+  const json = JSON.parse(text) as JsonValue;
+  if (nestedDeeperThan(json, MAX_DATA_DEPTH))
+    throw new Error(`handler returned data nested deeper than ${MAX_DATA_DEPTH} levels`);
+  return json;
 }
 
 /**

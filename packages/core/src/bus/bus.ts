@@ -3,7 +3,14 @@ import { hostname } from 'node:os';
 import pino, { type Logger } from 'pino';
 import { Observable } from 'rxjs';
 import { type Clock, systemClock } from '../clock';
-import { decodeDeadLetter, decodeFinding, encodeTask, type Fields } from '../codec';
+import {
+  decodeDeadLetter,
+  decodeFinding,
+  encodeTask,
+  type Fields,
+  MAX_DATA_DEPTH,
+  nestedDeeperThan,
+} from '../codec';
 import { ChunkedContextStore, type ContextStore, type ContextStoreOptions } from '../context/context-store';
 import { BusClosedError, DeadLetterNotFoundError, InvalidTaskError, PayloadTooLargeError } from '../errors';
 import { assertName } from '../keys';
@@ -139,6 +146,8 @@ export class TransportBus implements Bus {
     if (input === null || typeof input !== 'object') throw new InvalidTaskError('a task must be an object');
     if (input.description !== undefined && typeof input.description !== 'string')
       throw new InvalidTaskError('task description must be a string');
+    if (nestedDeeperThan(input.data, MAX_DATA_DEPTH))
+      throw new InvalidTaskError(`task data is nested deeper than ${MAX_DATA_DEPTH} levels`);
     const task: Task = {
       id: input.id ?? randomUUID(),
       swarm,
@@ -173,6 +182,7 @@ export class TransportBus implements Bus {
         swarm,
         type,
         fields,
+        task.id,
         task.idempotencyKey,
         this.#idempotencyWindow,
       );
@@ -253,6 +263,8 @@ export class TransportBus implements Bus {
     this.#assertOpen();
     assertName('swarm', swarm);
     assertName('task type', input.type);
+    if (nestedDeeperThan(input.data, MAX_DATA_DEPTH))
+      throw new InvalidTaskError(`finding data is nested deeper than ${MAX_DATA_DEPTH} levels`);
     const finding: Omit<Finding, 'id'> = {
       swarm,
       taskId: input.taskId ?? randomUUID(),

@@ -74,6 +74,7 @@ export interface Transport {
     swarm: string,
     type: string,
     task: Fields,
+    taskId: string,
     key: string,
     windowMs: number,
   ): Promise<{ posted: boolean; id: string }>;

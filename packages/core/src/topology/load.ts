@@ -45,6 +45,8 @@ export function loadTopology(path: string, options: LoadOptions = {}): LoadedTop
 }
 
 export function parseTopology(source: string, file: string, options: LoadOptions = {}): LoadedTopology {
+  // A byte order mark is not content: without this, every column on line 1 is off by one.
+  source = source.replace(/^\uFEFF/, '');
   const lineCounter = new LineCounter();
   const doc = parseDocument(source, { lineCounter, uniqueKeys: true, prettyErrors: false });
   const issues: TopologyIssue[] = [];
@@ -70,11 +72,27 @@ export function parseTopology(source: string, file: string, options: LoadOptions
   });
   if (issues.length > 0) throw new TopologyInvalidError(issues);
 
-  const parsed = topologySchema.safeParse(doc.toJS() ?? {}, { reportInput: true });
+  let plain: unknown;
+  try {
+    // yaml refuses alias bombs (maxAliasCount) and dangling aliases here, by throwing.
+    plain = doc.toJS() ?? {};
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const alias = /alias/i.test(message) ? firstAliasOffset(doc) : 0;
+    at(alias, [], message.split('\n')[0] ?? message);
+    throw new TopologyInvalidError(issues);
+  }
+  const binaries = binaryPaths(plain);
+  for (const path of binaries) at(offsetOf(doc, path), path, 'binary values (!!binary) are not allowed');
+  const underBinary = (path: readonly PropertyKey[]) =>
+    binaries.some((b) => b.every((step, i) => path[i] === step));
+  const parsed = topologySchema.safeParse(plain, { reportInput: true });
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) reportZodIssue(doc, issue, at);
+    // A binary value was reported once above; the schema would add a line per Buffer method.
+    for (const issue of parsed.error.issues) if (!underBinary(issue.path)) reportZodIssue(doc, issue, at);
     throw new TopologyInvalidError(sortIssues(issues));
   }
+  if (issues.length > 0) throw new TopologyInvalidError(sortIssues(issues));
   const dir = dirname(file);
   checkSemantics(parsed.data, dir, options, (path, message, key) =>
     at(offsetOf(doc, path, key), path, message),
@@ -135,6 +153,26 @@ function offsetOf(doc: Document, path: Path, key?: string): number {
     if (range) return range[0];
   }
   return 0;
+}
+
+function firstAliasOffset(doc: Document): number {
+  let offset = 0;
+  visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
+}
+
+/** Where `!!binary` values (Uint8Arrays once converted) sit; the schema would list a Buffer's methods. */
+function binaryPaths(value: unknown, path: Path = []): Path[] {
+  if (value instanceof Uint8Array) return [path];
+  if (Array.isArray(value)) return value.flatMap((v, i) => binaryPaths(v, [...path, i]));
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => binaryPaths(v, [...path, k]));
+  return [];
 }
 
 function formatPath(path: Path): string {

@@ -144,6 +144,8 @@ function killGroup(child: ChildProcess): void {
 function spawnFailure(program: string, cwd: string, error: NodeJS.ErrnoException): Error {
   if (error.code === 'ENOENT' && !existsSync(cwd))
     return new Error(`cannot run ${program}: working directory ${cwd} does not exist`);
+  if (error.code === 'ENOENT' && existsSync(program))
+    return new Error(`cannot run ${program}: the interpreter on its #! line was not found (ENOENT)`);
   if (error.code === 'ENOENT') return new Error(`cannot run ${program}: no such program (ENOENT)`);
   if (error.code === 'EACCES')
     return new Error(`cannot run ${program}: permission denied (EACCES); is it executable?`);

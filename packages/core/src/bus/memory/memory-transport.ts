@@ -95,6 +95,7 @@ export class MemoryTransport implements Transport {
     swarm: string,
     type: string,
     task: Fields,
+    taskId: string,
     key: string,
     windowMs: number,
   ): Promise<{ posted: boolean; id: string }> {
@@ -102,8 +103,8 @@ export class MemoryTransport implements Transport {
     const seen = this.#idempotency.get(name);
     if (seen && seen.expiresAt > this.clock.now()) return { posted: false, id: seen.id };
     this.stream(keys.tasks(swarm, type)).append(task, this.clock.now());
-    this.#idempotency.set(name, { id: task.id as string, expiresAt: this.clock.now() + windowMs });
-    return { posted: true, id: task.id as string };
+    this.#idempotency.set(name, { id: taskId, expiresAt: this.clock.now() + windowMs });
+    return { posted: true, id: taskId };
   }
 
   async readFindings(

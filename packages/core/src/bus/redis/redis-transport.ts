@@ -85,13 +85,14 @@ export class RedisTransport implements Transport {
     swarm: string,
     type: string,
     task: Fields,
+    taskId: string,
     key: string,
     windowMs: number,
   ): Promise<{ posted: boolean; id: string }> {
     const [posted, id] = (await this.#call(
       'postIdempotent',
       [keys.tasks(swarm, type), keys.idempotency(swarm, key)],
-      [windowMs, task.id as string, ...fieldsToArray(task)],
+      [windowMs, taskId, ...fieldsToArray(task)],
     )) as [number, string];
     return { posted: posted === 1, id };
   }
