@@ -39,14 +39,41 @@ export async function withBus<T>(bus: RedisBus, work: (bus: Bus) => Promise<T>):
     lastError = error.message;
   });
   try {
-    await bus.redis.ping().catch(() => {
-      throw new RedisUnreachableError(
-        `cannot reach Redis at ${urlOf(bus)}${lastError ? `: ${lastError}` : ''}`,
-      );
-    });
+    await assertReachable(bus, () => lastError);
     return await work(bus);
   } finally {
     await bus.close();
+  }
+}
+
+/**
+ * One PING, bounded: a bus that would wait for Redis for ever (a long-running one) must still
+ * say at start that Redis is not there, or refuses its password.
+ */
+export async function assertReachable(
+  bus: RedisBus,
+  lastError?: () => string,
+  limitMs = 5_000,
+): Promise<void> {
+  let seen = '';
+  const onError = (error: Error) => {
+    seen = error.message;
+  };
+  bus.redis.on('error', onError);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await Promise.race([
+      bus.redis.ping(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer')), limitMs);
+      }),
+    ]);
+  } catch (error) {
+    const why = lastError?.() || seen || (error instanceof Error ? error.message : String(error));
+    throw new RedisUnreachableError(`cannot reach Redis at ${urlOf(bus)}${why ? `: ${why}` : ''}`);
+  } finally {
+    clearTimeout(timer);
+    bus.redis.off('error', onError);
   }
 }
 

@@ -1,18 +1,10 @@
-import {
-  type Bus,
-  type Finding,
-  loadTopology,
-  MemoryBus,
-  RedisBus,
-  redactUrl,
-  type Topology,
-} from '@swarm/core';
+import { type Bus, type Finding, loadTopology, MemoryBus, RedisBus, redactUrl } from '@swarm/core';
 import type { Subscription } from 'rxjs';
 import type { Command } from '../command';
 import { redisUrlOf } from '../connect';
 import { UsageError } from '../errors';
 import type { Output } from '../output';
-import { cliLogger } from '../require-redis';
+import { assertReachable, cliLogger } from '../require-redis';
 import { awaitSubscribers, type RunningTopology, startTopology } from '../topology-runner';
 import { formatFinding } from './findings';
 
@@ -30,7 +22,12 @@ class FindingPrinter {
     private readonly since: number,
     private readonly print: (f: Finding) => void,
   ) {
-    this.#subscription = bus.findings$(swarm, { from: new Date(since) }).subscribe((f) => this.#take(f));
+    this.#subscription = bus.findings$(swarm, { from: new Date(since) }).subscribe({
+      next: (f) => this.#take(f),
+      // finish() reads the stream to the end anyway; a live reader that gave up only costs latency.
+      error: (error: unknown) =>
+        cliLogger().warn({ swarm, err: String(error) }, 'live findings reader stopped'),
+    });
   }
 
   #take(f: Finding): void {
@@ -91,12 +88,18 @@ export const run: Command = {
     const { topology } = loaded;
     const url = redisUrlOf(input.redis, topology.transport.redis);
     const logger = cliLogger();
-    const bus: Bus = url ? new RedisBus({ url, logger }) : new MemoryBus({ logger });
+    const redis = url ? new RedisBus({ url, logger }) : undefined;
+    const bus: Bus = redis ?? new MemoryBus({ logger });
     input.out.note(
       url
         ? `transport: redis ${redactUrl(url)}`
         : 'transport: embedded, in-process (no Redis URL given): nothing outlives this run',
     );
+    if (redis)
+      await assertReachable(redis).catch(async (error: unknown) => {
+        await redis.close();
+        throw error;
+      });
     const startedAt = Date.now();
     const progress: Progress = { posted: 0, findings: 0, deadLetters: 0 };
     const printers: FindingPrinter[] = [];

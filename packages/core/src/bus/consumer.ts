@@ -27,6 +27,11 @@ export interface ConsumerSettings {
  * drain finishes them instead of letting their leases lapse.
  */
 /** Tags are non-empty strings, kept in order without repeats; anything else is dropped. */
+/** Redis said no to these credentials (ACL, password): no retry will change its mind. */
+export function isRefusal(error: unknown): boolean {
+  return /^(NOPERM|WRONGPASS|NOAUTH)\b/.test(errorMessage(error));
+}
+
 export function tagsOf(tags: unknown): string[] {
   if (!Array.isArray(tags)) return [];
   return [
@@ -155,6 +160,11 @@ export class Consumer {
         for (const entry of entries) this.#deliver(entry, subscriber);
       } catch (error) {
         if (!this.#reading) break;
+        // Refused, not failed: retrying cannot help, and the user must hear of it.
+        if (isRefusal(error)) {
+          subscriber.error(error);
+          return;
+        }
         failures++;
         if (String(error).includes('NOGROUP')) groupReady = false;
         this.log.warn({ err: errorMessage(error), failures }, 'read failed; retrying');

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { Observable, type Subscription } from 'rxjs';
+import { isRefusal } from '../bus/consumer';
 import type { FindingsFrom } from '../bus/findings-reader';
 import { readFindings$ } from '../bus/findings-reader';
 import { compareIds } from '../bus/stream-id';
@@ -80,6 +81,18 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
       last?: string;
     }
     const manual = options.commits !== undefined;
+    /**
+     * Redis refused these credentials this swarm. A swarm the subscriber named is an error it
+     * must hear of; one a pattern found is someone else's, skipped (and not reopened).
+     */
+    const refused = (swarm: string, error: unknown) => {
+      if (names.includes(swarm)) subscriber.error(error);
+      else
+        log.info(
+          { swarm, err: String(error) },
+          'pattern matched a swarm these credentials may not read; skipping it',
+        );
+    };
 
     const open = async (swarm: string, foundLater: boolean, resumeAfter?: string): Promise<void> => {
       if (sources.has(swarm) || subscriber.closed) return;
@@ -96,6 +109,10 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
           // 'now' means now only once: store where it landed, or a restart would skip what came between.
           if (!stored && from === 'now') from = await transport.lastFindingId(swarm);
         } catch (error) {
+          if (isRefusal(error)) {
+            refused(swarm, error);
+            return;
+          }
           log.warn({ swarm, err: String(error) }, 'cannot read the stored cursor yet; retrying');
           sources.delete(swarm);
           later(() => void open(swarm, foundLater, resumeAfter), RETRY_MS);
@@ -127,6 +144,10 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
           options.onProgress?.(swarm, finding.id);
         },
         error: (error: unknown) => {
+          if (isRefusal(error)) {
+            refused(swarm, error);
+            return;
+          }
           // The stream is still there: read it again from what was handed over last.
           log.warn({ swarm, err: String(error) }, 'findings read failed; reopening');
           source.reader?.unsubscribe();

@@ -286,6 +286,11 @@ export class RedisTransport implements Transport {
   async close(): Promise<void> {
     this.#subscriber?.disconnect();
     this.#subscriber = undefined;
+    // QUIT waits for a connection; a client that has none (Redis away) just lets go.
+    if (this.command.status !== 'ready') {
+      this.command.disconnect();
+      return;
+    }
     await this.command.quit().catch(() => this.command.disconnect());
   }
 }
