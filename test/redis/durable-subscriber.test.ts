@@ -159,8 +159,9 @@ describe('durable subscriber across restarts (real processes, real Redis)', () =
       // Only findings the first life printed can come again.
       expect(duplicates).toBeLessThanOrEqual(printedBeforeKill);
       const second = lines(lives[1] as CliProcess);
-      const firstIds = new Set(lines(lives[0] as CliProcess).map((f) => f.id));
-      const repeated = second.filter((f) => firstIds.has(f.id));
+      // Ids are per stream: two swarms can both have a finding 1795…-0.
+      const firstIds = new Set(lines(lives[0] as CliProcess).map((f) => `${f.swarm}/${f.id}`));
+      const repeated = second.filter((f) => firstIds.has(`${f.swarm}/${f.id}`));
       expect(repeated).toHaveLength(duplicates);
       console.log(`SIGKILL restart: ${total} findings, ${duplicates} repeated after the kill, 0 gaps`);
     } finally {

@@ -1,4 +1,4 @@
-import { type Bus, RedisBus, redactUrl } from '@swarm/core';
+import { type Bus, RedisBus, type RedisBusOptions, redactUrl } from '@swarm/core';
 import pino from 'pino';
 import type { CommandInput } from './command';
 import { redisUrlOf } from './connect';
@@ -18,11 +18,13 @@ export function redisBus(
   input: CommandInput,
   verb: string,
   lifetime: 'one-shot' | 'long-running' = 'one-shot',
+  busOptions: Pick<RedisBusOptions, 'retention'> = {},
 ): RedisBus {
   const url = redisUrlOf(input.redis);
   if (!url) throw new UsageError(`swarm ${verb} needs a Redis: pass --redis <url> or set SWARM_REDIS_URL`);
   input.out.note(`transport: redis ${redactUrl(url)}`);
   return new RedisBus({
+    ...busOptions,
     url,
     logger: cliLogger(),
     // A one-shot command should say Redis is unreachable, not wait for it; a long-running one

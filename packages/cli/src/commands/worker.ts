@@ -34,7 +34,7 @@ function positiveInt(value: string | boolean | undefined, fallback: number, flag
 export const worker: Command = {
   name: 'worker',
   usage:
-    'swarm worker <swarm> <type> [--once] [--handler <module[#export]|builtin>] [--wait <seconds>] [--concurrency <n>] [--lease-ms <ms>] [--timeout-ms <ms>] [--assist]',
+    'swarm worker <swarm> <type> [--once] [--handler <module[#export]|builtin>] [--wait <seconds>] [--concurrency <n>] [--lease-ms <ms>] [--timeout-ms <ms>] [--max-attempts <n>] [--keep-findings <n>] [--assist]',
   summary:
     'run a worker as this process; with --once: claim one task, report its finding, exit (3 if none came)',
   options: {
@@ -45,6 +45,8 @@ export const worker: Command = {
     'lease-ms': { type: 'string' },
     'timeout-ms': { type: 'string' },
     assist: { type: 'boolean' },
+    'max-attempts': { type: 'string' },
+    'keep-findings': { type: 'string' },
   },
   async run(input) {
     const [swarm, type] = input.positionals;
@@ -60,7 +62,15 @@ export const worker: Command = {
       throw new UsageError('--concurrency must be a positive integer');
     assertName('swarm', swarm);
     assertName('task type', type);
-    const bus = redisBus(input, 'worker', input.values.once ? 'one-shot' : 'long-running');
+    const maxAttempts = positiveInt(input.values['max-attempts'], 3, '--max-attempts');
+    const keep = input.values['keep-findings'];
+    const keepFindings = keep === undefined ? undefined : positiveInt(keep, 0, '--keep-findings');
+    if (input.values.once && input.values.assist)
+      throw new UsageError('--assist needs a long-running worker: drop --once');
+    const bus = redisBus(input, 'worker', input.values.once ? 'one-shot' : 'long-running', {
+      // The findings stream is trimmed to this many as this worker records more.
+      ...(keepFindings !== undefined ? { retention: { findings: { maxLen: keepFindings } } } : {}),
+    });
     if (input.values.once) {
       return withBus(bus, async () => {
         const result = await runOnce({
@@ -93,7 +103,7 @@ export const worker: Command = {
       concurrency,
       leaseMs,
       timeoutMs,
-      maxAttempts: 3,
+      maxAttempts,
       backoff: { baseMs: 1_000, maxMs: 60_000 },
       isolation: 'none',
       assist: input.values.assist === true,
