@@ -1,0 +1,123 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Finding, RedisBus } from '@swarm/core';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { allFindings, FIXTURES, ledger, openTasks, report, Workers, waitFor } from './support';
+
+/**
+ * Item 3: every client connection killed mid-run (CLIENT KILL), then Redis paused with SIGSTOP
+ * for longer than a blocking read plus its watchdog, then resumed. No consumer may stay wedged,
+ * no task may be lost or done twice, and a durable subscriber must miss nothing.
+ */
+describe('dropped connections and a frozen Redis', () => {
+  let server: RedisServer;
+  beforeAll(async () => {
+    server = await startRedisServer();
+  });
+  afterAll(() => server.stop());
+
+  it('CLIENT KILL of every client, then SIGSTOP past the blocking timeout: nothing lost, nothing twice, nobody wedged', async () => {
+    const swarm = 'cut';
+    const TOTAL = 8_000;
+    const bus = new RedisBus({ url: server.url });
+    const admin = new Redis(server.url, { protocol: 2 });
+    const seen: Finding[] = [];
+    const following = bus.follow({ swarms: [swarm], name: 'auditor' }).subscribe((f) => seen.push(f));
+    const workers = new Workers(server.url, swarm, 'work', [
+      '--handler',
+      `${FIXTURES}/handlers.mjs#work`,
+      '--concurrency',
+      '8',
+      '--lease-ms',
+      '3000',
+    ]);
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < TOTAL; i += 1_000)
+        ids.push(
+          ...(
+            await bus.postBatch(
+              swarm,
+              'work',
+              Array.from({ length: 1_000 }, (_, k) => ({ data: { i: i + k } })),
+            )
+          ).map((p) => p.id),
+        );
+      workers.start(3);
+      const findings = async () => (await bus.status(swarm)).findings;
+      await waitFor(
+        async () => (await findings()) >= 1_500,
+        () => '1,500 findings',
+      );
+      // Every client but this admin connection: workers' command, blocking and pub/sub connections,
+      // and this test's own bus.
+      const killed =
+        Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')) +
+        Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub', 'SKIPME', 'yes'));
+      const afterKill = await findings();
+      const killResumeMs = await waitFor(
+        async () => (await findings()) > afterKill + 500,
+        () => 'progress after CLIENT KILL',
+      );
+      await waitFor(
+        async () => (await findings()) >= 4_000,
+        () => '4,000 findings',
+      );
+      // Frozen: connections stay open, nothing answers, for longer than BLOCK (1 s) + watchdog (3 s).
+      server.pause();
+      await sleep(6_000);
+      server.resume();
+      const resumedAt = Date.now();
+      const atResume = await findings();
+      const stopResumeMs = await waitFor(
+        async () => (await findings()) > atResume + 500 || (await findings()) >= TOTAL,
+        () => 'progress after SIGCONT',
+      );
+      await waitFor(
+        async () => (await openTasks(bus, swarm)) === 0,
+        () => 'every task settled',
+      );
+      const stored = await allFindings(bus, swarm);
+      await waitFor(
+        () => seen.length >= stored.length,
+        () => `the subscriber (${seen.length}/${stored.length})`,
+      );
+      const result = await ledger(bus, swarm, ids);
+      const seenIds = new Set(seen.map((f) => f.id));
+      const subscriberGaps = stored.filter((f) => !seenIds.has(f.id)).length;
+      report('dropped connections', {
+        ...result,
+        clientsKilled: killed,
+        killResumeMs,
+        pausedMs: 6_000,
+        stopResumeMs,
+        settledAfterResumeMs: Date.now() - resumedAt,
+        subscriberGaps,
+        subscriberRepeats: seen.length - seenIds.size,
+      });
+      expect(killed).toBeGreaterThanOrEqual(3);
+      expect(result).toEqual({
+        tasks: TOTAL,
+        findings: TOTAL,
+        duplicates: 0,
+        lost: 0,
+        deadLetters: 0,
+        open: 0,
+      });
+      expect(subscriberGaps).toBe(0);
+      // Every worker is still alive and claiming: none is wedged on a dead connection.
+      expect(workers.all.every((w) => w.child.exitCode === null)).toBe(true);
+      const { id } = await bus.post(swarm, 'work', { data: { i: -1 } });
+      await waitFor(
+        async () => (await bus.readFindings(swarm, { count: 100_000 })).some((f) => f.taskId === id),
+        () => 'a task posted afterwards',
+      );
+    } finally {
+      following.unsubscribe();
+      await workers.stopAll();
+      admin.disconnect();
+      await bus.close();
+    }
+  });
+});
