@@ -18,8 +18,8 @@ export interface RunningTopology {
   /** Every actor, in start order: worker pools, custom actors, then shards. */
   readonly actors: RunningActor[];
   /**
-   * The shards' initial tasks' outcomes, once all have a finding or a dead letter. Never rejects:
-   * a shard stopped first (SIGTERM) counts the outcomes it had.
+   * Settles once every actor's own work (`done`) has; resolves with the shards' initial tasks'
+   * outcomes. Never rejects: a shard stopped first (SIGTERM) counts as finished.
    */
   readonly initialOutcomes: Promise<GatherResult[]>;
   /** Stops every actor, shards first (they post), worker pools last (they drain). */
@@ -93,13 +93,17 @@ export async function startTopology(
     await stop();
     throw error;
   }
+  // Every actor's own work (`done`), the shards' gathers among it; a failure counts as finished.
+  const settled = (actor: RunningActor) =>
+    Promise.resolve(actor.instance.done).then(
+      (results) => results,
+      () => undefined,
+    );
   const initialOutcomes = Promise.all(
-    shards.map((shard) =>
-      Promise.resolve(shard.instance.done).then(
-        (results) => (Array.isArray(results) ? (results as GatherResult[]) : []),
-        () => [],
-      ),
-    ),
+    actors.map(async (actor) => {
+      const results = await settled(actor);
+      return shards.includes(actor) && Array.isArray(results) ? (results as GatherResult[]) : [];
+    }),
   ).then((all) => all.flat());
   return { actors, initialOutcomes, stop };
 }

@@ -34,7 +34,7 @@ export interface ActorContext<Config> {
    * name (a restarted actor resumes where it stopped), never its own. Empty without entries.
    */
   readonly findings$: Observable<Finding>;
-  /** In: more findings, durable under `<actor>.<key>`; the key tells subscriptions apart. */
+  /** In: more findings, durable under `<swarm>.<actor>.<key>`; the key tells subscriptions apart. */
   follow(key: string, spec: SubscriptionSpec): Observable<Finding>;
   /** In: tasks of a type in the actor's swarm, as deliveries to complete or fail. */
   tasks$(type: string, options?: ConsumeOptions): Observable<Delivery>;

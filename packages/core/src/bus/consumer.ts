@@ -67,9 +67,13 @@ export class Consumer {
   }
 
   #offSlots: (() => void) | undefined;
+  #waitingForSlot = false;
 
   start(subscriber: Subscriber<Delivery>): void {
-    this.#offSlots = this.settings.slots?.onRelease(() => this.#wake());
+    // Another consumer's release matters only to a loop waiting for a slot, not to one backing off.
+    this.#offSlots = this.settings.slots?.onRelease(() => {
+      if (this.#waitingForSlot) this.#wake();
+    });
     this.#scheduleRenew();
     this.#schedulePromote(0);
     this.#loop(subscriber).catch((error: unknown) => subscriber.error(error));
@@ -133,9 +137,11 @@ export class Consumer {
     while (this.#reading && !subscriber.closed) {
       const free = Math.min(concurrency - this.#running, this.settings.slots?.free ?? concurrency);
       if (free <= 0) {
+        this.#waitingForSlot = true;
         await new Promise<void>((resolve) => {
           this.#wakeLoop = resolve;
         });
+        this.#waitingForSlot = false;
         continue;
       }
       try {

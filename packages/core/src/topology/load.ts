@@ -201,6 +201,35 @@ function checkSemantics(topology: Topology, dir: string, options: LoadOptions, r
       spec.actors.map((a) => a.name),
       (i, n) => report([...base, 'actors', i, 'name'], `duplicate actor name "${n}" in swarm ${swarm}`),
     );
+    // Shards and actors share one namespace: their durable cursors are named after them.
+    const shardIds = new Set(spec.shards.map((s) => s.id));
+    spec.actors.forEach((actor, i) => {
+      if (shardIds.has(actor.name))
+        report(
+          [...base, 'actors', i, 'name'],
+          `actor "${actor.name}" has the name of a shard in swarm ${swarm}`,
+        );
+    });
+    const owners = [
+      ...spec.actors.map((a, i) => ({
+        name: a.name,
+        subs: a.subscribe.length,
+        path: [...base, 'actors', i, 'name'],
+      })),
+      ...spec.shards.map((s, i) => ({
+        name: s.id,
+        subs: s.subscribe.length,
+        path: [...base, 'shards', i, 'id'],
+      })),
+    ];
+    for (const { name, subs, path } of owners) {
+      const durable = subs > 1 ? `${swarm}.${name}.${subs - 1}` : `${swarm}.${name}`;
+      if (subs > 0 && durable.length > 64)
+        report(
+          path,
+          `"${durable}" (swarm.name, its subscriptions' stored name) is over 64 characters: shorten the swarm or the name`,
+        );
+    }
     const moduleExists = (path: Path, module: string) => {
       if (options.offline) return;
       const target = resolve(dir, module);
