@@ -69,10 +69,12 @@ describe.each(['always', 'everysec'] as const)('Redis SIGKILLed mid-run (appendf
       await sleep(2_000);
       posting = false;
       await posterLoop;
+      const postedAllMs = Date.now() - restartedAt;
       await waitFor(
         async () => (await openTasks(poster, swarm)) === 0,
         () => 'every task settled after the restart',
       );
+      const settledTasksMs = Date.now() - restartedAt;
       const stored = await allFindings(poster, swarm);
       await waitFor(
         () => seen.length >= stored.length,
@@ -85,7 +87,8 @@ describe.each(['always', 'everysec'] as const)('Redis SIGKILLed mid-run (appendf
       const findingsLost = seenBeforeKill.filter((id) => !storedIds.has(id)).length;
       const seenIds = seen.map((f) => f.id);
       const subscriberRepeats = seenIds.length - new Set(seenIds).size;
-      const subscriberGaps = stored.filter((f) => !new Set(seenIds).has(f.id)).length;
+      const seenSet = new Set(seenIds);
+      const subscriberGaps = stored.filter((f) => !seenSet.has(f.id)).length;
       report(`redis restart (appendfsync ${fsync})`, {
         ...result,
         ackedBeforeKill,
@@ -94,6 +97,8 @@ describe.each(['always', 'everysec'] as const)('Redis SIGKILLed mid-run (appendf
         subscriberRepeats,
         subscriberGaps,
         resumeMs,
+        postedAllMs,
+        settledTasksMs,
         settledMs: Date.now() - restartedAt,
       });
       expect(subscriberGaps).toBe(0);
