@@ -346,6 +346,8 @@ describe('the swarm CLI as long-running processes', () => {
         { outcome: 'completed', summary: `fast done ${id}`, swarm: 'mod', type: 'fast' },
       ]);
       expect(await bus.readFindings('mod')).toMatchObject([{ taskId: id, summary: `fast done ${id}` }]);
+      // It says goodbye before it goes: no consumer is left behind in the group.
+      expect((await bus.status('mod')).types).toMatchObject([{ type: 'fast', consumers: 0 }]);
     });
 
     it('exits 2 for a --handler that is neither builtin nor path, and for a type no builtin handles', async () => {

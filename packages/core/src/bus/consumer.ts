@@ -50,6 +50,7 @@ export class Consumer {
   #promoteTimer: ClockTimer | undefined;
   #promoteAt = 0;
   #closed = false;
+  #closing: Promise<void> | undefined;
   #drained: Promise<void> | undefined;
   #resolveDrained: (() => void) | undefined;
 
@@ -100,13 +101,17 @@ export class Consumer {
     await this.#close();
   }
 
-  async #close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#offSlots?.();
-    if (this.#renewTimer) this.clock.clearTimeout(this.#renewTimer);
-    if (this.#promoteTimer) this.clock.clearTimeout(this.#promoteTimer);
-    await this.queue.close();
+  /** Once; a second caller (close() during a stop()) waits for the first, so the queue's
+   * goodbye (removing the consumer) lands before the connection goes. */
+  #close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.#closed = true;
+      this.#offSlots?.();
+      if (this.#renewTimer) this.clock.clearTimeout(this.#renewTimer);
+      if (this.#promoteTimer) this.clock.clearTimeout(this.#promoteTimer);
+      await this.queue.close();
+    })();
+    return this.#closing;
   }
 
   #wake(): void {
