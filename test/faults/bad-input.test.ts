@@ -2,9 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type DeadLetter, type Delivery, type Finding, type JsonValue, RedisBus } from '@swarm/core';
+import { type DeadLetter, type Finding, type JsonValue, RedisBus } from '@swarm/core';
 import { Redis } from 'ioredis';
-import type { Subscription } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliProcess, type CliResult, ROOT, startSwarmCli, swarmCli } from '../support/cli';
 import { type RedisServer, startRedisServer } from '../support/redis-server';

@@ -3,7 +3,7 @@ import { type Finding, RedisBus } from '@swarm/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedisServer } from '../support/redis-server';
-import { allFindings, FIXTURES, ledger, openTasks, report, Workers, waitFor } from './support';
+import { allFindings, FIXTURES, ledger, openTasks, postTasks, report, Workers, waitFor } from './support';
 
 /**
  * Item 3: every client connection killed mid-run (CLIENT KILL), then Redis paused with SIGSTOP
@@ -33,17 +33,7 @@ describe('dropped connections and a frozen Redis', () => {
       '3000',
     ]);
     try {
-      const ids: string[] = [];
-      for (let i = 0; i < TOTAL; i += 1_000)
-        ids.push(
-          ...(
-            await bus.postBatch(
-              swarm,
-              'work',
-              Array.from({ length: 1_000 }, (_, k) => ({ data: { i: i + k } })),
-            )
-          ).map((p) => p.id),
-        );
+      const ids = await postTasks(bus, swarm, 'work', TOTAL);
       workers.start(3);
       const findings = async () => (await bus.status(swarm)).findings;
       await waitFor(

@@ -55,6 +55,16 @@ export class Workers {
   }
 }
 
+/** Posts `count` tasks `{ data: { i } }` in batches of 1,000; returns their ids in order. */
+export async function postTasks(bus: Bus, swarm: string, type: string, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i += 1_000) {
+    const batch = Array.from({ length: Math.min(1_000, count - i) }, (_, k) => ({ data: { i: i + k } }));
+    ids.push(...(await bus.postBatch(swarm, type, batch)).map((p) => p.id));
+  }
+  return ids;
+}
+
 export async function allFindings(bus: Bus, swarm: string): Promise<Finding[]> {
   const out: Finding[] = [];
   let after: string | undefined;

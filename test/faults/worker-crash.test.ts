@@ -1,7 +1,7 @@
 import { RedisBus } from '@swarm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RedisServer, startRedisServer } from '../support/redis-server';
-import { FIXTURES, ledger, openTasks, report, Workers, waitFor } from './support';
+import { FIXTURES, ledger, openTasks, postTasks, report, Workers, waitFor } from './support';
 
 /**
  * Item 1: 10,000 tasks through 4 real `swarm worker` processes; two are SIGKILLed at random
@@ -27,17 +27,7 @@ describe('worker processes killed mid-run', () => {
       '2000',
     ]);
     try {
-      const ids: string[] = [];
-      for (let i = 0; i < TOTAL; i += 1_000)
-        ids.push(
-          ...(
-            await bus.postBatch(
-              swarm,
-              'work',
-              Array.from({ length: 1_000 }, (_, k) => ({ data: { i: i + k } })),
-            )
-          ).map((p) => p.id),
-        );
+      const ids = await postTasks(bus, swarm, 'work', TOTAL);
       const started = Date.now();
       const [first, second] = workers.start(4);
       const done = async () => (await bus.status(swarm)).findings;

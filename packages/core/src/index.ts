@@ -38,5 +38,5 @@ export { assertName, CONSUMER_GROUP, keys } from './keys';
 export type * from './messages';
 export type { FindingFilter } from './subscription/finding-filter';
 export type { FollowOptions } from './subscription/follow';
-export { isSwarmPattern, swarmMatcher } from './subscription/swarm-pattern';
+export { isSwarmPattern, splitSwarms, swarmMatcher } from './subscription/swarm-pattern';
 export * from './topology/index';

@@ -1,4 +1,11 @@
-import { assertName, type Bus, type Finding, type FindingsFrom } from '@swarm/core';
+import {
+  assertName,
+  type Bus,
+  type Finding,
+  type FindingsFrom,
+  splitSwarms,
+  swarmMatcher,
+} from '@swarm/core';
 import { merge } from 'rxjs';
 import type { Command } from '../command';
 import { UsageError } from '../errors';
@@ -23,22 +30,9 @@ export function formatFinding(f: Finding): string {
 
 /** Swarm names, and patterns (`*`, `?`) matched against the swarms Redis holds. */
 export async function resolveSwarms(bus: Bus, args: string[]): Promise<string[]> {
-  const patterns = args.filter((a) => /[*?]/.test(a));
-  const names = args.filter((a) => !/[*?]/.test(a));
-  for (const name of names) assertName('swarm', name);
-  const matched: string[] = [];
-  if (patterns.length > 0) {
-    const regexes = patterns.map(
-      (p) =>
-        new RegExp(
-          `^${p
-            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-            .replace(/\*/g, '.*')
-            .replace(/\?/g, '.')}$`,
-        ),
-    );
-    for (const swarm of await bus.swarms()) if (regexes.some((r) => r.test(swarm))) matched.push(swarm);
-  }
+  const { names, patterns } = splitSwarms(args);
+  const matches = swarmMatcher(patterns);
+  const matched = patterns.length > 0 ? (await bus.swarms()).filter(matches) : [];
   return [...new Set([...names, ...matched])];
 }
 

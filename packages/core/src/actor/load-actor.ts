@@ -1,6 +1,5 @@
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { SwarmError } from '../errors';
+import { importUserModule } from '../module-import';
 import { type ActorDefinition, isActorDefinition } from './actor';
 
 export class ActorLoadError extends SwarmError<'SWARM_ACTOR_LOAD'> {
@@ -18,18 +17,12 @@ export async function loadActorDefinition(
   baseDir: string,
   exportName?: string,
 ): Promise<ActorDefinition> {
-  const path = resolve(baseDir, module);
-  let namespace: Record<string, unknown>;
-  try {
-    namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-  } catch (error) {
-    throw new ActorLoadError(
-      `cannot load actor module ${path}: ${(error as Error)?.message ?? String(error)}`,
-      {
-        cause: error,
-      },
-    );
-  }
+  const { namespace } = await importUserModule(
+    module,
+    baseDir,
+    'actor',
+    (message, cause) => new ActorLoadError(message, { cause }),
+  );
   const names = exportName ? [exportName] : ['default', 'actor'];
   for (const name of names) {
     const candidate = namespace[name];

@@ -1,10 +1,9 @@
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { ActorDefinition } from '../actor/actor';
 import { ActorConfigError, parseActorConfig } from '../actor/actor-host';
 import { loadActorDefinition } from '../actor/load-actor';
 import { SwarmError } from '../errors';
 import type { Finding } from '../messages';
+import { importUserModule } from '../module-import';
 import { TopologyInvalidError, type TopologyIssue } from './errors';
 import type { LoadedTopology } from './load';
 
@@ -59,15 +58,12 @@ export async function loadWhere(
   where: { module: string; export?: string | undefined },
   baseDir: string,
 ): Promise<(finding: Finding) => boolean> {
-  const path = resolve(baseDir, where.module);
-  let namespace: Record<string, unknown>;
-  try {
-    namespace = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
-  } catch (error) {
-    throw new PredicateLoadError(
-      `cannot load predicate module ${path}: ${(error as Error)?.message ?? String(error)}`,
-    );
-  }
+  const { path, namespace } = await importUserModule(
+    where.module,
+    baseDir,
+    'predicate',
+    (message) => new PredicateLoadError(message),
+  );
   const name = where.export ?? 'default';
   const fn = namespace[name];
   if (typeof fn !== 'function')
