@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type DeadLetter, type Finding, type JsonValue, RedisBus } from '@swarm/core';
+import { compareIds, type DeadLetter, type Finding, type JsonValue, RedisBus } from '@swarm/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliProcess, type CliResult, ROOT, startSwarmCli, swarmCli } from '../support/cli';
@@ -596,9 +596,3 @@ describe('bad input', () => {
     });
   });
 });
-
-function compareIds(a: string, b: string): number {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am - bm || as - bs;
-}

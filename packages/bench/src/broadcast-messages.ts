@@ -16,10 +16,3 @@ export type BroadcastMessage =
 export function clockMs(): number {
   return Number(process.hrtime.bigint()) / 1e6;
 }
-
-/** Orders Redis stream ids ("<ms>-<seq>"). */
-export function compareStreamIds(a: string, b: string): number {
-  const [aMs = 0, aSeq = 0] = a.split('-').map(Number);
-  const [bMs = 0, bSeq = 0] = b.split('-').map(Number);
-  return aMs - bMs || aSeq - bSeq;
-}

@@ -2,6 +2,7 @@ import {
   type ActorDefinition,
   type Bus,
   checkActors,
+  compareIds,
   type LoadedTopology,
   loadWhere,
   type RunningActor,
@@ -139,9 +140,3 @@ export async function awaitSubscribers(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
-
-const compareIds = (a: string, b: string) => {
-  const [am = 0, as = 0] = a.split('-').map(Number);
-  const [bm = 0, bs = 0] = b.split('-').map(Number);
-  return am - bm || as - bs;
-};

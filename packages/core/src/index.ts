@@ -29,6 +29,7 @@ export { MemoryBus, type MemoryBusOptions } from './bus/memory/memory-bus';
 export { redactUrl } from './bus/redis/connections';
 export { RedisBus, type RedisBusOptions } from './bus/redis/redis-bus';
 export { Slots } from './bus/slots';
+export { compareIds, laterId } from './bus/stream-id';
 export type { Retention, StreamBound } from './bus/transport';
 export { type Clock, ManualClock, systemClock } from './clock';
 export { MAX_DATA_DEPTH, nestedDeeperThan } from './codec';

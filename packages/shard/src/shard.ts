@@ -5,6 +5,7 @@ import {
   type Clock,
   type Finding,
   type FindingsFrom,
+  laterId,
   MemoryBus,
   type PostedTask,
   type ShardInfo,
@@ -17,7 +18,6 @@ import { EmptyContextSourceError, ShardNotStartedError, ShardStoppedError } from
 import { awaitOutcomes } from './gather';
 import { assertShardId } from './shard-id';
 import { StateWriter } from './state-writer';
-import { laterId } from './stream-ids';
 import type { GatherOptions, GatherResult, ShardFinding, ShardOptions, ShardTaskInput } from './types';
 
 const FINDINGS_PAGE = 1_000;

@@ -5,10 +5,10 @@
  * 'warm' once each has seen a warm-up message, 'throughput-done' once each has all of them,
  * 'got' per latency sample once each has it, 'report' with the latency samples on request.
  */
-import { RedisBus } from '@swarm/core';
+import { compareIds, RedisBus } from '@swarm/core';
 import { Redis } from 'ioredis';
 import type { Subscription } from 'rxjs';
-import { type BroadcastMessage, clockMs, compareStreamIds } from '../broadcast-messages';
+import { type BroadcastMessage, clockMs } from '../broadcast-messages';
 import { env, exitWithParent, fail, intEnv, onEach, onMessage, send, sendThenExit } from './ipc';
 
 exitWithParent();
@@ -63,7 +63,7 @@ function deliver(sub: Sub, message: BroadcastMessage, id: string | undefined): v
   if (stopped) return;
   if (id !== undefined) {
     // The stream's order is the truth: every subscriber must see ids strictly increasing.
-    if (compareStreamIds(id, sub.lastId) <= 0)
+    if (compareIds(id, sub.lastId) <= 0)
       throw new Error(`${sub.name}: finding ${id} came after ${sub.lastId} (out of order or repeated)`);
     sub.lastId = id;
   }
