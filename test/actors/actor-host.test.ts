@@ -1,4 +1,4 @@
-import { defineActor, type Finding, z } from '@swarm/core';
+import { defineActor, type Finding, MemoryBus, startActor, z } from '@swarm/core';
 import { ActorTestKit } from '@swarm/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -68,5 +68,46 @@ describe('the actor host', () => {
     await expect(ActorTestKit.start(failing, { subscribe: [{ swarms: ['src'] }] })).rejects.toThrow(
       'cannot start',
     );
+  });
+
+  it("keeps each keyed subscription's cursor when the list is reordered", async () => {
+    const bus = new MemoryBus();
+    const run = async (subscribe: { key: string; swarms: string[] }[]) => {
+      const echoes: string[] = [];
+      const actor = await startActor(recorder, {
+        bus,
+        swarm: 'home',
+        name: 'rec',
+        subscribe,
+        onOutput: (o) => {
+          if (o.kind === 'finding' && o.finding.type === 'echo') echoes.push(o.finding.summary);
+        },
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      await actor.stop();
+      return echoes;
+    };
+    await bus.publish('x', { type: 'n', summary: 'x1' });
+    await bus.publish('y', { type: 'n', summary: 'y1' });
+    expect(
+      (
+        await run([
+          { key: 'xs', swarms: ['x'] },
+          { key: 'ys', swarms: ['y'] },
+        ])
+      ).sort(),
+    ).toEqual(['x1', 'y1']);
+    await bus.publish('x', { type: 'n', summary: 'x2' });
+    // Reordered: with positional names each would resume from the other's cursor.
+    expect(
+      (
+        await run([
+          { key: 'ys', swarms: ['y'] },
+          { key: 'xs', swarms: ['x'] },
+        ])
+      ).sort(),
+    ).toEqual(['x2']);
+    expect(Object.keys(await bus.cursors('x'))).toEqual(['home.rec.xs']);
+    await bus.close();
   });
 });

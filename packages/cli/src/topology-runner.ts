@@ -29,6 +29,7 @@ export interface RunningTopology {
 
 async function toSpec(yaml: SubscriptionSpecYaml, dir: string): Promise<SubscriptionSpec> {
   return {
+    ...(yaml.key ? { key: yaml.key } : {}),
     swarms: yaml.swarms,
     ...(yaml.types ? { types: yaml.types } : {}),
     ...(yaml.tags ? { tags: yaml.tags } : {}),

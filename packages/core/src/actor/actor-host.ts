@@ -121,7 +121,7 @@ export async function startActor<C>(
       }, ms);
       return () => clock.clearTimeout(timer);
     });
-  const follow = (durable: string, spec: SubscriptionSpec) => {
+  const follow = (durable: string, { key: _key, ...spec }: SubscriptionSpec) => {
     const where = spec.where;
     return until(
       bus
@@ -152,9 +152,7 @@ export async function startActor<C>(
     specs.length === 0
       ? EMPTY
       : merge(
-          ...specs.map((spec, i) =>
-            follow(durableName(swarm, name, specs.length === 1 ? undefined : i), spec),
-          ),
+          ...specs.map((spec, i) => follow(durableName(swarm, name, specs.length, i, spec.key), spec)),
         ).pipe(share());
 
   const ctx: ActorContext<C> = {
@@ -228,9 +226,16 @@ export async function startActor<C>(
   };
 }
 
-/** The durable subscriber name of an actor's topology subscription (the index when it has several). */
-export function durableName(swarm: string, actor: string, index?: number): string {
-  return index === undefined ? `${swarm}.${actor}` : `${swarm}.${actor}.${index}`;
+/** The durable subscriber name of an actor's topology subscription (see SubscriptionSpec). */
+export function durableName(
+  swarm: string,
+  actor: string,
+  count: number,
+  index: number,
+  key?: string,
+): string {
+  if (key !== undefined) return `${swarm}.${actor}.${key}`;
+  return count === 1 ? `${swarm}.${actor}` : `${swarm}.${actor}.${index}`;
 }
 
 export class ActorStoppedError extends SwarmError<'SWARM_ACTOR_STOPPED'> {

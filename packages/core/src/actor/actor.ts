@@ -7,8 +7,12 @@ import type { Clock } from '../clock';
 import type { Finding, PostedTask, PublishInput, TaskInput } from '../messages';
 import type { FollowOptions } from '../subscription/follow';
 
-/** What to follow: FollowOptions without the name, which the host derives from the actor's. */
-export type SubscriptionSpec = Omit<FollowOptions, 'name'>;
+/**
+ * What to follow: FollowOptions without the name, which the host derives from the actor's:
+ * `<swarm>.<actor>.<key>` with a key, else `<swarm>.<actor>` for a lone subscription and
+ * `<swarm>.<actor>.<position>` for one of several. A key keeps the cursor when the list changes.
+ */
+export type SubscriptionSpec = Omit<FollowOptions, 'name'> & { key?: string };
 
 /**
  * Everything an actor gets: its config, findings and tasks in (Observables), findings and tasks

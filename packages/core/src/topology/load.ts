@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { type Document, isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
+import { durableName } from '../actor/actor-host';
 import { didYouMean, keysAt } from './did-you-mean';
 import { TopologyInvalidError, type TopologyIssue } from './errors';
 import { HANDLER_KINDS } from './handler-kinds';
@@ -211,24 +212,22 @@ function checkSemantics(topology: Topology, dir: string, options: LoadOptions, r
         );
     });
     const owners = [
-      ...spec.actors.map((a, i) => ({
-        name: a.name,
-        subs: a.subscribe.length,
-        path: [...base, 'actors', i, 'name'],
-      })),
-      ...spec.shards.map((s, i) => ({
-        name: s.id,
-        subs: s.subscribe.length,
-        path: [...base, 'shards', i, 'id'],
-      })),
+      ...spec.actors.map((a, i) => ({ name: a.name, subs: a.subscribe, path: [...base, 'actors', i] })),
+      ...spec.shards.map((s, i) => ({ name: s.id, subs: s.subscribe, path: [...base, 'shards', i] })),
     ];
     for (const { name, subs, path } of owners) {
-      const durable = subs > 1 ? `${swarm}.${name}.${subs - 1}` : `${swarm}.${name}`;
-      if (subs > 0 && durable.length > 64)
-        report(
-          path,
-          `"${durable}" (swarm.name, its subscriptions' stored name) is over 64 characters: shorten the swarm or the name`,
-        );
+      duplicates(
+        subs.flatMap((sub) => (sub.key ? [sub.key] : [])),
+        (_, key) => report([...path, 'subscribe'], `two subscriptions of ${name} have the key "${key}"`),
+      );
+      subs.forEach((sub, i) => {
+        const durable = durableName(swarm, name, subs.length, i, sub.key);
+        if (durable.length > 64)
+          report(
+            [...path, 'subscribe', i],
+            `"${durable}", this subscription's stored name, is over 64 characters: shorten the swarm, the name or the key`,
+          );
+      });
     }
     const moduleExists = (path: Path, module: string) => {
       if (options.offline) return;

@@ -51,6 +51,9 @@ const moduleRef = {
 
 export const subscriptionSchema = z
   .strictObject({
+    key: name
+      .optional()
+      .describe("a stable name for this subscription's stored cursor (default: its position in the list)"),
     swarms: z
       .array(z.string().min(1))
       .min(1)
