@@ -50,6 +50,8 @@ describe('peer assist', () => {
     const [answer] = await ofType(ASSIST_TYPE);
     // Both the request and the answer trace back to the asking task.
     expect(request).toMatchObject({ parent: posted.id, tags: ['assist', 'request'] });
+    // The request names the worker that asked: the one that recorded the asking task's finding.
+    expect(request?.workerId).toBe(done?.workerId);
     expect(answer).toMatchObject({ parent: posted.id, summary: 'helped with: stuck on the auth module' });
     expect(answer?.tags).toEqual(['assist', 'answer']);
     expect(answer?.data).toEqual({ saw: { n: 7 } });

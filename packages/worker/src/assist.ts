@@ -39,6 +39,8 @@ export async function askPeers(
   request: AssistRequest | string,
   options: AskPeersOptions,
   signal: AbortSignal | undefined,
+  /** The asking worker's consumer name, recorded on the request finding. */
+  worker = '',
 ): Promise<Finding> {
   const { description = '', data = null } = typeof request === 'string' ? { description: request } : request;
   const timeoutMs = options?.timeout;
@@ -81,7 +83,7 @@ export async function askPeers(
       summary: `task ${asker.id} asks for help: ${description}`.slice(0, 2_000),
       data: { request: id, description, data },
       parent: asker.id,
-      workerId: asker.id,
+      workerId: worker,
       tags: ['assist', 'request'],
       contextVersion: asker.context,
     });

@@ -9,6 +9,8 @@ export function handlerContext(
   task: Task,
   log: () => Logger,
   signal: () => AbortSignal,
+  /** The consumer running it: the worker a help request names as its asker. */
+  worker = '',
 ): HandlerContext {
   let content: Promise<Buffer> | undefined;
   const contextBuffer = (): Promise<Buffer> => {
@@ -25,7 +27,7 @@ export function handlerContext(
     get signal() {
       return signal();
     },
-    askPeers: (request, options) => askPeers(bus, task, request, options, signal()),
+    askPeers: (request, options) => askPeers(bus, task, request, options, signal(), worker),
   };
 }
 

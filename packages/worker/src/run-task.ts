@@ -75,7 +75,7 @@ export async function runDelivery(delivery: Delivery, options: RunTaskOptions): 
       // Whoever wanted this has stopped waiting: record that, and spend nothing on it.
       finding = { summary: `expired: not started before its deadline`, tags: ['expired'] };
     } else {
-      const ctx = handlerContext(options.bus, task, log, signal);
+      const ctx = handlerContext(options.bus, task, log, signal, delivery.consumer);
       const value = await Promise.race([Promise.resolve().then(() => options.handler(ctx)), aborted]);
       finding = toFinding(value);
     }

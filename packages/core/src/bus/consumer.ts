@@ -51,6 +51,8 @@ export class Consumer {
   #promoteAt = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
+  /** Hand-backs in flight: closing waits for them, or the entry would wait out a lease. */
+  readonly #handingBack = new Set<Promise<void>>();
   #drained: Promise<void> | undefined;
   #resolveDrained: (() => void) | undefined;
 
@@ -109,6 +111,7 @@ export class Consumer {
       this.#offSlots?.();
       if (this.#renewTimer) this.clock.clearTimeout(this.#renewTimer);
       if (this.#promoteTimer) this.clock.clearTimeout(this.#promoteTimer);
+      await Promise.all(this.#handingBack);
       await this.queue.close();
     })();
     return this.#closing;
@@ -201,9 +204,14 @@ export class Consumer {
     // Read while stopping, or while a shared slot was taken by another consumer of the pool: hand
     // it back at once (same attempt) rather than leave it pending until its lease runs out.
     if (!this.#reading || subscriber.closed || (this.settings.slots && this.settings.slots.free <= 0)) {
-      this.queue
+      const handBack = this.queue
         .retry(entry.id, encodeTask(task), 0)
-        .catch((e: unknown) => this.log.warn({ err: errorMessage(e) }, 'could not hand back an entry'));
+        .then(
+          () => {},
+          (e: unknown) => this.log.warn({ err: errorMessage(e) }, 'could not hand back an entry'),
+        )
+        .finally(() => this.#handingBack.delete(handBack));
+      this.#handingBack.add(handBack);
       return;
     }
     const delivery = new ActiveDelivery(this, task, entry.id);
