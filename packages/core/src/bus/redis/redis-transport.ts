@@ -26,6 +26,8 @@ import { defineScripts, type ScriptCaller } from './scripts';
 type RangeReply = [string, string[]][];
 
 const POST_BATCH = 500;
+/** Findings per publish call: a script runs atomically, so keep each one short. */
+const PUBLISH_BATCH = 256;
 /** How long a write's token outlives it: longer than a reconnect and resend (about 100 bytes per call). */
 const ONCE_WINDOW_MS = 60 * 1000;
 
@@ -38,6 +40,10 @@ export class RedisTransport implements Transport {
   #subscriber: Redis | undefined;
   readonly #doorbells = new Map<string, Set<Subscriber<FindingsBroadcast | undefined>>>();
   readonly #activity = new Map<string, Set<Subscriber<string>>>();
+  readonly #publishing = new Map<
+    string,
+    { finding: string; resolve: (id: string) => void; reject: (error: unknown) => void }[]
+  >();
 
   constructor(
     options: ConnectionOptions,
@@ -120,13 +126,37 @@ export class RedisTransport implements Transport {
     return reply[0]?.[0] ?? '0-0';
   }
 
-  async publishFinding(swarm: string, finding: string): Promise<string> {
+  publishFinding(swarm: string, finding: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      let queue = this.#publishing.get(swarm);
+      if (!queue) {
+        queue = [];
+        this.#publishing.set(swarm, queue);
+      }
+      queue.push({ finding, resolve, reject });
+      if (this.#publishing.size === 1 && queue.length === 1) setImmediate(() => this.#flushPublishes());
+    });
+  }
+
+  /** One script call (and one broadcast) per swarm for everything published in one turn. */
+  #flushPublishes(): void {
     const [kind, value] = trimOf(this.retention.findings);
-    return (await this.#call(
-      'publishFinding',
-      [keys.findings(swarm), keys.once(swarm, randomUUID())],
-      [keys.findingsChannel(swarm), kind, value, finding, ONCE_WINDOW_MS],
-    )) as string;
+    for (const [swarm, queue] of this.#publishing) {
+      for (let i = 0; i < queue.length; i += PUBLISH_BATCH) {
+        const batch = queue.slice(i, i + PUBLISH_BATCH);
+        this.#call(
+          'publishFindings',
+          [keys.findings(swarm), keys.once(swarm, randomUUID())],
+          [keys.findingsChannel(swarm), kind, value, ONCE_WINDOW_MS, ...batch.map((p) => p.finding)],
+        ).then(
+          (ids) => batch.forEach((p, k) => p.resolve((ids as string[])[k] as string)),
+          (error: unknown) => {
+            for (const p of batch) p.reject(error);
+          },
+        );
+      }
+    }
+    this.#publishing.clear();
   }
 
   async readCursors(swarm: string): Promise<Record<string, string>> {

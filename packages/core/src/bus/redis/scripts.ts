@@ -17,7 +17,7 @@ const SCRIPTS = {
   postBatch: 2,
   retryDeadLetter: 2,
   removeConsumer: 1,
-  publishFinding: 2,
+  publishFindings: 2,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;
