@@ -152,6 +152,7 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
           log.warn({ swarm, err: String(error) }, 'findings read failed; reopening');
           source.reader?.unsubscribe();
           sources.delete(swarm);
+          if (source.writer) deps.track(source.writer.flush());
           later(() => void open(swarm, foundLater, source.last ?? resumeAfter), RETRY_MS);
         },
       });
