@@ -149,7 +149,9 @@ export class RedisTransport implements Transport {
           [keys.findings(swarm), keys.once(swarm, randomUUID())],
           [keys.findingsChannel(swarm), kind, value, ONCE_WINDOW_MS, ...batch.map((p) => p.finding)],
         ).then(
-          (ids) => batch.forEach((p, k) => p.resolve((ids as string[])[k] as string)),
+          (ids) => {
+            for (const [k, p] of batch.entries()) p.resolve((ids as string[])[k] as string);
+          },
           (error: unknown) => {
             for (const p of batch) p.reject(error);
           },
