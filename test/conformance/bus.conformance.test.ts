@@ -729,6 +729,19 @@ describe.each([
       ]);
     });
 
+    it('forgets consumers of killed workers that own nothing, and keeps the live one', async () => {
+      const bus = env.bus();
+      await env.ghostConsumer(swarm, 'echo', 'killed-worker');
+      await bus.post(swarm, 'echo', {});
+      const { deliveries } = track(collect(bus, swarm, 'echo', { consumer: 'live-worker', leaseMs: 200 }));
+      await until(env, () => deliveries.length === 1);
+      await deliveries[0]?.complete({ summary: 'done' });
+      expect((await bus.status(swarm)).types).toMatchObject([{ type: 'echo', consumers: 2 }]);
+      await env.elapse(11_000);
+      const status = await bus.status(swarm);
+      expect(status.types, JSON.stringify(status.types)).toMatchObject([{ type: 'echo', consumers: 1 }]);
+    });
+
     it('keeps shard state for a restarted shard to resume from', async () => {
       const bus = env.bus();
       const info = { id: 'memory', specialization: 'history', context: 'abc', cursor: '1-0', updatedAt: 5 };

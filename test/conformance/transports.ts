@@ -1,6 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type Bus, type BusOptions, keys, ManualClock, MemoryBus, RedisBus } from '@swarm/core';
+import {
+  type Bus,
+  type BusOptions,
+  CONSUMER_GROUP,
+  keys,
+  ManualClock,
+  MemoryBus,
+  RedisBus,
+} from '@swarm/core';
 import { Redis } from 'ioredis';
 import { type RedisServer, startRedisServer } from '../support/redis-server';
 
@@ -15,6 +23,8 @@ export interface TransportEnv {
   elapse(ms: number): Promise<void>;
   /** Writes a task entry as a foreign client would, fields untouched. */
   appendRaw(swarm: string, type: string, fields: Record<string, string>): Promise<void>;
+  /** Makes a consumer that reads once and is never seen again, as a SIGKILLed worker leaves behind. */
+  ghostConsumer(swarm: string, type: string, name: string): Promise<void>;
   /** Deletes one field of a stored context blob, as if a chunk had been lost. */
   dropContextField(swarm: string, ref: string, field: string): Promise<void>;
   teardown(): Promise<void>;
@@ -51,6 +61,10 @@ export function memoryEnv(): EnvFactory {
       async dropContextField(swarm, ref, field) {
         root?.memory.blob(swarm, ref)?.delete(field);
       },
+      async ghostConsumer(swarm, type, name) {
+        root ??= new MemoryBus({ clock });
+        root.memory.stream(keys.tasks(swarm, type)).consumers.set(name, clock.now());
+      },
       async teardown() {
         await Promise.all(buses.map((b) => b.close()));
       },
@@ -79,6 +93,15 @@ export function redisEnv(): EnvFactory {
       },
       async dropContextField(swarm, ref, field) {
         await raw.hdel(keys.context(swarm, ref), field);
+      },
+      async ghostConsumer(swarm, type, name) {
+        const stream = keys.tasks(swarm, type);
+        // It took a task and settled it, so it owns nothing, as a worker killed between tasks.
+        await raw.call('XGROUP', 'CREATE', stream, CONSUMER_GROUP, '$', 'MKSTREAM').catch(() => {});
+        const id = String(await raw.call('XADD', stream, '*', 'task', '{}'));
+        await raw.call('XREADGROUP', 'GROUP', CONSUMER_GROUP, name, 'COUNT', '1', 'STREAMS', stream, '>');
+        await raw.call('XACK', stream, CONSUMER_GROUP, id);
+        await raw.call('XDEL', stream, id);
       },
       async teardown() {
         await Promise.all(buses.map((b) => b.close()));

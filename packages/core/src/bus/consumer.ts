@@ -140,6 +140,10 @@ export class Consumer {
     const { concurrency, leaseMs, maxAttempts, blockMs } = this.settings;
     const reclaimEveryMs = Math.max(10, Math.min(1_000, Math.floor(leaseMs / 2)));
     let nextReclaimAt = 0;
+    // Killed workers' names linger in the group: forget the idle ones that own nothing.
+    const pruneIdleMs = Math.max(3 * leaseMs, 5_000);
+    const pruneEveryMs = Math.max(leaseMs, 5_000);
+    let nextPruneAt = this.clock.now() + pruneEveryMs;
     let failures = 0;
     let groupReady = false;
     while (this.#reading && !subscriber.closed) {
@@ -162,6 +166,12 @@ export class Consumer {
           entries = (await this.queue.readOwnPending(concurrency)).filter((e) => !this.#live.has(e.id));
         } else if (this.clock.now() >= nextReclaimAt) {
           nextReclaimAt = this.clock.now() + reclaimEveryMs;
+          if (this.clock.now() >= nextPruneAt) {
+            nextPruneAt = this.clock.now() + pruneEveryMs;
+            this.queue
+              .pruneIdleConsumers(pruneIdleMs)
+              .catch((error: unknown) => this.log.debug({ err: errorMessage(error) }, 'prune failed'));
+          }
           // A delivery this consumer still runs (its renewal failed) is not handed out twice.
           entries = (await this.queue.reclaim(leaseMs, free, maxAttempts)).filter(
             (e) => !this.#live.has(e.id),

@@ -60,6 +60,8 @@ export interface TaskQueue {
   deadLetter(entryId: string, dead: Fields): Promise<boolean>;
   /** Moves due retries onto the stream; returns ms until the next is due, or -1. */
   promoteDue(): Promise<number>;
+  /** Forgets other consumers that own nothing and were not seen for idleMs; returns how many. */
+  pruneIdleConsumers(idleMs: number): Promise<number>;
   /** Ends a blocked readNew early, with no entries. */
   interrupt(): void;
   /** Forgets this consumer if it owns nothing, and frees its connection. */

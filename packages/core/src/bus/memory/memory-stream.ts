@@ -16,6 +16,8 @@ export class MemoryStream {
   #ids: string[] = [];
   #deleted = 0;
   readonly pending = new Map<string, PendingEntry>();
+  /** The group's consumers and when each last read, as XINFO CONSUMERS keeps them. */
+  readonly consumers = new Map<string, number>();
   lastDelivered = '0-0';
   #lastMs = 0;
   #lastSeq = 0;

@@ -196,7 +196,10 @@ export class MemoryTransport implements Transport {
       const type = key.slice(prefix.length);
       const waiting = [...stream.scan({ after: stream.lastDelivered })];
       const oldest = [...stream.entries.keys()][0];
-      const consumers = new Set([...stream.pending.values()].map((p) => p.consumer));
+      const consumers = new Set([
+        ...stream.consumers.keys(),
+        ...[...stream.pending.values()].map((p) => p.consumer),
+      ]);
       types.push({
         type,
         waiting: waiting.length,
@@ -263,10 +266,18 @@ class MemoryTaskQueue implements TaskQueue {
       this.#stream.pending.set(id, { consumer: this.consumer, deliveredAt: this.#now, deliveries: 1 });
       out.push({ id, fields: { ...fields }, deliveries: 1 });
     }
+    if (out.length > 0) this.#seen(true);
     return out;
   }
 
+  /** As in Redis 7.0: a consumer exists once it has been handed an entry; each read refreshes it. */
+  #seen(handed = false): void {
+    if (handed || this.#stream.consumers.has(this.consumer))
+      this.#stream.consumers.set(this.consumer, this.#now);
+  }
+
   async readNew(count: number, blockMs: number): Promise<RawEntry[]> {
+    this.#seen();
     const ready = this.#takeNew(count);
     if (ready.length > 0) return ready;
     const { promise, cancel } = this.#stream.waitForAppend();
@@ -279,6 +290,7 @@ class MemoryTaskQueue implements TaskQueue {
   }
 
   async readOwnPending(count: number): Promise<RawEntry[]> {
+    this.#seen();
     const out: RawEntry[] = [];
     for (const [id, p] of this.#stream.pending) {
       const fields = this.#stream.entries.get(id);
@@ -374,6 +386,17 @@ class MemoryTaskQueue implements TaskQueue {
     return true;
   }
 
+  async pruneIdleConsumers(idleMs: number): Promise<number> {
+    const owners = new Set([...this.#stream.pending.values()].map((p) => p.consumer));
+    let removed = 0;
+    for (const [name, seen] of this.#stream.consumers)
+      if (name !== this.consumer && !owners.has(name) && this.#now - seen >= idleMs) {
+        this.#stream.consumers.delete(name);
+        removed++;
+      }
+    return removed;
+  }
+
   async promoteDue(): Promise<number> {
     const list = this.transport.delayed(this.#delayedKey);
     const now = this.#now;
@@ -388,5 +411,7 @@ class MemoryTaskQueue implements TaskQueue {
 
   async close(): Promise<void> {
     this.interrupt();
+    const owns = [...this.#stream.pending.values()].some((p) => p.consumer === this.consumer);
+    if (!owns) this.#stream.consumers.delete(this.consumer);
   }
 }

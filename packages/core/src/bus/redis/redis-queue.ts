@@ -229,6 +229,12 @@ export class RedisTaskQueue implements TaskQueue {
     return Number(await this.call('promote', [keys.delayed(this.swarm, this.type), this.#stream], [100]));
   }
 
+  async pruneIdleConsumers(idleMs: number): Promise<number> {
+    return Number(
+      await this.call('pruneConsumers', [this.#stream], [CONSUMER_GROUP, Math.round(idleMs), this.consumer]),
+    );
+  }
+
   interrupt(): void {
     const id = this.#blockingClientId;
     if (id !== undefined) this.command.call('CLIENT', 'UNBLOCK', id).catch(() => {});

@@ -17,6 +17,7 @@ const SCRIPTS = {
   postBatch: 2,
   retryDeadLetter: 2,
   removeConsumer: 1,
+  pruneConsumers: 1,
   publishFindings: 2,
 } as const;
 
