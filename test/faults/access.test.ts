@@ -44,6 +44,7 @@ const SWARM_COMMANDS = [
   'xrevrange',
   'xlen',
   'xinfo|groups',
+  'xinfo|consumers',
   'xgroup|create',
   'xgroup|delconsumer',
   'xreadgroup',
