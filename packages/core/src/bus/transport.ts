@@ -109,6 +109,8 @@ export interface Transport {
   moveDeadLetter(swarm: string, id: string, type: string, task: Fields): Promise<boolean>;
   /** Names of the swarms that have any key. */
   swarms(): Promise<string[]>;
+  /** Names of the swarms matching a glob that have a findings stream: what a pattern can follow. */
+  swarmsWithFindings(pattern: string): Promise<string[]>;
   putShard(swarm: string, id: string, info: string): Promise<void>;
   /** Shard id → its ShardInfo as JSON. */
   readShards(swarm: string): Promise<Record<string, string>>;

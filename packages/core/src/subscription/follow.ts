@@ -176,8 +176,9 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
     const discover = async (): Promise<void> => {
       if (!matchesPattern || subscriber.closed) return;
       try {
-        for (const swarm of await transport.swarms())
-          if (matchesPattern(swarm)) await open(swarm, discovered);
+        for (const pattern of patterns)
+          for (const swarm of await transport.swarmsWithFindings(pattern))
+            if (matchesPattern(swarm)) await open(swarm, discovered);
       } catch (error) {
         log.debug({ err: String(error) }, 'swarm discovery failed; will retry');
       }

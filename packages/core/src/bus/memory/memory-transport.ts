@@ -174,6 +174,17 @@ export class MemoryTransport implements Transport {
     return [...names].sort();
   }
 
+  async swarmsWithFindings(pattern: string): Promise<string[]> {
+    const matches = swarmMatcher([pattern]);
+    const names: string[] = [];
+    for (const [key, stream] of this.#streams) {
+      const swarm = keys.swarmOf(key);
+      if (swarm && key === keys.findings(swarm) && stream.entries.size > 0 && matches(swarm))
+        names.push(swarm);
+    }
+    return names.sort();
+  }
+
   async putShard(swarm: string, id: string, info: string): Promise<void> {
     let shards = this.#shards.get(swarm);
     if (!shards) {

@@ -261,10 +261,19 @@ export class RedisTransport implements Transport {
   }
 
   async swarms(): Promise<string[]> {
+    return this.#scanSwarms(keys.anySwarm);
+  }
+
+  swarmsWithFindings(pattern: string): Promise<string[]> {
+    // The glob goes inside the hash tag, so SCAN itself skips every other key.
+    return this.#scanSwarms(keys.findings(pattern));
+  }
+
+  async #scanSwarms(match: string): Promise<string[]> {
     const names = new Set<string>();
     let cursor = '0';
     do {
-      const [next, found] = await this.command.scan(cursor, 'MATCH', keys.anySwarm, 'COUNT', 1_000);
+      const [next, found] = await this.command.scan(cursor, 'MATCH', match, 'COUNT', 1_000);
       cursor = next;
       for (const key of found) {
         const swarm = keys.swarmOf(key);
