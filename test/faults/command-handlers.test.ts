@@ -6,6 +6,7 @@ import { type DeadLetter, type Finding, RedisBus } from '@swarm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, ROOT, swarmCli } from '../support/cli';
 import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { isAlive } from '../worker/helpers';
 
 /**
  * Issue #5, item 9: command handlers that misbehave, through the real CLI path: `swarm run
@@ -20,21 +21,6 @@ process.env.SWARM_LOG_LEVEL ??= 'silent';
 
 const FIXTURES = join(ROOT, 'test/faults/fixtures');
 const STACK = /\n\s+at /;
-
-/** Whether a process exists and is not a zombie. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
 
 /** Live processes whose argv contains `marker` (read from /proc). */
 function processesWith(marker: string): { pid: number; argv: string[] }[] {

@@ -1,4 +1,5 @@
-import { type Finding, MemoryBus, type PostedTask, type Task, type TaskInput } from '@swarm/core';
+import { type Finding, MemoryBus, type PostedTask, type TaskInput } from '@swarm/core';
+import { aTask } from '@swarm/core/testing';
 import { describe, expect, it } from 'vitest';
 import { ASSIST_TYPE, AssistTimeoutError, askPeers } from './assist';
 
@@ -13,19 +14,7 @@ class SlowPostBus extends MemoryBus {
   }
 }
 
-const asker = (swarm: string): Task => ({
-  id: 'asker-1',
-  swarm,
-  type: 'research',
-  description: '',
-  data: null,
-  parent: undefined,
-  context: undefined,
-  attempt: 1,
-  createdAt: 0,
-  idempotencyKey: undefined,
-  errors: [],
-});
+const asker = (swarm: string) => aTask({ id: 'asker-1', swarm, type: 'research' });
 
 describe('askPeers', () => {
   it('times out with a typed error, even while its request is still being posted', async () => {

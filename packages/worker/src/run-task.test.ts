@@ -1,5 +1,6 @@
-import type { Delivery, FailResult, FindingInput, Task } from '@swarm/core';
+import type { Delivery, FailResult, FindingInput } from '@swarm/core';
 import { MemoryBus } from '@swarm/core';
+import { aTask } from '@swarm/core/testing';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { runDelivery } from './run-task';
@@ -8,19 +9,7 @@ import { runDelivery } from './run-task';
 function fakeDelivery() {
   const lease = new AbortController();
   const settled: { completed?: FindingInput; failed?: string } = {};
-  const task: Task = {
-    id: 't1',
-    swarm: 's',
-    type: 'work',
-    description: '',
-    data: null,
-    parent: undefined,
-    context: undefined,
-    attempt: 1,
-    createdAt: 0,
-    idempotencyKey: undefined,
-    errors: [],
-  };
+  const task = aTask();
   const delivery: Delivery = {
     task,
     deliveryId: '1-0',
