@@ -2,7 +2,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { compareIds, type DeadLetter, type Finding, type JsonValue, RedisBus } from '@swarm/core';
+import {
+  compareIds,
+  type DeadLetter,
+  type Finding,
+  type JsonValue,
+  MALFORMED_FINDING_TYPE,
+  RedisBus,
+} from '@swarm/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliProcess, type CliResult, ROOT, startSwarmCli, swarmCli } from '../support/cli';
@@ -334,21 +341,44 @@ describe('bad input', () => {
 
   describe('malformed finding entries', () => {
     const huge = 'h'.repeat(MB10);
+    /** What a reader hands over for an entry that is not a finding: a stand-in saying why. */
+    const standIn = (reason: string, data: string): Partial<Finding> => ({
+      type: MALFORMED_FINDING_TYPE,
+      summary: `malformed finding entry: ${reason}`,
+      data,
+      taskId: '',
+      workerId: '',
+      attempt: 0,
+      tags: ['malformed'],
+    });
+    const required = '"taskId":"t","type":"foreign","workerId":"w"';
     /** Written raw between valid findings; what a reader must make of each. */
     const cases: { name: string; args: (string | Buffer)[]; surfaced: Partial<Finding> }[] = [
       {
         name: 'no finding field',
         args: ['hello', 'world'],
-        surfaced: { summary: '', data: '{"hello":"world"}' },
+        surfaced: standIn('no "finding" field', '{"hello":"world"}'),
       },
-      { name: 'an empty field name', args: ['', ''], surfaced: { summary: '', data: '{"":""}' } },
-      { name: 'not JSON', args: ['finding', '{nope'], surfaced: { summary: '', data: '{nope' } },
-      { name: 'a JSON array', args: ['finding', '[1,2]'], surfaced: { summary: '', data: '[1,2]' } },
-      { name: 'JSON null', args: ['finding', 'null'], surfaced: { summary: '', data: 'null' } },
+      { name: 'an empty field name', args: ['', ''], surfaced: standIn('no "finding" field', '{"":""}') },
+      {
+        name: 'not JSON',
+        args: ['finding', '{nope'],
+        surfaced: standIn('"finding" is not valid JSON', '{nope'),
+      },
+      {
+        name: 'a JSON array',
+        args: ['finding', '[1,2]'],
+        surfaced: standIn('"finding" is not a JSON object', '[1,2]'),
+      },
+      {
+        name: 'JSON null',
+        args: ['finding', 'null'],
+        surfaced: standIn('"finding" is not a JSON object', 'null'),
+      },
       {
         name: 'binary bytes',
         args: [Buffer.from('finding'), Buffer.from([0xff, 0xfe, 0x00])],
-        surfaced: { summary: '', data: '\ufffd\ufffd\u0000' },
+        surfaced: standIn('"finding" is not valid JSON', '\ufffd\ufffd\u0000'),
       },
       {
         name: 'keys of the wrong types',
@@ -356,31 +386,40 @@ describe('bad input', () => {
           'finding',
           '{"summary":5,"tags":"risk","attempt":"many","createdAt":{},"taskId":["x"],"contextVersion":7,"data":1}',
         ],
-        // attempt and createdAt read as 0 rather than NaN (fixed in codec.ts with this test).
-        surfaced: {
-          summary: '5',
-          tags: [],
-          attempt: 0,
-          createdAt: 0,
-          taskId: 'x',
-          contextVersion: undefined,
-          data: 1,
-        },
+        surfaced: standIn(
+          '"taskId" must be a non-empty string',
+          '{"summary":5,"tags":"risk","attempt":"many","createdAt":{},"taskId":["x"],"contextVersion":7,"data":1}',
+        ),
       },
       {
         name: 'an attempt of 1e400 (Infinity)',
-        args: ['finding', '{"summary":"inf","attempt":1e400,"createdAt":-1e400}'],
-        surfaced: { summary: 'inf', attempt: 0, createdAt: 0 },
+        args: ['finding', `{${required},"summary":"inf","attempt":1e400,"createdAt":-1e400}`],
+        surfaced: standIn(
+          '"attempt" must be an integer >= 0',
+          `{${required},"summary":"inf","attempt":1e400,"createdAt":-1e400}`,
+        ),
       },
       {
-        name: 'an id of its own',
-        args: ['finding', '{"id":"9999999999999-0","swarm":"elsewhere","summary":"claims another id"}'],
-        surfaced: { summary: 'claims another id' },
+        name: 'no summary',
+        args: ['finding', `{${required},"attempt":1,"createdAt":1}`],
+        surfaced: standIn('"summary" must be a string', `{${required},"attempt":1,"createdAt":1}`),
       },
-      { name: '10 MB, not JSON', args: ['finding', huge], surfaced: { summary: '', data: huge } },
+      {
+        name: 'an id and a swarm of its own',
+        args: [
+          'finding',
+          `{"id":"9999999999999-0","swarm":"elsewhere",${required},"summary":"claims another id","attempt":1,"createdAt":1}`,
+        ],
+        surfaced: { type: 'foreign', summary: 'claims another id', taskId: 't', attempt: 1, createdAt: 1 },
+      },
+      {
+        name: '10 MB, not JSON',
+        args: ['finding', huge],
+        surfaced: standIn('"finding" is not valid JSON', huge),
+      },
     ];
 
-    it('surfaces each through readFindings, findings$ and `swarm findings --json` in stream order, and keeps delivering the valid ones after them', async () => {
+    it('hands each over as a malformed stand-in, through readFindings, findings$ and `swarm findings --json`, in stream order, and keeps delivering the valid ones after them', async () => {
       const swarm = 'bad-findings';
       const key = `swarm:{${swarm}}:findings`;
       const live: Finding[] = [];
@@ -426,7 +465,7 @@ describe('bad input', () => {
         const next = await bus.publish(swarm, { type: 'note', summary: 'after the tail' });
         await until(() => live.some((f) => f.id === next.id), 'the live reader to pass the new entry');
         expect(live.slice(total).map((f) => [f.summary, f.data])).toEqual([
-          ['', '{still not json'],
+          ['malformed finding entry: "finding" is not valid JSON', '{still not json'],
           ['after the tail', null],
         ]);
 
@@ -437,7 +476,12 @@ describe('bad input', () => {
         const printed = jsonLines(cli.stdout);
         expect(printed.map((r) => r.id)).toEqual(all.map((f) => f.id));
         expect(printed.map((r) => r.summary)).toEqual(all.map((f) => f.summary));
-        expect(printed.find((r) => r.summary === 'inf')).toMatchObject({ attempt: 0, createdAt: 0 });
+        const inf = all.find((f) => typeof f.data === 'string' && f.data.includes('"inf"'));
+        expect(printed.find((r) => r.id === inf?.id)).toMatchObject({
+          type: MALFORMED_FINDING_TYPE,
+          attempt: 0,
+          createdAt: Number(inf?.id.split('-')[0]),
+        });
         const text = await swarmCli(['findings', swarm], { env: cliEnv() });
         expect(text.code, text.stderr).toBe(0);
         for (const f of all) expect(text.stdout).toContain(f.id);
@@ -453,7 +497,10 @@ describe('bad input', () => {
     it('a finding nested 10,000 deep reaches every reader, its data replaced by a note, and `swarm findings --json` prints all', async () => {
       const swarm = 'deep-finding';
       await bus.publish(swarm, { type: 'note', summary: 'before' });
-      await xadd(`swarm:{${swarm}}:findings`, ['finding', `{"summary":"deep","data":${nest(10_000)}}`]);
+      await xadd(`swarm:{${swarm}}:findings`, [
+        'finding',
+        `{"taskId":"t","type":"note","workerId":"w","attempt":1,"createdAt":1,"summary":"deep","data":${nest(10_000)}}`,
+      ]);
       await bus.publish(swarm, { type: 'note', summary: 'after' });
       const stored = await bus.readFindings(swarm);
       expect(stored.map((f) => f.summary)).toEqual(['before', 'deep', 'after']);

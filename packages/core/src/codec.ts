@@ -148,36 +148,100 @@ export function encodeFinding(finding: Omit<Finding, 'id'>): Fields {
   return { finding: JSON.stringify(finding) };
 }
 
-/** A foreign writer's `"attempt": "many"` or `"createdAt": {}` reads as 0, never NaN (JSON has no NaN). */
-function finiteOrZero(value: unknown): number {
-  const n = Number(value ?? 0);
-  return Number.isFinite(n) ? n : 0;
-}
+/**
+ * The type of the stand-in a reader hands over for a finding entry it cannot take: one with no
+ * `finding` field, not a JSON object, or missing a required key (see docs/PROTOCOL.md). Readers
+ * neither stall behind such an entry nor pass it off as a finding: it keeps its place in stream
+ * order, as a finding of this type, tagged `malformed`, that says what is wrong.
+ */
+export const MALFORMED_FINDING_TYPE = 'swarm.malformed';
 
-export function decodeFinding(swarm: string, id: string, fields: Fields): Finding {
-  let wire: Partial<Finding> = {};
-  try {
-    wire = parseObject(fields, 'finding') as Partial<Finding>;
-  } catch {
-    // A foreign writer's entry: surface it rather than stall every reader behind it.
-    wire = { summary: '', data: (fields.finding ?? JSON.stringify(fields)) as JsonValue };
-  }
+const msOfId = (id: string) => {
+  const ms = Number(id.split('-')[0]);
+  return Number.isSafeInteger(ms) ? ms : 0;
+};
+
+function malformedFinding(swarm: string, id: string, reason: string, raw: string): Finding {
   return {
     id,
     swarm,
-    taskId: String(wire.taskId ?? ''),
-    type: String(wire.type ?? ''),
-    summary: String(wire.summary ?? ''),
-    data: nestedDeeperThan(wire.data, MAX_DATA_DEPTH)
-      ? `[data nested deeper than ${MAX_DATA_DEPTH} levels]`
-      : ((wire.data ?? null) as JsonValue),
-    workerId: String(wire.workerId ?? ''),
-    attempt: finiteOrZero(wire.attempt),
-    contextVersion: typeof wire.contextVersion === 'string' ? wire.contextVersion : undefined,
-    parent: typeof wire.parent === 'string' ? wire.parent : undefined,
-    tags: Array.isArray(wire.tags) ? wire.tags.filter((t): t is string => typeof t === 'string') : [],
-    createdAt: finiteOrZero(wire.createdAt),
+    taskId: '',
+    type: MALFORMED_FINDING_TYPE,
+    summary: `malformed finding entry: ${reason}`,
+    data: raw,
+    workerId: '',
+    attempt: 0,
+    contextVersion: undefined,
+    parent: undefined,
+    tags: ['malformed'],
+    createdAt: msOfId(id),
   };
+}
+
+const isStringArray = (value: unknown): value is string[] =>
+  Array.isArray(value) && value.every((v) => typeof v === 'string');
+
+/** Why a parsed finding does not meet the protocol's required keys, or undefined when it does. */
+function findingDefect(wire: Record<string, unknown>): string | undefined {
+  for (const name of ['taskId', 'type'] as const)
+    if (typeof wire[name] !== 'string' || wire[name] === '') return `"${name}" must be a non-empty string`;
+  for (const name of ['summary', 'workerId'] as const)
+    if (typeof wire[name] !== 'string') return `"${name}" must be a string`;
+  for (const name of ['attempt', 'createdAt'] as const) {
+    const value = wire[name];
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0)
+      return `"${name}" must be an integer >= 0`;
+  }
+  for (const name of ['swarm', 'contextVersion', 'parent'] as const)
+    if (wire[name] !== undefined && wire[name] !== null && typeof wire[name] !== 'string')
+      return `"${name}" must be a string when present`;
+  if (wire.tags !== undefined && wire.tags !== null && !isStringArray(wire.tags))
+    return '"tags" must be an array of strings when present';
+  return undefined;
+}
+
+/**
+ * A finding from its parsed JSON (a stream entry's `finding` field, or one finding of a
+ * broadcast), strictly: anything that misses a required key becomes the malformed stand-in.
+ * The swarm is the stream's, whatever the entry says; so is the id.
+ */
+export function findingFromJson(swarm: string, id: string, wire: unknown, raw: string): Finding {
+  if (wire === null || typeof wire !== 'object' || Array.isArray(wire))
+    return malformedFinding(swarm, id, '"finding" is not a JSON object', raw);
+  const w = wire as Record<string, unknown>;
+  const defect = findingDefect(w);
+  if (defect !== undefined) return malformedFinding(swarm, id, defect, raw);
+  return {
+    id,
+    swarm,
+    taskId: w.taskId as string,
+    type: w.type as string,
+    summary: w.summary as string,
+    data: nestedDeeperThan(w.data, MAX_DATA_DEPTH)
+      ? `[data nested deeper than ${MAX_DATA_DEPTH} levels]`
+      : ((w.data ?? null) as JsonValue),
+    workerId: w.workerId as string,
+    attempt: w.attempt as number,
+    contextVersion: (w.contextVersion ?? undefined) as string | undefined,
+    parent: (w.parent ?? undefined) as string | undefined,
+    tags: (w.tags ?? []) as string[],
+    createdAt: w.createdAt as number,
+  };
+}
+
+/** True when a finding is the stand-in for an entry that is not a finding (see findingFromJson). */
+export const isMalformedFinding = (finding: Finding): boolean => finding.type === MALFORMED_FINDING_TYPE;
+
+export function decodeFinding(swarm: string, id: string, fields: Fields): Finding {
+  const raw = fields.finding;
+  if (raw === undefined) return malformedFinding(swarm, id, 'no "finding" field', JSON.stringify(fields));
+  let wire: unknown;
+  try {
+    wire = JSON.parse(raw);
+  } catch {
+    return malformedFinding(swarm, id, '"finding" is not valid JSON', raw);
+  }
+  return findingFromJson(swarm, id, wire, raw);
 }
 
 export function encodeDeadLetter(

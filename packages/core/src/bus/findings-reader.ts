@@ -1,6 +1,6 @@
 import { Observable } from 'rxjs';
 import type { Clock, ClockTimer } from '../clock';
-import { decodeFinding } from '../codec';
+import { decodeFinding, findingFromJson, isMalformedFinding } from '../codec';
 import type { Finding } from '../messages';
 import { compareIds } from './stream-id';
 import type { FindingsBroadcast, Transport } from './transport';
@@ -40,12 +40,19 @@ export function readFindings$(
     const take = (broadcast: FindingsBroadcast): boolean => {
       const last = lastTaken();
       if (last === undefined) return false;
-      const newest = broadcast.findings.at(-1)?.id;
+      // A foreign publisher on the channel may send anything: only ids let it follow the stream.
+      const ids = broadcast.findings.map((f: unknown) => (f as { id?: unknown } | null)?.id);
+      if (!ids.every((id) => typeof id === 'string' && /^\d+-\d+$/.test(id))) return false;
+      const newest = ids.at(-1) as string | undefined;
       if (newest !== undefined && compareIds(newest, last) <= 0) return true; // read already
       if (broadcast.prev !== last) return false;
-      for (const finding of broadcast.findings) {
+      // Held to the same rules as a stream read; one that falls short is read from the stream,
+      // so a live reader and a replaying one hand over the same stand-in for it.
+      const findings = broadcast.findings.map((f, i) => findingFromJson(swarm, ids[i] as string, f, ''));
+      if (findings.some(isMalformedFinding)) return false;
+      for (const finding of findings) {
         if (subscriber.closed) return true;
-        subscriber.next({ ...finding, swarm, tags: finding.tags ?? [] });
+        subscriber.next(finding);
         cursor = { after: finding.id };
       }
       return true;
