@@ -163,9 +163,10 @@ describe.each([
     it('writes one finding when a stalled worker completes after a reclaim', async () => {
       const bus = env.bus();
       await bus.post(swarm, 'echo', {});
-      // The stalled worker renews rarely (long lease); the other reclaims after 100 ms idle.
+      // The stalled worker renews rarely (long lease) and stops: the other reclaims after 100 ms idle.
       const stalled = track(collect(bus, swarm, 'echo', { leaseMs: 60_000 }));
       await until(env, () => stalled.deliveries.length === 1);
+      await env.stallConsumer(swarm, 'echo', stalled.deliveries[0]?.consumer ?? '', 100);
       const fast = track(collect(env.bus(), swarm, 'echo', { leaseMs: 100 }));
       await until(env, () => fast.deliveries.length === 1);
       expect(await fast.deliveries[0]?.complete({ summary: 'fast' })).toMatchObject({ duplicate: false });
@@ -181,6 +182,7 @@ describe.each([
       await bus.post(swarm, 'echo', {});
       const zombie = track(collect(bus, swarm, 'echo', { leaseMs: 60_000, maxAttempts: 1 }));
       await until(env, () => zombie.deliveries.length === 1);
+      await env.stallConsumer(swarm, 'echo', zombie.deliveries[0]?.consumer ?? '', 100);
       const owner = track(collect(env.bus(), swarm, 'echo', { leaseMs: 100 }));
       await until(env, () => owner.deliveries.length === 1);
       expect(await zombie.deliveries[0]?.fail(new Error('gave up'))).toEqual({ outcome: 'lost' });
@@ -215,6 +217,7 @@ describe.each([
       await bus.post(swarm, 'echo', {});
       const stalled = track(collect(bus, swarm, 'echo', { leaseMs: 60_000 }));
       await until(env, () => stalled.deliveries.length === 1);
+      await env.stallConsumer(swarm, 'echo', stalled.deliveries[0]?.consumer ?? '', 100);
       const fast = track(collect(env.bus(), swarm, 'echo', { leaseMs: 100 }));
       await until(env, () => fast.deliveries.length === 1);
       expect(await stalled.deliveries[0]?.extend()).toBe(false);

@@ -23,6 +23,11 @@ export interface TransportEnv {
   elapse(ms: number): Promise<void>;
   /** Writes a task entry as a foreign client would, fields untouched. */
   appendRaw(swarm: string, type: string, fields: Record<string, string>): Promise<void>;
+  /**
+   * As if `consumer` had stopped renewing (a frozen process): reclaimers hold its deliveries to
+   * `leaseMs` from now on, whatever lease it recorded, so a test need not wait out a long lease.
+   */
+  stallConsumer(swarm: string, type: string, consumer: string, leaseMs: number): Promise<void>;
   /** Makes a consumer that reads once and is never seen again, as a SIGKILLed worker leaves behind. */
   ghostConsumer(swarm: string, type: string, name: string): Promise<void>;
   /** Deletes one field of a stored context blob, as if a chunk had been lost. */
@@ -61,6 +66,9 @@ export function memoryEnv(): EnvFactory {
       async dropContextField(swarm, ref, field) {
         root?.memory.blob(swarm, ref)?.delete(field);
       },
+      async stallConsumer(swarm, type, consumer, leaseMs) {
+        root?.memory.stream(keys.tasks(swarm, type)).leases.set(consumer, leaseMs);
+      },
       async ghostConsumer(swarm, type, name) {
         root ??= new MemoryBus({ clock });
         root.memory.stream(keys.tasks(swarm, type)).consumers.set(name, clock.now());
@@ -93,6 +101,9 @@ export function redisEnv(): EnvFactory {
       },
       async dropContextField(swarm, ref, field) {
         await raw.hdel(keys.context(swarm, ref), field);
+      },
+      async stallConsumer(swarm, type, consumer, leaseMs) {
+        await raw.hset(keys.leases(swarm, type), consumer, leaseMs);
       },
       async ghostConsumer(swarm, type, name) {
         const stream = keys.tasks(swarm, type);

@@ -8,6 +8,7 @@ export type SwarmErrorCode =
   | 'SWARM_DEAD_LETTER_NOT_FOUND'
   | 'SWARM_BUS_CLOSED'
   | 'SWARM_LEASE_LOST'
+  | 'SWARM_INVALID_CLAIM'
   | 'SWARM_TOPOLOGY_INVALID';
 
 /** Packages built on core (shard, worker) extend it with codes of their own. */
@@ -76,5 +77,14 @@ export class LeaseLostError extends SwarmError {
 export class BusClosedError extends SwarmError {
   constructor() {
     super('SWARM_BUS_CLOSED', 'the bus is closed');
+  }
+}
+
+export class InvalidClaimError extends SwarmError {
+  constructor(handle: string) {
+    super(
+      'SWARM_INVALID_CLAIM',
+      `invalid claim ${JSON.stringify(handle.slice(0, 300))}: expected <swarm>/<type>/<entry id>/<consumer>, as \`swarm claim\` printed it`,
+    );
   }
 }

@@ -23,6 +23,16 @@ export {
 export { ActorLoadError, loadActorDefinition } from './actor/load-actor';
 export type { BackoffOptions } from './bus/backoff';
 export type { Bus, BusOptions, ConsumeOptions, FindingsOptions } from './bus/bus';
+export {
+  type Claim,
+  type ClaimFailure,
+  type ClaimHandle,
+  type ClaimOptions,
+  type ClaimReport,
+  DEFAULT_CLAIM_LEASE_MS,
+  formatClaimHandle,
+  parseClaimHandle,
+} from './bus/claims';
 export type { Delivery } from './bus/delivery';
 export type { FindingsFrom } from './bus/findings-reader';
 export { MemoryBus, type MemoryBusOptions } from './bus/memory/memory-bus';
@@ -36,8 +46,8 @@ export { MALFORMED_FINDING_TYPE, MAX_DATA_DEPTH, nestedDeeperThan } from './code
 export type { ContextStore, ContextStoreOptions } from './context/context-store';
 export * from './errors';
 export { assertName, CONSUMER_GROUP, keys } from './keys';
-export { importUserModule } from './module-import';
 export type * from './messages';
+export { importUserModule } from './module-import';
 export type { FindingFilter } from './subscription/finding-filter';
 export type { FollowOptions } from './subscription/follow';
 export { isSwarmPattern, splitSwarms, swarmMatcher } from './subscription/swarm-pattern';

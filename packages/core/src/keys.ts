@@ -16,6 +16,8 @@ export const CONSUMER_GROUP = 'workers';
 export const keys = {
   tasks: (swarm: string, type: string) => `swarm:{${swarm}}:tasks:${type}`,
   delayed: (swarm: string, type: string) => `swarm:{${swarm}}:delayed:${type}`,
+  /** Hash: consumer name → its lease in ms; a reclaimer holds each owner's deliveries to it. */
+  leases: (swarm: string, type: string) => `swarm:{${swarm}}:leases:${type}`,
   findings: (swarm: string) => `swarm:{${swarm}}:findings`,
   deadLetters: (swarm: string) => `swarm:{${swarm}}:dead`,
   idempotency: (swarm: string, key: string) => `swarm:{${swarm}}:idem:${key}`,

@@ -13,4 +13,8 @@ export const commands: Record<string, () => Promise<Command>> = {
   status: async () => (await import('./status')).status,
   dlq: async () => (await import('./dlq')).dlq,
   context: async () => (await import('./context')).context,
+  claim: async () => (await import('./claim')).claim,
+  report: async () => (await import('./report')).report,
+  renew: async () => (await import('./renew')).renew,
+  fail: async () => (await import('./fail')).fail,
 };

@@ -17,6 +17,7 @@ import { assertName } from '../keys';
 import type {
   DeadLetter,
   Finding,
+  FindingInput,
   PostedTask,
   PublishInput,
   ShardInfo,
@@ -26,9 +27,21 @@ import type {
 } from '../messages';
 import { type FollowOptions, follow$ } from '../subscription/follow';
 import { type BackoffOptions, defaultBackoff } from './backoff';
-import { Consumer, tagsOf } from './consumer';
+import {
+  type Claim,
+  type ClaimDeps,
+  type ClaimFailure,
+  type ClaimOptions,
+  type ClaimReport,
+  claimTask,
+  failClaim,
+  renewClaim,
+  reportClaim,
+} from './claims';
+import { Consumer } from './consumer';
 import type { Delivery } from './delivery';
 import { type FindingsFrom, readFindings$ } from './findings-reader';
+import { tagsOf } from './settlement';
 import type { Slots } from './slots';
 import type { Retention, Transport } from './transport';
 
@@ -73,6 +86,22 @@ export interface Bus {
   postBatch(swarm: string, type: string, tasks: TaskInput[]): Promise<PostedTask[]>;
   /** Cold: each subscription is one consumer. Unsubscribing drains: running deliveries keep their leases. */
   consume(swarm: string, type: string, options?: ConsumeOptions): Observable<Delivery>;
+  /**
+   * Claims one task for a worker outside any consumer loop (an agent, a script, another process),
+   * or answers undefined when none came within `waitMs`. Nothing renews the claim: it holds its
+   * task for `leaseMs` (default 10 minutes), then another worker may take it over.
+   */
+  claim(swarm: string, type: string, options?: ClaimOptions): Promise<Claim | undefined>;
+  /** Completes a claim with a finding, exactly once; `settled` or `lost` when it writes nothing. */
+  report(handle: string, finding: FindingInput): Promise<ClaimReport>;
+  /** Renews a claim's lease (to `leaseMs` when given); false when the claim has lost its task. */
+  renewClaim(handle: string, options?: { leaseMs?: number }): Promise<boolean>;
+  /** Fails a claim: retried with backoff, or dead-lettered at `maxAttempts` (default 5) or with `retry: false`. */
+  failClaim(
+    handle: string,
+    error: string,
+    options?: { retry?: boolean; maxAttempts?: number },
+  ): Promise<ClaimFailure>;
   /** Cold: replays from `from` (default 'start'), then tails live. */
   findings$(swarm: string, options?: FindingsOptions): Observable<Finding>;
   /**
@@ -228,7 +257,7 @@ export class TransportBus implements Bus {
     };
     return new Observable<Delivery>((subscriber) => {
       this.#assertOpen();
-      const queue = this.transport.openQueue(swarm, type, consumer);
+      const queue = this.transport.openQueue(swarm, type, consumer, settings.leaseMs);
       const log = this.log.child({ swarm, type, consumer });
       const engine = new Consumer(queue, swarm, type, settings, this.clock, log);
       this.#consumers.add(engine);
@@ -237,6 +266,41 @@ export class TransportBus implements Bus {
         engine.stop().finally(() => this.#consumers.delete(engine));
       };
     });
+  }
+
+  get #claims(): ClaimDeps {
+    return {
+      transport: this.transport,
+      clock: this.clock,
+      log: this.log,
+      defaultConsumer: defaultConsumerName,
+    };
+  }
+
+  claim(swarm: string, type: string, options: ClaimOptions = {}): Promise<Claim | undefined> {
+    this.#assertOpen();
+    assertName('swarm', swarm);
+    assertName('task type', type);
+    return claimTask(this.#claims, swarm, type, options);
+  }
+
+  report(handle: string, finding: FindingInput): Promise<ClaimReport> {
+    this.#assertOpen();
+    return reportClaim(this.#claims, handle, finding);
+  }
+
+  renewClaim(handle: string, options: { leaseMs?: number } = {}): Promise<boolean> {
+    this.#assertOpen();
+    return renewClaim(this.#claims, handle, options.leaseMs);
+  }
+
+  failClaim(
+    handle: string,
+    error: string,
+    options: { retry?: boolean; maxAttempts?: number } = {},
+  ): Promise<ClaimFailure> {
+    this.#assertOpen();
+    return failClaim(this.#claims, handle, error, options);
   }
 
   findings$(swarm: string, options: FindingsOptions = {}): Observable<Finding> {

@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
 import type { Subscriber } from 'rxjs';
 import type { Clock, ClockTimer } from '../clock';
-import { decodeTask, encodeDeadLetter, encodeTask, type Fields } from '../codec';
+import { encodeTask } from '../codec';
 import { LeaseLostError } from '../errors';
-import type { CompleteResult, FailResult, Finding, FindingInput, Task } from '../messages';
-import { type BackoffOptions, backoffDelay } from './backoff';
-import { attemptError, type Delivery, errorMessage } from './delivery';
+import type { CompleteResult, FailResult, FindingInput, Task } from '../messages';
+import type { BackoffOptions } from './backoff';
+import { type Delivery, errorMessage } from './delivery';
+import { findingOf, settleFailure, taskOrBury } from './settlement';
 import type { Slots } from './slots';
 import type { RawEntry, TaskQueue } from './transport';
 
@@ -20,25 +21,17 @@ export interface ConsumerSettings {
   slots: Slots | undefined;
 }
 
+/** Redis said no to these credentials (ACL, password): no retry will change its mind. */
+export function isRefusal(error: unknown): boolean {
+  return /^(NOPERM|WRONGPASS|NOAUTH)\b/.test(errorMessage(error));
+}
+
 /**
  * Pulls deliveries for one (swarm, type, consumer): never more than `concurrency` unsettled,
  * one renewal timer for all live leases, reclaim of expired leases and promotion of due retries.
  * Unsubscribing stops reading at once but keeps renewing the deliveries still running, so a
  * drain finishes them instead of letting their leases lapse.
  */
-/** Tags are non-empty strings, kept in order without repeats; anything else is dropped. */
-/** Redis said no to these credentials (ACL, password): no retry will change its mind. */
-export function isRefusal(error: unknown): boolean {
-  return /^(NOPERM|WRONGPASS|NOAUTH)\b/.test(errorMessage(error));
-}
-
-export function tagsOf(tags: unknown): string[] {
-  if (!Array.isArray(tags)) return [];
-  return [
-    ...new Set(tags.filter((t): t is string => typeof t === 'string' && t.length > 0 && t.length <= 100)),
-  ];
-}
-
 export class Consumer {
   /** Deliveries not yet settled in the store: running, or with their settlement in flight. */
   readonly #live = new Map<string, ActiveDelivery>();
@@ -173,9 +166,7 @@ export class Consumer {
               .catch((error: unknown) => this.log.debug({ err: errorMessage(error) }, 'prune failed'));
           }
           // A delivery this consumer still runs (its renewal failed) is not handed out twice.
-          entries = (await this.queue.reclaim(leaseMs, free, maxAttempts)).filter(
-            (e) => !this.#live.has(e.id),
-          );
+          entries = (await this.queue.reclaim(free, maxAttempts)).filter((e) => !this.#live.has(e.id));
         } else {
           const wait = Math.max(1, Math.min(blockMs, nextReclaimAt - this.clock.now()));
           entries = await this.queue.readNew(free, wait);
@@ -198,19 +189,8 @@ export class Consumer {
   }
 
   #deliver(entry: RawEntry, subscriber: Subscriber<Delivery>): void {
-    let task: Task;
-    try {
-      task = decodeTask(this.swarm, this.type, entry.fields, entry.deliveries);
-    } catch (error) {
-      // A foreign client wrote an entry we cannot read: park it with the reason, keep going.
-      const reason = `malformed entry: ${errorMessage(error)}`;
-      this.log.warn({ entryId: entry.id, reason }, 'dead-lettering malformed task entry');
-      // If this write fails the entry stays pending, and its lease expiry brings it back here.
-      this.queue
-        .deadLetter(entry.id, encodeDeadLetter(this.type, reason, [], entry.fields, this.clock.now()))
-        .catch((e: unknown) => this.log.warn({ err: errorMessage(e) }, 'could not dead-letter entry'));
-      return;
-    }
+    const task = taskOrBury(this.queue, this.swarm, this.type, entry, this.clock.now(), this.log);
+    if (!task) return;
     // Read while stopping, or while a shared slot was taken by another consumer of the pool: hand
     // it back at once (same attempt) rather than leave it pending until its lease runs out.
     if (!this.#reading || subscriber.closed || (this.settings.slots && this.settings.slots.free <= 0)) {
@@ -286,20 +266,7 @@ export class Consumer {
   }
 
   async completeDelivery(delivery: ActiveDelivery, input: FindingInput): Promise<CompleteResult> {
-    const task = delivery.task;
-    const finding: Omit<Finding, 'id'> = {
-      swarm: this.swarm,
-      taskId: task.id,
-      type: task.type,
-      summary: String(input.summary ?? ''),
-      data: input.data ?? null,
-      workerId: this.settings.consumer,
-      attempt: task.attempt,
-      contextVersion: input.contextVersion ?? task.context,
-      parent: task.parent,
-      tags: tagsOf(input.tags),
-      createdAt: this.clock.now(),
-    };
+    const finding = findingOf(delivery.task, input, this.settings.consumer, this.clock.now());
     this.#release();
     try {
       const id = await this.queue.complete(delivery.deliveryId, JSON.stringify(finding));
@@ -310,31 +277,17 @@ export class Consumer {
   }
 
   async failDelivery(delivery: ActiveDelivery, error: unknown, retry: boolean): Promise<FailResult> {
-    const task = delivery.task;
     const { maxAttempts, backoff } = this.settings;
-    const errors = [...task.errors, attemptError(task.attempt, error, this.clock.now())];
     this.#release();
     try {
-      if (!retry || task.attempt >= maxAttempts) {
-        const reason = retry
-          ? `failed ${task.attempt} of ${maxAttempts} attempts: ${errorMessage(error)}`
-          : `failed without retry: ${errorMessage(error)}`;
-        const dead = encodeDeadLetter(
-          this.type,
-          reason.slice(0, 2_000),
-          errors,
-          encodeTask(task),
-          this.clock.now(),
-        );
-        return (await this.queue.deadLetter(delivery.deliveryId, dead))
-          ? { outcome: 'dead', reason }
-          : { outcome: 'lost' };
-      }
-      const delayMs = backoffDelay(task.attempt, backoff);
-      const next: Fields = encodeTask({ ...task, attempt: task.attempt + 1, errors });
-      if (!(await this.queue.retry(delivery.deliveryId, next, delayMs))) return { outcome: 'lost' };
-      this.#schedulePromote(delayMs);
-      return { outcome: 'retry', delayMs, attempt: task.attempt + 1 };
+      const result = await settleFailure(this.queue, delivery.deliveryId, delivery.task, error, {
+        retry,
+        maxAttempts,
+        backoff,
+        now: this.clock.now(),
+      });
+      if (result.outcome === 'retry') this.#schedulePromote(result.delayMs);
+      return result;
     } finally {
       this.#forget(delivery);
     }

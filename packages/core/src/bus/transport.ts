@@ -41,8 +41,19 @@ export function trimOf(bound: StreamBound | undefined): [TrimKind, string] {
   return ['', ''];
 }
 
-/** One consumer's view of one (swarm, type) task stream and its consumer group. */
+/** Where a pending entry stands: who owns it, and how often it has been handed out. */
+export interface PendingEntry {
+  owner: string;
+  deliveries: number;
+  fields: Fields;
+}
+
+/**
+ * One consumer's view of one (swarm, type) task stream and its consumer group. The consumer holds
+ * every delivery for its lease: others reclaim one only after it has gone that long unrenewed.
+ */
 export interface TaskQueue {
+  /** Creates the group if need be, and records this consumer's lease for reclaimers to honour. */
   ensureGroup(): Promise<void>;
   /** Waits up to blockMs for entries never delivered before. */
   readNew(count: number, blockMs: number): Promise<RawEntry[]>;
@@ -50,10 +61,15 @@ export interface TaskQueue {
   readOwnPending(count: number): Promise<RawEntry[]>;
   /** True once after a reconnect or a replaced connection: time to call readOwnPending. */
   takeMissedDeliveries(): boolean;
-  /** Claims expired leases; entries past maxAttempts are dead-lettered by the transport. */
-  reclaim(leaseMs: number, count: number, maxAttempts: number): Promise<RawEntry[]>;
-  /** Renews leases; returns the ids this consumer no longer owns. */
+  /**
+   * Claims deliveries whose owner's lease expired (this consumer's lease for owners that recorded
+   * none); entries past maxAttempts are dead-lettered by the transport.
+   */
+  reclaim(count: number, maxAttempts: number): Promise<RawEntry[]>;
+  /** Renews leases (and records this consumer's lease again); returns the ids it no longer owns. */
   renew(ids: string[]): Promise<string[]>;
+  /** The pending entry `entryId`, or undefined when it is settled (or was never handed out). */
+  inspect(entryId: string): Promise<PendingEntry | undefined>;
   /** `finding` is the finding as JSON without its id; returns the finding id, or null when already settled. */
   complete(entryId: string, finding: string): Promise<string | null>;
   retry(entryId: string, next: Fields, delayMs: number): Promise<boolean>;
@@ -64,12 +80,14 @@ export interface TaskQueue {
   pruneIdleConsumers(idleMs: number): Promise<number>;
   /** Ends a blocked readNew early, with no entries. */
   interrupt(): void;
-  /** Forgets this consumer if it owns nothing, and frees its connection. */
+  /** Forgets this consumer (and its lease) if it owns nothing, and frees its connection. */
   close(): Promise<void>;
 }
 
 export interface Transport {
-  openQueue(swarm: string, type: string, consumer: string): TaskQueue;
+  openQueue(swarm: string, type: string, consumer: string, leaseMs: number): TaskQueue;
+  /** The lease `consumer` recorded for its deliveries of (swarm, type), if any. */
+  leaseOf(swarm: string, type: string, consumer: string): Promise<number | undefined>;
   /** Appends encoded tasks (the `task` field's JSON), in order. */
   append(swarm: string, type: string, tasks: string[]): Promise<void>;
   appendIdempotent(

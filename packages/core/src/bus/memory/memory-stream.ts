@@ -18,6 +18,8 @@ export class MemoryStream {
   readonly pending = new Map<string, PendingEntry>();
   /** The group's consumers and when each last read, as XINFO CONSUMERS keeps them. */
   readonly consumers = new Map<string, number>();
+  /** Consumer → its lease in ms, as the leases hash keeps them. */
+  readonly leases = new Map<string, number>();
   lastDelivered = '0-0';
   #lastMs = 0;
   #lastSeq = 0;

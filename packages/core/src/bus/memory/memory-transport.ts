@@ -4,7 +4,14 @@ import { encodeDeadLetter, type Fields, taskHistoryOf } from '../../codec';
 import { keys } from '../../keys';
 import type { TaskTypeStatus } from '../../messages';
 import { swarmMatcher } from '../../subscription/swarm-pattern';
-import type { FindingsBroadcast, RawEntry, Retention, TaskQueue, Transport } from '../transport';
+import type {
+  FindingsBroadcast,
+  PendingEntry,
+  RawEntry,
+  Retention,
+  TaskQueue,
+  Transport,
+} from '../transport';
 import { MemoryStream } from './memory-stream';
 
 interface Delayed {
@@ -82,8 +89,12 @@ export class MemoryTransport implements Transport {
     });
   }
 
-  openQueue(swarm: string, type: string, consumer: string): TaskQueue {
-    return new MemoryTaskQueue(this, swarm, type, consumer);
+  openQueue(swarm: string, type: string, consumer: string, leaseMs: number): TaskQueue {
+    return new MemoryTaskQueue(this, swarm, type, consumer, leaseMs);
+  }
+
+  async leaseOf(swarm: string, type: string, consumer: string): Promise<number | undefined> {
+    return this.stream(keys.tasks(swarm, type)).leases.get(consumer);
   }
 
   async append(swarm: string, type: string, tasks: string[]): Promise<void> {
@@ -258,6 +269,7 @@ class MemoryTaskQueue implements TaskQueue {
     private readonly swarm: string,
     private readonly type: string,
     private readonly consumer: string,
+    private readonly leaseMs: number,
   ) {
     this.#stream = transport.stream(keys.tasks(swarm, type));
     this.#delayedKey = keys.delayed(swarm, type);
@@ -267,7 +279,9 @@ class MemoryTaskQueue implements TaskQueue {
     return this.transport.clock.now();
   }
 
-  async ensureGroup(): Promise<void> {}
+  async ensureGroup(): Promise<void> {
+    this.#stream.leases.set(this.consumer, this.leaseMs);
+  }
 
   #takeNew(count: number): RawEntry[] {
     const out: RawEntry[] = [];
@@ -315,12 +329,13 @@ class MemoryTaskQueue implements TaskQueue {
     return false;
   }
 
-  async reclaim(leaseMs: number, count: number, maxAttempts: number): Promise<RawEntry[]> {
+  async reclaim(count: number, maxAttempts: number): Promise<RawEntry[]> {
     const out: RawEntry[] = [];
     const now = this.#now;
     for (const [id, p] of [...this.#stream.pending]) {
       if (out.length >= count) break;
-      if (now - p.deliveredAt < leaseMs) continue;
+      // Each owner's deliveries are held to its own lease, as in reclaim.lua.
+      if (now - p.deliveredAt < (this.#stream.leases.get(p.consumer) ?? this.leaseMs)) continue;
       const fields = this.#stream.entries.get(id);
       if (!fields) {
         this.#stream.pending.delete(id);
@@ -355,6 +370,8 @@ class MemoryTaskQueue implements TaskQueue {
   }
 
   async renew(ids: string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    this.#stream.leases.set(this.consumer, this.leaseMs);
     const lost: string[] = [];
     for (const id of ids) {
       const p = this.#stream.pending.get(id);
@@ -362,6 +379,13 @@ class MemoryTaskQueue implements TaskQueue {
       else lost.push(id);
     }
     return lost;
+  }
+
+  async inspect(entryId: string): Promise<PendingEntry | undefined> {
+    const pending = this.#stream.pending.get(entryId);
+    const fields = this.#stream.entries.get(entryId);
+    if (!pending || !fields) return undefined;
+    return { owner: pending.consumer, deliveries: pending.deliveries, fields: { ...fields } };
   }
 
   /** Only the owner may retry or bury a delivery (see owned-by.lua). */
@@ -403,6 +427,7 @@ class MemoryTaskQueue implements TaskQueue {
     for (const [name, seen] of this.#stream.consumers)
       if (name !== this.consumer && !owners.has(name) && this.#now - seen >= idleMs) {
         this.#stream.consumers.delete(name);
+        this.#stream.leases.delete(name);
         removed++;
       }
     return removed;
@@ -423,6 +448,8 @@ class MemoryTaskQueue implements TaskQueue {
   async close(): Promise<void> {
     this.interrupt();
     const owns = [...this.#stream.pending.values()].some((p) => p.consumer === this.consumer);
-    if (!owns) this.#stream.consumers.delete(this.consumer);
+    if (owns) return;
+    this.#stream.consumers.delete(this.consumer);
+    this.#stream.leases.delete(this.consumer);
   }
 }

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type Fields, fieldsFromArray, fieldsToArray } from '../../codec';
 import { CONSUMER_GROUP, keys } from '../../keys';
-import { type RawEntry, type Retention, type TaskQueue, trimOf } from '../transport';
+import { type PendingEntry, type RawEntry, type Retention, type TaskQueue, trimOf } from '../transport';
 import { createBlockingConnection } from './connections';
 import type { ScriptCaller } from './scripts';
 
@@ -33,6 +33,7 @@ export function entriesOf(reply: StreamReply, deliveries = 1): RawEntry[] {
 
 export class RedisTaskQueue implements TaskQueue {
   readonly #stream: string;
+  readonly #leases: string;
   #blocking: Redis | undefined;
   #blockingClientId: number | undefined;
   #missedDeliveries = false;
@@ -46,18 +47,21 @@ export class RedisTaskQueue implements TaskQueue {
     private readonly swarm: string,
     private readonly type: string,
     private readonly consumer: string,
+    private readonly leaseMs: number,
     private readonly retention: Retention,
     private readonly log: Logger,
   ) {
     this.#stream = keys.tasks(swarm, type);
+    this.#leases = keys.leases(swarm, type);
   }
 
   async ensureGroup(): Promise<void> {
-    try {
-      await this.command.call('XGROUP', 'CREATE', this.#stream, CONSUMER_GROUP, '0', 'MKSTREAM');
-    } catch (error) {
-      if (!String(error).includes('BUSYGROUP')) throw error;
-    }
+    const create = this.command
+      .call('XGROUP', 'CREATE', this.#stream, CONSUMER_GROUP, '0', 'MKSTREAM')
+      .catch((error: unknown) => {
+        if (!String(error).includes('BUSYGROUP')) throw error;
+      });
+    await Promise.all([create, this.command.hset(this.#leases, this.consumer, this.leaseMs)]);
   }
 
   #connection(): Redis {
@@ -147,15 +151,15 @@ export class RedisTaskQueue implements TaskQueue {
     return entries;
   }
 
-  async reclaim(leaseMs: number, count: number, maxAttempts: number): Promise<RawEntry[]> {
+  async reclaim(count: number, maxAttempts: number): Promise<RawEntry[]> {
     const [kind, value] = trimOf(this.retention.deadLetters);
     const [cursor, claimed] = (await this.call(
       'reclaim',
-      [this.#stream, keys.deadLetters(this.swarm)],
+      [this.#stream, keys.deadLetters(this.swarm), this.#leases],
       [
         CONSUMER_GROUP,
         this.consumer,
-        leaseMs,
+        this.leaseMs,
         count,
         maxAttempts,
         this.type,
@@ -174,7 +178,24 @@ export class RedisTaskQueue implements TaskQueue {
 
   async renew(ids: string[]): Promise<string[]> {
     if (ids.length === 0) return [];
-    return (await this.call('renew', [this.#stream], [CONSUMER_GROUP, this.consumer, ...ids])) as string[];
+    return (await this.call(
+      'renew',
+      [this.#stream, this.#leases],
+      [CONSUMER_GROUP, this.consumer, this.leaseMs, ...ids],
+    )) as string[];
+  }
+
+  async inspect(entryId: string): Promise<PendingEntry | undefined> {
+    const [pending, range] = await Promise.all([
+      this.command.call('XPENDING', this.#stream, CONSUMER_GROUP, entryId, entryId, 1) as Promise<
+        [string, string, number, number][]
+      >,
+      this.command.call('XRANGE', this.#stream, entryId, entryId) as Promise<[string, string[]][]>,
+    ]);
+    const [info] = pending;
+    const [entry] = range;
+    if (!info || !entry) return undefined;
+    return { owner: info[1], deliveries: Number(info[3]), fields: fieldsFromArray(entry[1]) };
   }
 
   complete(entryId: string, finding: string): Promise<string | null> {
@@ -231,7 +252,11 @@ export class RedisTaskQueue implements TaskQueue {
 
   async pruneIdleConsumers(idleMs: number): Promise<number> {
     return Number(
-      await this.call('pruneConsumers', [this.#stream], [CONSUMER_GROUP, Math.round(idleMs), this.consumer]),
+      await this.call(
+        'pruneConsumers',
+        [this.#stream, this.#leases],
+        [CONSUMER_GROUP, Math.round(idleMs), this.consumer],
+      ),
     );
   }
 
@@ -242,7 +267,7 @@ export class RedisTaskQueue implements TaskQueue {
 
   async close(): Promise<void> {
     try {
-      await this.call('removeConsumer', [this.#stream], [CONSUMER_GROUP, this.consumer]);
+      await this.call('removeConsumer', [this.#stream, this.#leases], [CONSUMER_GROUP, this.consumer]);
     } catch (error) {
       this.log.debug({ err: String(error) }, 'could not remove consumer');
     }

@@ -57,16 +57,22 @@ export class RedisTransport implements Transport {
     this.#call = defineScripts(this.command);
   }
 
-  openQueue(swarm: string, type: string, consumer: string): TaskQueue {
+  openQueue(swarm: string, type: string, consumer: string, leaseMs: number): TaskQueue {
     return new RedisTaskQueue(
       this.command,
       this.#call,
       swarm,
       type,
       consumer,
+      leaseMs,
       this.retention,
       this.log.child({ consumer }),
     );
+  }
+
+  async leaseOf(swarm: string, type: string, consumer: string): Promise<number | undefined> {
+    const ms = await this.command.hget(keys.leases(swarm, type), consumer);
+    return ms === null ? undefined : Number(ms);
   }
 
   async append(swarm: string, type: string, tasks: string[]): Promise<void> {

@@ -11,13 +11,13 @@ const SCRIPTS = {
   deadLetter: 2,
   retry: 2,
   promote: 2,
-  reclaim: 2,
-  renew: 1,
+  reclaim: 3,
+  renew: 2,
   postIdempotent: 2,
   postBatch: 2,
   retryDeadLetter: 2,
-  removeConsumer: 1,
-  pruneConsumers: 1,
+  removeConsumer: 2,
+  pruneConsumers: 2,
   publishFindings: 2,
 } as const;
 

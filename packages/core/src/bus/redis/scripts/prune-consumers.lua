@@ -1,9 +1,11 @@
 -- Forgets consumers that own no pending entries and have not been seen for a while: the names
--- of workers that were killed (a clean stop removes its own). Without this the group grows by
--- one consumer per crashed or scaled-away worker. A live consumer reads at least every blocking
--- timeout, so it is never this idle; one that is (waiting for a shared slot) owns nothing, and
--- its next read creates it again. Entries are never lost: a consumer with pending entries stays.
--- KEYS[1] task stream; ARGV[1] group, ARGV[2] idle ms, ARGV[3] the caller (never removed)
+-- of workers that were killed (a clean stop removes its own), and their leases. Without this the
+-- group grows by one consumer per crashed or scaled-away worker. A live consumer reads at least
+-- every blocking timeout, so it is never this idle; one that is (waiting for a shared slot) owns
+-- nothing, and its next read creates it again. Entries are never lost: a consumer with pending
+-- entries stays, so does the lease of a claim that holds one.
+-- KEYS[1] task stream, KEYS[2] leases hash; ARGV[1] group, ARGV[2] idle ms, ARGV[3] the caller
+-- (never removed)
 -- Returns how many consumers were removed.
 local ok, consumers = pcall(redis.call, 'XINFO', 'CONSUMERS', KEYS[1], ARGV[1])
 if not ok then
@@ -18,6 +20,7 @@ for _, fields in ipairs(consumers) do
   end
   if info.name ~= ARGV[3] and tonumber(info.pending) == 0 and tonumber(info.idle) >= idleMs then
     redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], info.name)
+    redis.call('HDEL', KEYS[2], info.name)
     removed = removed + 1
   end
 end

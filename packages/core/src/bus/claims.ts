@@ -1,0 +1,213 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../clock';
+import { decodeTask, MAX_DATA_DEPTH, nestedDeeperThan } from '../codec';
+import { InvalidClaimError, InvalidTaskError } from '../errors';
+import { assertName } from '../keys';
+import type { FailResult, FindingInput, Task } from '../messages';
+import { defaultBackoff } from './backoff';
+import { expiredFinding, findingOf, isExpired, settleFailure, taskOrBury } from './settlement';
+import type { TaskQueue, Transport } from './transport';
+
+/**
+ * Claims: one task handed to a worker that lives outside any consumer loop — an agent that runs
+ * `swarm claim`, thinks, and runs `swarm report` as another process. Nothing renews a claim on its
+ * own, so it holds a long lease (10 minutes by default), recorded where reclaimers honour it; the
+ * handle names everything a later process needs to settle it.
+ */
+
+export const DEFAULT_CLAIM_LEASE_MS = 10 * 60 * 1000;
+const DEFAULT_CLAIM_MAX_ATTEMPTS = 5;
+/** Longest single blocking read while a claim waits, so due retries and lapsed leases are seen too. */
+const CLAIM_POLL_MS = 1_000;
+/** A claim also forgets killed workers' consumer names, as a pool with the default lease does. */
+const PRUNE_IDLE_MS = 90_000;
+
+export interface ClaimOptions {
+  /** How long to wait for a task; 0 (the default) looks once. */
+  waitMs?: number;
+  /** How long the claim holds its task unrenewed before another worker may take it (default 10 minutes). */
+  leaseMs?: number;
+  /** A task whose deliveries reach this (its claims keep lapsing) is dead-lettered (default 5). */
+  maxAttempts?: number;
+  /** Consumer name for this claim; unique per claim (default host-pid-random). */
+  consumer?: string;
+}
+
+export interface Claim {
+  /** `<swarm>/<type>/<entry id>/<consumer>`: what report, renew and fail take. */
+  handle: string;
+  task: Task;
+  leaseMs: number;
+  /** When the lease lapses unless renewed, in this process's clock. */
+  expiresAt: number;
+}
+
+export type ClaimReport =
+  | { outcome: 'completed'; findingId: string }
+  /** Completed, retried or dead-lettered already: by this claim earlier, or by whoever took it over. */
+  | { outcome: 'settled' }
+  /** The lease lapsed and another worker holds the task now: its finding will count, not this one. */
+  | { outcome: 'lost'; owner: string };
+
+export type ClaimFailure = FailResult | { outcome: 'settled' };
+
+export interface ClaimHandle {
+  swarm: string;
+  type: string;
+  entryId: string;
+  consumer: string;
+}
+
+const ENTRY_ID = /^\d{1,20}-\d{1,20}$/;
+
+export function formatClaimHandle(handle: ClaimHandle): string {
+  return `${handle.swarm}/${handle.type}/${handle.entryId}/${handle.consumer}`;
+}
+
+/** Names never contain `/`, so the four parts split back unambiguously. */
+export function parseClaimHandle(handle: string): ClaimHandle {
+  const parts = typeof handle === 'string' ? handle.split('/') : [];
+  const [swarm = '', type = '', entryId = '', consumer = ''] = parts;
+  if (parts.length !== 4 || !ENTRY_ID.test(entryId)) throw new InvalidClaimError(String(handle));
+  try {
+    assertName('swarm', swarm);
+    assertName('task type', type);
+    assertName('consumer', consumer);
+  } catch {
+    throw new InvalidClaimError(handle);
+  }
+  return { swarm, type, entryId, consumer };
+}
+
+export interface ClaimDeps {
+  transport: Transport;
+  clock: Clock;
+  log: Logger;
+  defaultConsumer: () => string;
+}
+
+/** Claims one task, or answers undefined when none came within `waitMs`. */
+export async function claimTask(
+  deps: ClaimDeps,
+  swarm: string,
+  type: string,
+  options: ClaimOptions = {},
+): Promise<Claim | undefined> {
+  const { clock } = deps;
+  const leaseMs = Math.max(1, options.leaseMs ?? DEFAULT_CLAIM_LEASE_MS);
+  const maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_CLAIM_MAX_ATTEMPTS);
+  const consumer = options.consumer ?? deps.defaultConsumer();
+  assertName('consumer', consumer);
+  const log = deps.log.child({ swarm, type, consumer });
+  const queue = deps.transport.openQueue(swarm, type, consumer, leaseMs);
+  try {
+    await queue.ensureGroup();
+    // A one-shot worker does what a running consumer does on its rounds: forget killed workers,
+    // move due retries onto the stream, and take over lapsed leases before new work.
+    queue.pruneIdleConsumers(PRUNE_IDLE_MS).catch(() => {});
+    const until = clock.now() + Math.max(0, options.waitMs ?? 0);
+    for (;;) {
+      await queue.promoteDue();
+      let entries = await queue.reclaim(1, maxAttempts);
+      if (entries.length === 0)
+        entries = await queue.readNew(1, Math.max(1, Math.min(CLAIM_POLL_MS, until - clock.now())));
+      for (const entry of entries) {
+        const task = taskOrBury(queue, swarm, type, entry, clock.now(), log);
+        if (!task) continue;
+        if (isExpired(task, clock.now())) {
+          await queue.complete(
+            entry.id,
+            JSON.stringify(findingOf(task, expiredFinding(), consumer, clock.now())),
+          );
+          continue;
+        }
+        return {
+          handle: formatClaimHandle({ swarm, type, entryId: entry.id, consumer }),
+          task,
+          leaseMs,
+          expiresAt: clock.now() + leaseMs,
+        };
+      }
+      if (entries.length === 0 && clock.now() >= until) return undefined;
+    }
+  } finally {
+    // Keeps the consumer (and its lease) while it holds the claim; forgets it otherwise.
+    await queue.close();
+  }
+}
+
+/** The claim's queue, and the task as its holder sees it; undefined task when it is settled. */
+async function openClaim(
+  deps: ClaimDeps,
+  handle: ClaimHandle,
+  leaseMs?: number,
+): Promise<{ queue: TaskQueue; task?: Task; owner?: string }> {
+  const lease =
+    leaseMs ??
+    (await deps.transport.leaseOf(handle.swarm, handle.type, handle.consumer)) ??
+    DEFAULT_CLAIM_LEASE_MS;
+  const queue = deps.transport.openQueue(handle.swarm, handle.type, handle.consumer, lease);
+  const pending = await queue.inspect(handle.entryId);
+  if (!pending) return { queue };
+  if (pending.owner !== handle.consumer) return { queue, owner: pending.owner };
+  return { queue, task: decodeTask(handle.swarm, handle.type, pending.fields, pending.deliveries) };
+}
+
+/**
+ * Completes a claim with a finding: exactly once (the same atomic completion every worker uses).
+ * Refused, writing nothing, when the claim was settled already or its task went to another worker.
+ */
+export async function reportClaim(
+  deps: ClaimDeps,
+  handle: string,
+  input: FindingInput,
+): Promise<ClaimReport> {
+  const parsed = parseClaimHandle(handle);
+  if (nestedDeeperThan(input.data, MAX_DATA_DEPTH))
+    throw new InvalidTaskError(`finding data is nested deeper than ${MAX_DATA_DEPTH} levels`);
+  const { queue, task, owner } = await openClaim(deps, parsed);
+  try {
+    if (owner !== undefined) return { outcome: 'lost', owner };
+    if (!task) return { outcome: 'settled' };
+    const finding = findingOf(task, input, parsed.consumer, deps.clock.now());
+    const id = await queue.complete(parsed.entryId, JSON.stringify(finding));
+    return id === null ? { outcome: 'settled' } : { outcome: 'completed', findingId: id };
+  } finally {
+    await queue.close();
+  }
+}
+
+/** Renews a claim's lease (to `leaseMs` when given); false when the claim no longer holds its task. */
+export async function renewClaim(deps: ClaimDeps, handle: string, leaseMs?: number): Promise<boolean> {
+  const parsed = parseClaimHandle(handle);
+  const lease = leaseMs === undefined ? undefined : Math.max(1, leaseMs);
+  const { queue, task } = await openClaim(deps, parsed, lease);
+  try {
+    return task !== undefined && (await queue.renew([parsed.entryId])).length === 0;
+  } finally {
+    await queue.close();
+  }
+}
+
+/** Records a failed attempt: retried with backoff, or dead-lettered at maxAttempts or without retry. */
+export async function failClaim(
+  deps: ClaimDeps,
+  handle: string,
+  error: string,
+  options: { retry?: boolean; maxAttempts?: number } = {},
+): Promise<ClaimFailure> {
+  const parsed = parseClaimHandle(handle);
+  const { queue, task, owner } = await openClaim(deps, parsed);
+  try {
+    if (owner !== undefined) return { outcome: 'lost' };
+    if (!task) return { outcome: 'settled' };
+    return await settleFailure(queue, parsed.entryId, task, new Error(error), {
+      retry: options.retry ?? true,
+      maxAttempts: Math.max(1, options.maxAttempts ?? DEFAULT_CLAIM_MAX_ATTEMPTS),
+      backoff: defaultBackoff,
+      now: deps.clock.now(),
+    });
+  } finally {
+    await queue.close();
+  }
+}
