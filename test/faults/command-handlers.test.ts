@@ -44,6 +44,8 @@ interface Run extends CliResult {
   ms: number;
   /** The finding records printed on stdout. */
   printed: Finding[];
+  /** The dead letters printed on stdout (`{ deadLetter, error, … }`). */
+  printedDead: { deadLetter: string; error: string }[];
   findings: Finding[];
   deadLetters: DeadLetter[];
   /** Every process a faulty command started, as it recorded them: its own pid and its child's. */
@@ -88,10 +90,12 @@ describe('command handlers that misbehave, through `swarm run --once`', () => {
       timeoutMs: 50_000,
     });
     const ms = Date.now() - started;
-    const printed = result.stdout
+    const records = result.stdout
       .split('\n')
       .filter((l) => l.length > 0)
-      .map((l) => JSON.parse(l) as Finding);
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const printed = records.filter((r) => !('deadLetter' in r)) as unknown as Finding[];
+    const printedDead = records.filter((r) => 'deadLetter' in r) as unknown as Run['printedDead'];
     const recorded = existsSync(pids)
       ? readdirSync(pids).map(
           (f) => JSON.parse(readFileSync(join(pids, f), 'utf8')) as Run['started'][number],
@@ -103,15 +107,19 @@ describe('command handlers that misbehave, through `swarm run --once`', () => {
       marker,
       ms,
       printed,
+      printedDead,
       findings: await bus.readFindings(swarm),
       deadLetters: await bus.deadLetters(swarm),
       started: recorded,
     };
   }
 
-  /** The run exited cleanly, the healthy tasks have findings, and nothing the command started is left. */
+  /**
+   * The run exited cleanly (1 when a task was dead-lettered), the healthy tasks have findings, and
+   * nothing the command started is left.
+   */
   function expectCleanRun(r: Run, outcome: { tasks: number; findings: number; dead: number }): void {
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(outcome.dead > 0 ? 1 : 0);
     expect(r.stderr).toContain(
       `done: ${outcome.tasks} task(s), ${outcome.findings} finding(s), ${outcome.dead} dead letter(s)`,
     );
@@ -120,6 +128,12 @@ describe('command handlers that misbehave, through `swarm run --once`', () => {
     expect(r.deadLetters).toHaveLength(outcome.dead);
     // Every finding is printed once, as JSON, on stdout.
     expect(r.printed.map((f) => f.id)).toEqual(r.findings.map((f) => f.id));
+    // And every dead letter, with its last error.
+    expect(r.printedDead).toEqual(
+      r.deadLetters.map((d) =>
+        expect.objectContaining({ deadLetter: d.id, error: d.errors.at(-1)?.message ?? d.reason }),
+      ),
+    );
     const healthy = r.findings.filter((f) => f.type === 'healthy').map((f) => f.summary);
     expect(healthy.sort()).toEqual(['healthy one', 'healthy two']);
     for (const { pid, child } of r.started) {

@@ -29,7 +29,12 @@ describe('runOnce: one ephemeral worker', () => {
     const [first] = await bus.postBatch(swarm, 'work', [{ description: 'first' }, { description: 'second' }]);
     const result = await once();
     const findings = await bus.readFindings(swarm);
-    expect(result).toEqual({ outcome: 'completed', findingId: findings[0]?.id, summary: 'first' });
+    expect(result).toEqual({
+      outcome: 'completed',
+      taskId: first?.id,
+      findingId: findings[0]?.id,
+      summary: 'first',
+    });
     expect(findings.map((f) => f.taskId)).toEqual([first?.id]);
     expect((await bus.status(swarm)).types).toMatchObject([{ type: 'work', waiting: 1, inFlight: 0 }]);
   });
@@ -49,10 +54,18 @@ describe('runOnce: one ephemeral worker', () => {
     expect((await bus.status(swarm)).types).toMatchObject([{ waiting: 1, inFlight: 0 }]);
   });
 
-  it('reports a failure and leaves the task to be retried', async () => {
-    await bus.post(swarm, 'work', {});
+  it('reports a failure and leaves the task to be retried, saying when and as which attempt', async () => {
+    const { id } = await bus.post(swarm, 'work', {});
     const result = await once({ handler: { module: 'handlers/handlers.mjs', export: 'throwsString' } });
-    expect(result).toEqual({ outcome: 'failed', error: 'rate limited, as a string' });
+    expect(result).toEqual({
+      outcome: 'failed',
+      taskId: id,
+      error: 'rate limited, as a string',
+      attempt: 1,
+      maxAttempts: 3,
+      next: 'retry',
+      retryInMs: expect.any(Number),
+    });
     expect(await bus.deadLetters(swarm)).toEqual([]);
     const status = (await bus.status(swarm)).types[0];
     expect((status?.waiting ?? 0) + (status?.delayed ?? 0)).toBe(1);
@@ -67,6 +80,9 @@ describe('runOnce: one ephemeral worker', () => {
     expect(result).toMatchObject({
       outcome: 'failed',
       error: expect.stringContaining('handler returned undefined'),
+      attempt: 1,
+      maxAttempts: 1,
+      next: 'dead-letter',
     });
     expect(await bus.deadLetters(swarm)).toHaveLength(1);
   });
@@ -77,6 +93,6 @@ describe('runOnce: one ephemeral worker', () => {
       handler: { module: 'handlers/handlers.mjs', export: 'hangs' },
       timeoutMs: 100,
     });
-    expect(result).toEqual({ outcome: 'failed', error: 'timed out after 100 ms' });
+    expect(result).toMatchObject({ outcome: 'failed', error: 'timed out after 100 ms' });
   });
 });

@@ -20,7 +20,8 @@ async function usage(): Promise<string> {
     '  --redis <url>   Redis to use (default $SWARM_REDIS_URL; `run` falls back to the embedded transport)',
     '  --json          one JSON object per line instead of text',
     '',
-    'exit codes: 0 ok, 1 runtime failure, 2 usage or validation error, 3 no task (worker --once)',
+    'exit codes: 0 ok, 1 runtime failure (worker --once: the task failed; run --once: a task was dead-lettered),',
+    '            2 usage or validation error, 3 no task (worker --once)',
   ].join('\n');
 }
 

@@ -10,4 +10,5 @@ export { type RunOnceOptions, type RunOnceResult, runOnce } from './once';
 export { type PoolSpec, WorkerPool, type WorkerPoolOptions } from './pool';
 export { workerPoolActor } from './pool-actor';
 export { resolveHandler } from './resolve';
+export type { AfterFailure } from './run-task';
 export type { Handler, HandlerContext, HandlerResult } from './types';

@@ -4,7 +4,7 @@ import { type Subscription, take } from 'rxjs';
 import { defaultLogger } from './logger';
 import { resolveHandler } from './resolve';
 import { toError } from './result';
-import { runDelivery } from './run-task';
+import { type AfterFailure, runDelivery } from './run-task';
 
 export interface RunOnceOptions {
   bus: Bus;
@@ -26,8 +26,16 @@ export interface RunOnceOptions {
 }
 
 export type RunOnceResult =
-  | { outcome: 'completed'; findingId: string; summary: string }
-  | { outcome: 'failed'; error: string }
+  | { outcome: 'completed'; taskId: string; findingId: string; summary: string }
+  | ({
+      outcome: 'failed';
+      taskId: string;
+      error: string;
+      attempt: number;
+      maxAttempts: number;
+    } & AfterFailure)
+  /** The lease went to another worker (after a stall, say), which owns the task now; nothing was recorded here. */
+  | { outcome: 'lost'; taskId: string; error: string }
   | { outcome: 'no-task' };
 
 /**
@@ -36,6 +44,7 @@ export type RunOnceResult =
  */
 export async function runOnce(options: RunOnceOptions): Promise<RunOnceResult> {
   const { bus, swarm, type } = options;
+  const maxAttempts = options.maxAttempts ?? 3;
   const log = (options.logger ?? defaultLogger()).child({ swarm, actor: 'worker', type });
   const handler = await resolveHandler(options.handler, options.baseDir, bus);
 
@@ -51,7 +60,7 @@ export async function runOnce(options: RunOnceOptions): Promise<RunOnceResult> {
           ...(options.consumer !== undefined ? { consumer: options.consumer } : {}),
           concurrency: 1,
           leaseMs: options.leaseMs ?? 30_000,
-          maxAttempts: options.maxAttempts ?? 3,
+          maxAttempts,
         })
         // take(1) unsubscribes at the first delivery: the consumer stops reading and drains it.
         .pipe(take(1))
@@ -80,6 +89,6 @@ export async function runOnce(options: RunOnceOptions): Promise<RunOnceResult> {
     timeoutMs: options.timeoutMs ?? 300_000,
     log,
   });
-  if (result.outcome === 'completed') return result;
-  return { outcome: 'failed', error: result.error };
+  const taskId = delivery.task.id;
+  return result.outcome === 'failed' ? { ...result, taskId, maxAttempts } : { ...result, taskId };
 }

@@ -7,9 +7,21 @@ import type { Handler } from './types';
 
 export type TaskOutcome =
   | { outcome: 'completed'; findingId: string; summary: string }
-  | { outcome: 'failed'; error: string }
+  | ({ outcome: 'failed'; error: string; attempt: number } & AfterFailure)
   /** The lease went to another worker: nothing was recorded here. */
   | { outcome: 'lost'; error: string };
+
+/** What becomes of a task whose attempt failed. */
+export type AfterFailure =
+  /** The bus retries it (attempt + 1) after the backoff. */
+  | { next: 'retry'; retryInMs: number }
+  /** That was its last attempt: it is in the swarm's dead letters. */
+  | { next: 'dead-letter' }
+  /**
+   * The failure could not be recorded: the lease lapses and a worker reclaims the task, which
+   * counts the attempt (and dead-letters it if that was the last).
+   */
+  | { next: 'reclaim' };
 
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -86,7 +98,7 @@ export async function runDelivery(delivery: Delivery, options: RunTaskOptions): 
     } catch (error) {
       const message = `could not record the finding: ${toError(error).message}`;
       log().error({ err: message }, 'task not recorded; its lease will lapse and it will be retried');
-      return { outcome: 'failed', error: message };
+      return { outcome: 'failed', error: message, attempt: task.attempt, next: 'reclaim' };
     }
     if (result.duplicate) {
       log().warn('finding not recorded: another worker completed this task first');
@@ -97,19 +109,26 @@ export async function runDelivery(delivery: Delivery, options: RunTaskOptions): 
   } catch (thrown) {
     // Once the signal has fired, its reason is the cause, whatever the handler threw on the way out.
     const error = abortReason !== undefined ? toError(abortReason) : toError(thrown);
+    const failed = { outcome: 'failed', error: error.message, attempt: task.attempt } as const;
     try {
-      const failed = await delivery.fail(error);
-      if (failed.outcome === 'lost') {
+      const settled = await delivery.fail(error);
+      if (settled.outcome === 'lost') {
         log().warn({ err: error.message }, 'task failed after its lease was lost; nothing recorded');
         return { outcome: 'lost', error: error.message };
       }
-      if (failed.outcome === 'dead')
-        log().warn({ err: error.message, reason: failed.reason }, 'task dead-lettered');
-      else log().warn({ err: error.message, retryInMs: failed.delayMs }, 'task failed; will retry');
+      if (settled.outcome === 'dead') {
+        log().warn({ err: error.message, reason: settled.reason }, 'task dead-lettered');
+        return { ...failed, next: 'dead-letter' };
+      }
+      log().warn(
+        { err: error.message, attempt: task.attempt, retryInMs: settled.delayMs },
+        'task failed; will retry',
+      );
+      return { ...failed, next: 'retry', retryInMs: settled.delayMs };
     } catch (settle) {
       log().error({ err: toError(settle).message }, 'could not record the failure; its lease will lapse');
+      return { ...failed, next: 'reclaim' };
     }
-    return { outcome: 'failed', error: error.message };
   } finally {
     clearTimeout(timer);
     offLost();

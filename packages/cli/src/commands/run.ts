@@ -1,8 +1,16 @@
-import { type Bus, type Finding, loadTopology, MemoryBus, RedisBus, redactUrl } from '@swarm/core';
+import {
+  type Bus,
+  type DeadLetter,
+  type Finding,
+  loadTopology,
+  MemoryBus,
+  RedisBus,
+  redactUrl,
+} from '@swarm/core';
 import type { Subscription } from 'rxjs';
 import type { Command } from '../command';
 import { redisUrlOf } from '../connect';
-import { UsageError } from '../errors';
+import { EXIT, UsageError } from '../errors';
 import type { Output } from '../output';
 import { assertReachable, cliLogger } from '../require-redis';
 import { awaitSubscribers, type RunningTopology, startTopology } from '../topology-runner';
@@ -76,6 +84,29 @@ function progressLine(progress: Progress, startedAt: number, out: Output): () =>
   };
 }
 
+/**
+ * A dead letter as `run --once` reports it: its task and the last attempt's error (the reason
+ * when the entry held no error history, as for an entry that did not parse).
+ */
+function printDeadLetter(letter: DeadLetter, out: Output): void {
+  const last = letter.errors.at(-1);
+  const error = last?.message ?? letter.reason;
+  const taskId = letter.task?.id ?? null;
+  const attempts = last ? ` after attempt ${last.attempt}` : '';
+  out.result(
+    `${letter.id}  ${letter.type}  task ${taskId ?? '(malformed)'}  dead-lettered${attempts}\n  ${error}`,
+    {
+      deadLetter: letter.id,
+      swarm: letter.swarm,
+      type: letter.type,
+      taskId,
+      attempt: last?.attempt ?? null,
+      error,
+      reason: letter.reason,
+    },
+  );
+}
+
 export const run: Command = {
   name: 'run',
   usage: 'swarm run <topology> [--once]',
@@ -125,7 +156,7 @@ export const run: Command = {
       });
       if (input.values.once) {
         const results = await outcomes;
-        const dead = results.filter((r) => 'deadLetter' in r).length;
+        const dead = results.flatMap((r) => ('deadLetter' in r ? [r.deadLetter] : []));
         if (!(await awaitSubscribers(bus, running.actors)))
           input.out.note('some subscribers had not caught up after 10 s; stopping them anyway');
         // Stopping lets actors publish what they hold (an aggregator's last summary) before the
@@ -133,10 +164,12 @@ export const run: Command = {
         await running.stop();
         for (const printer of printers) await printer.finish();
         stopProgress();
+        for (const letter of dead) printDeadLetter(letter, input.out);
         input.out.note(
-          `done: ${results.length} task(s), ${results.length - dead} finding(s), ${dead} dead letter(s)`,
+          `done: ${results.length} task(s), ${results.length - dead.length} finding(s), ${dead.length} dead letter(s)`,
         );
-        return 0;
+        // A script (or an agent) must see from the exit code alone that a task was given up on.
+        return dead.length > 0 ? EXIT.failure : EXIT.ok;
       }
       input.out.note('running; Ctrl-C (or SIGTERM) drains in-flight tasks and exits');
       await new Promise<void>((resolve) => {
@@ -147,7 +180,7 @@ export const run: Command = {
       await running.stop();
       for (const printer of printers) await printer.finish();
       stopProgress();
-      return 0;
+      return EXIT.ok;
     } finally {
       clearInterval(keepAlive);
       await running?.stop();

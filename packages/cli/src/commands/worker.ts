@@ -1,5 +1,5 @@
 import { assertName, type HandlerSpec, type WorkerPoolSpec } from '@swarm/core';
-import { runOnce, WorkerPool } from '@swarm/worker';
+import { type RunOnceResult, runOnce, WorkerPool } from '@swarm/worker';
 import type { Command } from '../command';
 import { EXIT, UsageError } from '../errors';
 import { cliLogger, redisBus, withBus } from '../require-redis';
@@ -21,6 +21,22 @@ export function handlerFor(type: string, handler: string | undefined): HandlerSp
       ? `--handler must be a builtin (${BUILTINS.join(', ')}) or a module path, got ${handler}`
       : `no builtin handles "${type}": pass --handler <module path or builtin>`,
   );
+}
+
+/** What a failed `--once` attempt did and what becomes of its task, for people; the error last (it may run over lines). */
+function describeFailure(
+  result: Extract<RunOnceResult, { outcome: 'failed' | 'lost' }>,
+  swarm: string,
+): string {
+  if (result.outcome === 'lost')
+    return `task ${result.taskId}: its lease went to another worker, which owns the task now; nothing was recorded here: ${result.error}`;
+  const { taskId, attempt, maxAttempts, error } = result;
+  const failed = `task ${taskId} failed on attempt ${attempt} of ${maxAttempts}`;
+  if (result.next === 'retry')
+    return `${failed}; it will be retried (attempt ${attempt + 1} of ${maxAttempts}) in ${Number((result.retryInMs / 1_000).toFixed(1))} s: ${error}`;
+  if (result.next === 'dead-letter')
+    return `${failed} and was dead-lettered (see swarm dlq ${swarm} list): ${error}`;
+  return `${failed}, and the failure could not be recorded: a worker reclaims the task once its lease lapses: ${error}`;
 }
 
 function positiveInt(value: string | boolean | undefined, fallback: number, flag: string): number {
@@ -76,6 +92,7 @@ export const worker: Command = {
         const result = await runOnce({
           leaseMs,
           timeoutMs,
+          maxAttempts,
           bus,
           swarm,
           type,
@@ -89,8 +106,8 @@ export const worker: Command = {
           input.out.result('', { outcome: 'no-task', swarm, type });
           return EXIT.noTask;
         }
-        if (result.outcome === 'failed') {
-          input.out.result(`task failed: ${result.error}`, { ...result, swarm, type });
+        if (result.outcome === 'failed' || result.outcome === 'lost') {
+          input.out.result(describeFailure(result, swarm), { ...result, swarm, type });
           return EXIT.failure;
         }
         input.out.result(`${result.findingId}  ${result.summary}`, { ...result, swarm, type });
