@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts'],
     // The fault-injection suite has its own config and command: pnpm test:faults.
     exclude: ['**/node_modules/**', 'test/faults/**'],
+    // Tests start the bundled CLI: build it from the current sources first.
+    globalSetup: ['test/support/build-cli.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Each file starts its own redis-server; two cores, so keep parallelism modest.

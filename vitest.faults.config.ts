@@ -8,6 +8,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/faults/**/*.test.ts'],
+    // Tests start the bundled CLI: build it from the current sources first.
+    globalSetup: ['test/support/build-cli.ts'],
     testTimeout: 300_000,
     hookTimeout: 60_000,
     maxWorkers: 1,

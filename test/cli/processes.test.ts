@@ -7,7 +7,7 @@ import { type DeadLetter, type Finding, type JsonValue, RedisBus, type SwarmStat
 import { Redis } from 'ioredis';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT } from '../support/cli';
+import { ROOT, SWARM_BIN } from '../support/cli';
 import { type RedisServer, startRedisServer } from '../support/redis-server';
 
 /**
@@ -17,7 +17,6 @@ import { type RedisServer, startRedisServer } from '../support/redis-server';
  * a real process.
  */
 
-const MAIN = join(ROOT, 'packages/cli/src/main.ts');
 const fixture = (name: string) => join(ROOT, 'test/cli/fixtures', name);
 /** Module handler paths as a user types them: relative to the working directory (ROOT). */
 const SLOW = './test/cli/fixtures/slow.mjs';
@@ -89,7 +88,7 @@ describe('the swarm CLI as long-running processes', () => {
 
   /** `swarm <args>`, left running. */
   function swarm(args: string[]): Proc {
-    return launch(['--import', 'tsx', MAIN, ...args], `swarm ${args.join(' ')}`);
+    return launch([SWARM_BIN, ...args], `swarm ${args.join(' ')}`);
   }
 
   /** `swarm <args>`, run to its exit. */
@@ -428,9 +427,7 @@ describe('the swarm CLI as long-running processes', () => {
     // one second of silence rather than the default 30.
     const b = launch(
       [
-        '--import',
-        'tsx',
-        MAIN,
+        SWARM_BIN,
         'worker',
         'crash',
         'slow',

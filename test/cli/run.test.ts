@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, startSwarmCli, swarmCli } from '../support/cli';
+import { ROOT, SWARM_BIN, startSwarmCli, swarmCli } from '../support/cli';
 import { type RedisServer, startRedisServer } from '../support/redis-server';
 
 const example = (name: string) => join(ROOT, 'config/examples', name);
@@ -90,7 +90,7 @@ describe('swarm run on a terminal', () => {
     const { spawnSync } = await import('node:child_process');
     const probe = spawnSync('script', ['--version'], { encoding: 'utf8' });
     expect(probe.status, 'the `script` command (util-linux) gives the CLI a real terminal').toBe(0);
-    const command = `${process.execPath} --import tsx packages/cli/src/main.ts run config/examples/hello.yaml --once`;
+    const command = `${process.execPath} ${SWARM_BIN} run config/examples/hello.yaml --once`;
     const result = spawnSync('script', ['-qec', command, '/dev/null'], {
       cwd: ROOT,
       encoding: 'utf8',

@@ -2,7 +2,11 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 export const ROOT = join(import.meta.dirname, '../..');
-const MAIN = join(ROOT, 'packages/cli/src/main.ts');
+/**
+ * The bundled CLI, what `pnpm swarm` and an installed `swarm` run. Vitest's global setup
+ * (test/support/build-cli.ts) builds it from the current sources once per run.
+ */
+export const SWARM_BIN = join(ROOT, 'packages/cli/dist/swarm.mjs');
 
 export interface CliResult {
   code: number | null;
@@ -23,7 +27,7 @@ export function startSwarmCli(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
 ): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], {
+  const child = spawn(process.execPath, [SWARM_BIN, ...args], {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, SWARM_REDIS_URL: '', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -1,4 +1,6 @@
 import { parseArgs } from 'node:util';
+// Inlined by the bundler: the bundle reads no package.json at run time.
+import packageJson from '../package.json' with { type: 'json' };
 import { commands } from './commands/index';
 import { EXIT, UsageError } from './errors';
 import { createOutput } from './output';
@@ -20,6 +22,8 @@ async function usage(): Promise<string> {
     '  --redis <url>   Redis to use (default $SWARM_REDIS_URL; `run` falls back to the embedded transport)',
     '  --json          one JSON object per line instead of text',
     '',
+    'swarm --version (-V) prints the version; swarm <command> --help, the usage of one command',
+    '',
     'exit codes: 0 ok, 1 runtime failure (worker --once: the task failed; run --once: a task was dead-lettered),',
     '            2 usage or validation error, 3 no task (worker --once)',
   ].join('\n');
@@ -30,6 +34,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
     process.stdout.write(`${await usage()}\n`);
     return verb ? EXIT.ok : EXIT.usage;
+  }
+  if (verb === '--version' || verb === '-V') {
+    process.stdout.write(`${packageJson.version}\n`);
+    return EXIT.ok;
   }
   const load = Object.hasOwn(commands, verb) ? commands[verb] : undefined;
   if (!load) throw new UsageError(`unknown command "${verb}"\n\n${await usage()}`);
@@ -58,10 +66,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 const USER_ERRORS = new Set([
+  'SWARM_USAGE',
   'SWARM_TOPOLOGY_INVALID',
   'SWARM_INVALID_NAME',
   'SWARM_PAYLOAD_TOO_LARGE',
   'SWARM_INVALID_TASK',
+  'SWARM_INVALID_CLAIM',
 ]);
 
 /** A user's mistake gets its message and exit 2; a runtime failure its message and exit 1; never a stack. */
@@ -69,8 +79,8 @@ export function exitCodeFor(error: unknown): number {
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(`swarm: ${message}\n`);
   if (process.env.SWARM_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
-  if (error instanceof UsageError) return EXIT.usage;
-  // Matched by code rather than class, so main stays free of core's imports.
+  // Matched by code rather than class: main stays free of core's imports, and each verb's bundle
+  // carries its own copy of UsageError.
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && USER_ERRORS.has(code) ? EXIT.usage : EXIT.failure;
 }

@@ -15,6 +15,8 @@ process.once('message', (message) => {
 async function run({ moduleUrl, modulePath, exportName, task, context, contextError, log }) {
   let namespace;
   try {
+    // As core's importUserModule: tsx only for a TypeScript module, registered before its import.
+    if (/\.[cm]?ts$/.test(modulePath)) (await import('tsx/esm/api')).register();
     namespace = await import(moduleUrl);
   } catch (error) {
     throw new Error(`cannot load handler module ${modulePath}: ${errorMessage(error)}`);
