@@ -3,6 +3,7 @@ import {
   type Delivery,
   type Finding,
   InvalidNameError,
+  MALFORMED_FINDING_TYPE,
   PayloadTooLargeError,
   Slots,
   SwarmError,
@@ -416,6 +417,91 @@ describe.each([
       await env.elapse(50);
       expect(byTime.findings.map((f) => f.summary)).toEqual(['after']);
     });
+
+    it('takes a foreign finding that has every required key, with absent optional keys defaulted', async () => {
+      const bus = env.bus();
+      const required = {
+        taskId: 't-1',
+        type: 'scan',
+        summary: 'ok',
+        workerId: 'py-1',
+        attempt: 2,
+        createdAt: 5,
+      };
+      await env.appendRawFinding(swarm, { finding: JSON.stringify(required) });
+      await env.appendRawFinding(swarm, {
+        finding: JSON.stringify({
+          ...required,
+          swarm: 'elsewhere',
+          contextVersion: null,
+          parent: null,
+          tags: null,
+        }),
+      });
+      const read = await bus.readFindings(swarm);
+      expect(read).toHaveLength(2);
+      for (const finding of read)
+        expect(finding).toMatchObject({
+          ...required,
+          swarm,
+          data: null,
+          tags: [],
+          contextVersion: undefined,
+          parent: undefined,
+        });
+    });
+
+    it.each([
+      ['no finding field', { hello: 'world' }, 'no "finding" field', '{"hello":"world"}'],
+      ['a finding that is not JSON', { finding: '{nope' }, '"finding" is not valid JSON', '{nope'],
+      ['a JSON array', { finding: '[1]' }, '"finding" is not a JSON object', '[1]'],
+      [
+        'no taskId',
+        { finding: '{"type":"scan","summary":"s","workerId":"w","attempt":1,"createdAt":1}' },
+        '"taskId" must be a non-empty string',
+      ],
+      [
+        'no summary',
+        { finding: '{"taskId":"t","type":"scan","workerId":"w","attempt":1,"createdAt":1}' },
+        '"summary" must be a string',
+      ],
+      [
+        'an attempt that is a string',
+        { finding: '{"taskId":"t","type":"scan","summary":"s","workerId":"w","attempt":"1","createdAt":1}' },
+        '"attempt" must be an integer >= 0',
+      ],
+      [
+        'no createdAt',
+        { finding: '{"taskId":"t","type":"scan","summary":"s","workerId":"w","attempt":1}' },
+        '"createdAt" must be an integer >= 0',
+      ],
+      [
+        'tags that are not strings',
+        {
+          finding:
+            '{"taskId":"t","type":"scan","summary":"s","workerId":"w","attempt":1,"createdAt":1,"tags":[1]}',
+        },
+        '"tags" must be an array of strings when present',
+      ],
+    ])(
+      'hands over an entry with %s as a malformed stand-in, in order, live and replayed',
+      async (_case, fields, reason, raw?: string) => {
+        const bus = env.bus();
+        const { findings } = track(watchFindings(bus, swarm, { from: 'start' }));
+        await bus.publish(swarm, { type: 'note', summary: 'before' });
+        await env.appendRawFinding(swarm, fields);
+        await bus.publish(swarm, { type: 'note', summary: 'after' });
+        await until(env, () => findings.length === 3);
+        const stored = await bus.readFindings(swarm);
+        expect(findings).toEqual(stored);
+        expect(stored.map((f) => f.type)).toEqual(['note', MALFORMED_FINDING_TYPE, 'note']);
+        const [, standIn] = stored;
+        expect(standIn).toMatchObject({ swarm, taskId: '', workerId: '', attempt: 0, tags: ['malformed'] });
+        expect(standIn?.summary).toBe(`malformed finding entry: ${reason}`);
+        expect(standIn?.data).toBe(raw ?? (fields as Record<string, string>).finding);
+        expect(standIn?.createdAt).toBe(Number(standIn?.id.split('-')[0]));
+      },
+    );
 
     it('keeps findings within the retention bound', async () => {
       const bus = env.bus({ retention: { findings: { maxLen: 5 } } });

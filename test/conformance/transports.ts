@@ -23,6 +23,8 @@ export interface TransportEnv {
   elapse(ms: number): Promise<void>;
   /** Writes a task entry as a foreign client would, fields untouched. */
   appendRaw(swarm: string, type: string, fields: Record<string, string>): Promise<void>;
+  /** Writes a finding entry as a foreign client would, fields untouched. */
+  appendRawFinding(swarm: string, fields: Record<string, string>): Promise<void>;
   /**
    * As if `consumer` had stopped renewing (a frozen process): reclaimers hold its deliveries to
    * `leaseMs` from now on, whatever lease it recorded, so a test need not wait out a long lease.
@@ -63,6 +65,10 @@ export function memoryEnv(): EnvFactory {
         root ??= new MemoryBus({ clock });
         root.memory.stream(keys.tasks(swarm, type)).append(fields, clock.now());
       },
+      async appendRawFinding(swarm, fields) {
+        root ??= new MemoryBus({ clock });
+        root.memory.stream(keys.findings(swarm)).append(fields, clock.now());
+      },
       async dropContextField(swarm, ref, field) {
         root?.memory.blob(swarm, ref)?.delete(field);
       },
@@ -98,6 +104,9 @@ export function redisEnv(): EnvFactory {
       elapse: (ms) => sleep(ms),
       async appendRaw(swarm, type, fields) {
         await raw.xadd(keys.tasks(swarm, type), '*', ...Object.entries(fields).flat());
+      },
+      async appendRawFinding(swarm, fields) {
+        await raw.xadd(keys.findings(swarm), '*', ...Object.entries(fields).flat());
       },
       async dropContextField(swarm, ref, field) {
         await raw.hdel(keys.context(swarm, ref), field);
