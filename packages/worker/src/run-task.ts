@@ -1,4 +1,12 @@
-import { type Bus, type Delivery, type FindingInput, LeaseLostError, SwarmError } from '@swarm/core';
+import {
+  type Bus,
+  type Delivery,
+  expiredFinding,
+  type FindingInput,
+  isExpired,
+  LeaseLostError,
+  SwarmError,
+} from '@swarm/core';
 import type { Logger } from 'pino';
 import { ASSIST_TYPE } from './assist';
 import { handlerContext } from './handler-context';
@@ -83,9 +91,9 @@ export async function runDelivery(delivery: Delivery, options: RunTaskOptions): 
   if (debug) log().debug({ attempt: task.attempt }, 'task started');
   try {
     let finding: FindingInput;
-    if (task.deadline !== undefined && options.bus.clock.now() > task.deadline) {
+    if (isExpired(task, options.bus.clock.now())) {
       // Whoever wanted this has stopped waiting: record that, and spend nothing on it.
-      finding = { summary: `expired: not started before its deadline`, tags: ['expired'] };
+      finding = expiredFinding();
     } else {
       const ctx = handlerContext(options.bus, task, log, signal, delivery.consumer);
       const value = await Promise.race([Promise.resolve().then(() => options.handler(ctx)), aborted]);
