@@ -38,6 +38,7 @@ export type { FindingsFrom } from './bus/findings-reader';
 export { MemoryBus, type MemoryBusOptions } from './bus/memory/memory-bus';
 export { redactUrl } from './bus/redis/connections';
 export { RedisBus, type RedisBusOptions } from './bus/redis/redis-bus';
+export { type ProtocolScript, protocolScripts } from './bus/redis/scripts';
 export { expiredFinding, isExpired } from './bus/settlement';
 export { Slots } from './bus/slots';
 export { compareIds, laterId } from './bus/stream-id';

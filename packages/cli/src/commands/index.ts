@@ -17,4 +17,5 @@ export const commands: Record<string, () => Promise<Command>> = {
   report: async () => (await import('./report')).report,
   renew: async () => (await import('./renew')).renew,
   fail: async () => (await import('./fail')).fail,
+  protocol: async () => (await import('./protocol')).protocol,
 };

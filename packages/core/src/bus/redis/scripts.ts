@@ -25,27 +25,44 @@ export type ScriptName = keyof typeof SCRIPTS;
 
 const fileName = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
-function load(name: string): string {
-  const read = (path: string) => readFileSync(new URL(`./scripts/${path}`, import.meta.url), 'utf8');
-  return read(`${fileName(name)}.lua`).replace(/^-- @include (\S+)$/gm, (_, include: string) =>
-    read(`includes/${include}`),
-  );
+const sources = new Map<ScriptName, string>();
+
+/** A script's text as Redis runs it: each `-- @include` line replaced by that include's text. */
+function sourceOf(name: ScriptName): string {
+  let lua = sources.get(name);
+  if (lua === undefined) {
+    const read = (path: string) => readFileSync(new URL(`./scripts/${path}`, import.meta.url), 'utf8');
+    lua = read(`${fileName(name)}.lua`).replace(/^-- @include (\S+)$/gm, (_, include: string) =>
+      read(`includes/${include}`),
+    );
+    sources.set(name, lua);
+  }
+  return lua;
 }
 
-const sources = new Map<ScriptName, string>();
+export interface ProtocolScript {
+  /** File name of its source, as docs/PROTOCOL.md names it: `complete.lua`. */
+  file: string;
+  numberOfKeys: number;
+  /** The text swarm registers (its SHA1 is what swarm calls with EVALSHA). */
+  lua: string;
+}
+
+/** Every script as swarm loads it, for clients in other languages (`swarm protocol scripts`). */
+export function protocolScripts(): ProtocolScript[] {
+  return (Object.entries(SCRIPTS) as [ScriptName, number][]).map(([name, numberOfKeys]) => ({
+    file: `${fileName(name)}.lua`,
+    numberOfKeys,
+    lua: sourceOf(name),
+  }));
+}
 
 export type ScriptCaller = (name: ScriptName, keys: string[], args: (string | number)[]) => Promise<unknown>;
 
 /** Registers every script on a connection (EVALSHA, with EVAL after a NOSCRIPT). */
 export function defineScripts(redis: Redis): ScriptCaller {
-  for (const [name, numberOfKeys] of Object.entries(SCRIPTS) as [ScriptName, number][]) {
-    let lua = sources.get(name);
-    if (lua === undefined) {
-      lua = load(name);
-      sources.set(name, lua);
-    }
-    redis.defineCommand(`swarm_${name}`, { numberOfKeys, lua });
-  }
+  for (const [name, numberOfKeys] of Object.entries(SCRIPTS) as [ScriptName, number][])
+    redis.defineCommand(`swarm_${name}`, { numberOfKeys, lua: sourceOf(name) });
   const commands = redis as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>;
   return (name, keys, args) =>
     (commands[`swarm_${name}`] as (...a: (string | number)[]) => Promise<unknown>).call(
