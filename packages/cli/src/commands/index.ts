@@ -18,4 +18,5 @@ export const commands: Record<string, () => Promise<Command>> = {
   renew: async () => (await import('./renew')).renew,
   fail: async () => (await import('./fail')).fail,
   protocol: async () => (await import('./protocol')).protocol,
+  mcp: async () => (await import('./mcp')).mcp,
 };

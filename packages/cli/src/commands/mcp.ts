@@ -1,0 +1,92 @@
+import type { RedisBus } from '@swarm/core';
+import type { Command } from '../command';
+import { EXIT, UsageError } from '../errors';
+import { SwarmAllowList } from '../mcp/allow-list';
+import { ContextPages } from '../mcp/context-pages';
+import { isLoopback, serveHttp } from '../mcp/http';
+import { redisReadiness } from '../mcp/redis-ready';
+import { createSwarmMcpServer } from '../mcp/server';
+import { serveStdio } from '../mcp/stdio';
+import type { ToolEnv } from '../mcp/tool';
+import { cliLogger, redisBus, withBus } from '../require-redis';
+
+interface Listen {
+  host: string;
+  port: number;
+  token: string | undefined;
+}
+
+/** --http, --host and --token, checked before anything connects: a usage error is exit 2. */
+function listenOptions(values: Record<string, unknown>): Listen | undefined {
+  const { http, host, token } = values as { http?: string; host?: string; token?: string };
+  if (http === undefined) {
+    if (host !== undefined || token !== undefined)
+      throw new UsageError('--host and --token go with --http <port>: stdio needs neither');
+    return undefined;
+  }
+  const port = Number(http);
+  if (!/^\d+$/.test(http) || port > 65_535)
+    throw new UsageError(`--http needs a port number (0 picks a free one), got ${http}`);
+  const secret = token ?? (process.env.SWARM_MCP_TOKEN || undefined);
+  const address = host ?? '127.0.0.1';
+  if (!isLoopback(address) && secret === undefined)
+    throw new UsageError(
+      `--host ${address} is reachable from other machines: set $SWARM_MCP_TOKEN (or --token) to require a bearer token`,
+    );
+  return { host: address, port, token: secret };
+}
+
+function where(bus: RedisBus): string {
+  const { host, port } = bus.redis.options;
+  return `${host}:${port}`;
+}
+
+export const mcp: Command = {
+  name: 'mcp',
+  usage: 'swarm mcp [--swarm <name|pattern>]... [--http <port> [--host <addr>] [--token <secret>]]',
+  summary:
+    'serve the swarm as MCP tools (post, claim, read context, report, ...) to an agent: stdio, or streamable HTTP with --http (a token from --token or $SWARM_MCP_TOKEN)',
+  options: {
+    swarm: { type: 'string', multiple: true },
+    http: { type: 'string' },
+    host: { type: 'string' },
+    token: { type: 'string' },
+  },
+  async run(input) {
+    if (input.positionals.length > 0)
+      throw new UsageError(`swarm mcp takes no positional arguments: use --swarm ${input.positionals[0]}`);
+    const allowed = new SwarmAllowList((input.values.swarm as unknown as string[] | undefined) ?? []);
+    const listen = listenOptions(input.values);
+    const log = cliLogger();
+    const bus = redisBus(input, 'mcp', 'long-running');
+    return withBus(bus, async () => {
+      const env: ToolEnv = {
+        bus,
+        allowed,
+        pages: new ContextPages(bus),
+        redisReady: redisReadiness(bus.redis, where(bus)),
+      };
+      input.out.note(
+        allowed.restricted
+          ? `swarms: ${allowed.entries.join(', ')}`
+          : 'swarms: every swarm (no --swarm given)',
+      );
+      if (!listen) {
+        await serveStdio(createSwarmMcpServer(env, log));
+        return EXIT.ok;
+      }
+      await serveHttp(
+        () => createSwarmMcpServer(env, log),
+        {
+          ...listen,
+          onListening: (url) =>
+            input.out.note(
+              `listening on ${url}${listen.token !== undefined ? ' (bearer token required)' : ''}`,
+            ),
+        },
+        log,
+      );
+      return EXIT.ok;
+    });
+  },
+};

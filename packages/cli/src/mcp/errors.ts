@@ -1,0 +1,41 @@
+import { SwarmError } from '@swarm/core';
+
+/** Errors a tool call answers with (a tool error the calling agent reads), never a crash. */
+export type McpErrorCode =
+  | 'SWARM_MCP_SWARM_NOT_ALLOWED'
+  | 'SWARM_MCP_REDIS_UNAVAILABLE'
+  | 'SWARM_MCP_BAD_RANGE'
+  | 'SWARM_MCP_BAD_HANDLE';
+
+export class SwarmNotAllowedError extends SwarmError<McpErrorCode> {
+  constructor(what: string, allowed: readonly string[]) {
+    super(
+      'SWARM_MCP_SWARM_NOT_ALLOWED',
+      `${what} is outside this server's swarms (${allowed.join(', ')}): ask for one of those, or start \`swarm mcp\` with another --swarm`,
+    );
+  }
+}
+
+export class RedisUnavailableError extends SwarmError<McpErrorCode> {
+  constructor(where: string, waitedMs: number) {
+    super(
+      'SWARM_MCP_REDIS_UNAVAILABLE',
+      `Redis at ${where} did not come back within ${waitedMs / 1_000} s; nothing was done: try the call again later`,
+    );
+  }
+}
+
+export class BadRangeError extends SwarmError<McpErrorCode> {
+  constructor(message: string) {
+    super('SWARM_MCP_BAD_RANGE', message);
+  }
+}
+
+export class BadHandleError extends SwarmError<McpErrorCode> {
+  constructor(handle: string) {
+    super(
+      'SWARM_MCP_BAD_HANDLE',
+      `${JSON.stringify(handle)} is not a claim handle: pass the claim.handle that claim_task returned`,
+    );
+  }
+}
