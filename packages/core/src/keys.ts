@@ -20,6 +20,8 @@ export const keys = {
   leases: (swarm: string, type: string) => `swarm:{${swarm}}:leases:${type}`,
   findings: (swarm: string) => `swarm:{${swarm}}:findings`,
   deadLetters: (swarm: string) => `swarm:{${swarm}}:dead`,
+  /** Hash: `findings` / `dead` → the bound swarm's workers trim with, `MAXLEN <n>` or `MAXAGE <ms>`. */
+  retention: (swarm: string) => `swarm:{${swarm}}:retention`,
   idempotency: (swarm: string, key: string) => `swarm:{${swarm}}:idem:${key}`,
   context: (swarm: string, ref: string) => `swarm:{${swarm}}:ctx:${ref}`,
   shards: (swarm: string) => `swarm:{${swarm}}:shards`,

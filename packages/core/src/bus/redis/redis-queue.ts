@@ -61,7 +61,28 @@ export class RedisTaskQueue implements TaskQueue {
       .catch((error: unknown) => {
         if (!String(error).includes('BUSYGROUP')) throw error;
       });
-    await Promise.all([create, this.command.hset(this.#leases, this.consumer, this.leaseMs)]);
+    await Promise.all([
+      create,
+      this.command.hset(this.#leases, this.consumer, this.leaseMs),
+      this.#recordRetention(),
+    ]);
+  }
+
+  /**
+   * Writes this worker's bounds where a worker in another language reads the swarm's retention
+   * (docs/PROTOCOL.md, Retention); a worker without bounds leaves what others recorded.
+   */
+  #recordRetention(): Promise<number> | undefined {
+    const record: string[] = [];
+    const bounds = [
+      ['findings', this.retention.findings],
+      ['dead', this.retention.deadLetters],
+    ] as const;
+    for (const [field, bound] of bounds) {
+      const [kind, value] = trimOf(bound);
+      if (kind) record.push(field, `${kind} ${value}`);
+    }
+    return record.length > 0 ? this.command.hset(keys.retention(this.swarm), ...record) : undefined;
   }
 
   #connection(): Redis {

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { keys, RedisBus } from '@swarm/core';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { swarmCli } from '../support/cli';
+import { type RedisServer, startRedisServer } from '../support/redis-server';
+
+/**
+ * What a client in another language finds for itself (docs/PROTOCOL.md): the scripts, as
+ * `swarm protocol scripts` writes them, and the swarm's retention, recorded in Redis.
+ */
+
+process.env.SWARM_LOG_LEVEL ??= 'silent';
+
+const SCRIPT_FILES = [
+  'complete',
+  'dead-letter',
+  'post-batch',
+  'post-idempotent',
+  'promote',
+  'prune-consumers',
+  'publish-findings',
+  'reclaim',
+  'remove-consumer',
+  'renew',
+  'retry',
+  'retry-dead-letter',
+];
+
+describe('what a foreign client reads from swarm', () => {
+  let server: RedisServer;
+  let raw: Redis;
+  const dir = mkdtempSync(join(tmpdir(), 'swarm-scripts-'));
+
+  beforeAll(async () => {
+    server = await startRedisServer();
+    raw = new Redis(server.url);
+  });
+  afterAll(async () => {
+    raw.disconnect();
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('`swarm protocol scripts` writes every script, includes expanded, with the SHA1 RedisBus calls', async () => {
+    const written = await swarmCli(['protocol', 'scripts', '--dir', dir, '--json']);
+    expect(written.code, written.stderr).toBe(0);
+    const records = written.stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as { script: string; file: string; sha1: string; keys: number });
+    expect(records.map((r) => r.script).sort()).toEqual(SCRIPT_FILES);
+    for (const r of records) {
+      const text = readFileSync(r.file, 'utf8');
+      expect(r.file).toBe(join(dir, `${r.script}.lua`));
+      expect(text, r.script).not.toContain('@include');
+      expect(createHash('sha1').update(text).digest('hex')).toBe(r.sha1);
+    }
+
+    // An empty script cache, then a bus that runs every script once: each written file's SHA1
+    // is then in the cache, so a foreign EVALSHA with it runs the script swarm runs.
+    await raw.script('FLUSH');
+    const bus = new RedisBus({ url: server.url });
+    try {
+      const swarm = 'scripts';
+      await bus.post(swarm, 'work', { description: 'post-batch' });
+      await bus.post(swarm, 'work', { description: 'post-idempotent', idempotencyKey: 'k' });
+      await bus.publish(swarm, { type: 'note', summary: 'publish-findings' });
+      // claim: prune-consumers, promote, reclaim (and remove-consumer when it is settled).
+      const first = await bus.claim(swarm, 'work', { leaseMs: 60_000 });
+      const second = await bus.claim(swarm, 'work', { leaseMs: 60_000 });
+      if (!first || !second) throw new Error('expected two claims');
+      expect(await bus.renewClaim(first.handle)).toBe(true); // renew
+      expect(await bus.report(first.handle, { summary: 'complete' })).toMatchObject({ outcome: 'completed' });
+      expect(await bus.failClaim(second.handle, 'boom')).toMatchObject({ outcome: 'retry' }); // retry
+      const third = await bus.claim(swarm, 'work', { waitMs: 10_000 });
+      if (!third) throw new Error('expected the retried task');
+      await bus.failClaim(third.handle, 'again', { retry: false }); // dead-letter
+      const [letter] = await bus.deadLetters(swarm);
+      await bus.retryDeadLetter(swarm, letter?.id ?? ''); // retry-dead-letter
+    } finally {
+      await bus.close();
+    }
+    const cached = (await raw.call('SCRIPT', 'EXISTS', ...records.map((r) => r.sha1))) as number[];
+    expect(Object.fromEntries(records.map((r, i) => [r.script, cached[i]]))).toEqual(
+      Object.fromEntries(records.map((r) => [r.script, 1])),
+    );
+  });
+
+  it('records the bounds a worker trims with in swarm:{S}:retention, and an unbounded worker leaves them', async () => {
+    const swarm = 'kept';
+    const bounded = new RedisBus({
+      url: server.url,
+      retention: { findings: { maxLen: 1_000 }, deadLetters: { maxAgeMs: 86_400_000 } },
+    });
+    const unbounded = new RedisBus({ url: server.url });
+    try {
+      expect(await bounded.claim(swarm, 'work')).toBeUndefined();
+      expect(await raw.hgetall(keys.retention(swarm))).toEqual({
+        findings: 'MAXLEN 1000',
+        dead: 'MAXAGE 86400000',
+      });
+      expect(await unbounded.claim(swarm, 'work')).toBeUndefined();
+      expect(await raw.hgetall(keys.retention(swarm))).toEqual({
+        findings: 'MAXLEN 1000',
+        dead: 'MAXAGE 86400000',
+      });
+      expect(await raw.exists(keys.retention('never-bounded'))).toBe(0);
+      expect(await unbounded.claim('never-bounded', 'work')).toBeUndefined();
+      expect(await raw.exists(keys.retention('never-bounded'))).toBe(0);
+    } finally {
+      await bounded.close();
+      await unbounded.close();
+    }
+  });
+});
