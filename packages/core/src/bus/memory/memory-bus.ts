@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from '../../clock';
-import { type BusOptions, TransportBus } from '../bus';
+import type { BusOptions } from '../bus';
+import { TransportBus } from '../transport-bus';
 import { MemoryTransport } from './memory-transport';
 
 export interface MemoryBusOptions extends BusOptions {

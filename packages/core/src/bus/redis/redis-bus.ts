@@ -1,5 +1,6 @@
 import pino from 'pino';
-import { type BusOptions, TransportBus } from '../bus';
+import type { BusOptions } from '../bus';
+import { TransportBus } from '../transport-bus';
 import type { ConnectionOptions } from './connections';
 import { RedisTransport } from './redis-transport';
 

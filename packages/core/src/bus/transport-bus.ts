@@ -1,0 +1,357 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import pino, { type Logger } from 'pino';
+import { Observable } from 'rxjs';
+import { type Clock, systemClock } from '../clock';
+import {
+  decodeDeadLetter,
+  decodeFinding,
+  encodeTask,
+  type Fields,
+  MAX_DATA_DEPTH,
+  nestedDeeperThan,
+} from '../codec';
+import { ChunkedContextStore, type ContextStore } from '../context/context-store';
+import { BusClosedError, DeadLetterNotFoundError, InvalidTaskError, PayloadTooLargeError } from '../errors';
+import { assertName } from '../keys';
+import type {
+  DeadLetter,
+  Finding,
+  FindingInput,
+  PostedTask,
+  PublishInput,
+  ShardInfo,
+  SwarmStatus,
+  Task,
+  TaskInput,
+} from '../messages';
+import { type FollowOptions, follow$ } from '../subscription/follow';
+import { defaultBackoff } from './backoff';
+import type { Bus, BusOptions, ConsumeOptions, FindingsOptions } from './bus';
+import {
+  type Claim,
+  type ClaimDeps,
+  type ClaimFailure,
+  type ClaimOptions,
+  type ClaimReport,
+  claimTask,
+  failClaim,
+  renewClaim,
+  reportClaim,
+} from './claims';
+import { Consumer } from './consumer';
+import type { Delivery } from './delivery';
+import { readFindings$ } from './findings-reader';
+import { tagsOf } from './settlement';
+import type { Transport } from './transport';
+
+const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
+const DEFAULT_IDEMPOTENCY_WINDOW = 24 * 60 * 60 * 1000;
+
+export function defaultConsumerName(): string {
+  return `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+}
+
+/** The bus over any transport: RedisBus and MemoryBus differ only in the transport they pass. */
+export class TransportBus implements Bus {
+  readonly context: ContextStore;
+  protected readonly log: Logger;
+  readonly #consumers = new Set<Consumer>();
+  /** Writes that must land before the transport closes (durable subscribers' last cursors). */
+  readonly #pending = new Set<Promise<unknown>>();
+  readonly #maxPayload: number;
+  readonly #idempotencyWindow: number;
+  #closed = false;
+
+  constructor(
+    protected readonly transport: Transport,
+    readonly clock: Clock = systemClock,
+    options: BusOptions = {},
+  ) {
+    this.log = options.logger ?? pino({ level: process.env.SWARM_LOG_LEVEL ?? 'warn' }, pino.destination(2));
+    this.context = new ChunkedContextStore(transport, options.context);
+    this.#maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
+    this.#idempotencyWindow = options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new BusClosedError();
+  }
+
+  /** Builds and encodes a task; the size limit applies to the encoded task. */
+  #toTask(swarm: string, type: string, input: TaskInput): { task: Task; fields: Fields } {
+    if (input === null || typeof input !== 'object') throw new InvalidTaskError('a task must be an object');
+    if (input.description !== undefined && typeof input.description !== 'string')
+      throw new InvalidTaskError('task description must be a string');
+    if (nestedDeeperThan(input.data, MAX_DATA_DEPTH))
+      throw new InvalidTaskError(`task data is nested deeper than ${MAX_DATA_DEPTH} levels`);
+    const task: Task = {
+      id: input.id ?? randomUUID(),
+      swarm,
+      type,
+      description: input.description ?? '',
+      data: input.data ?? null,
+      parent: input.parent,
+      context: input.context,
+      attempt: 1,
+      createdAt: this.clock.now(),
+      idempotencyKey: input.idempotencyKey,
+      errors: [],
+    };
+    if (input.deadline !== undefined) {
+      if (!Number.isSafeInteger(input.deadline) || input.deadline < 0)
+        throw new InvalidTaskError('task deadline must be epoch milliseconds');
+      task.deadline = input.deadline;
+    }
+    const fields = encodeTask(task);
+    const size = Buffer.byteLength(fields.task as string);
+    if (size > this.#maxPayload) throw new PayloadTooLargeError(size, this.#maxPayload);
+    return { task, fields };
+  }
+
+  async post(swarm: string, type: string, input: TaskInput): Promise<PostedTask> {
+    this.#assertOpen();
+    assertName('swarm', swarm);
+    assertName('task type', type);
+    const { task, fields } = this.#toTask(swarm, type, input);
+    if (task.idempotencyKey !== undefined) {
+      const { posted, id } = await this.transport.appendIdempotent(
+        swarm,
+        type,
+        fields,
+        task.id,
+        task.idempotencyKey,
+        this.#idempotencyWindow,
+      );
+      return { id, duplicate: !posted };
+    }
+    await this.transport.append(swarm, type, [fields.task as string]);
+    return { id: task.id, duplicate: false };
+  }
+
+  async postBatch(swarm: string, type: string, inputs: TaskInput[]): Promise<PostedTask[]> {
+    this.#assertOpen();
+    assertName('swarm', swarm);
+    assertName('task type', type);
+    const built = inputs.map((input) => this.#toTask(swarm, type, input));
+    const plain = built.filter(({ task }) => task.idempotencyKey === undefined);
+    if (plain.length > 0)
+      await this.transport.append(
+        swarm,
+        type,
+        plain.map(({ fields }) => fields.task as string),
+      );
+    const results: PostedTask[] = [];
+    for (const { task } of built) {
+      if (task.idempotencyKey === undefined) results.push({ id: task.id, duplicate: false });
+      else results.push(await this.post(swarm, type, task));
+    }
+    return results;
+  }
+
+  consume(swarm: string, type: string, options: ConsumeOptions = {}): Observable<Delivery> {
+    assertName('swarm', swarm);
+    assertName('task type', type);
+    const consumer = options.consumer ?? defaultConsumerName();
+    assertName('consumer', consumer);
+    const settings = {
+      consumer,
+      concurrency: Math.max(1, options.concurrency ?? 1),
+      leaseMs: Math.max(10, options.leaseMs ?? 30_000),
+      maxAttempts: Math.max(1, options.maxAttempts ?? 5),
+      backoff: options.backoff ?? defaultBackoff,
+      blockMs: Math.max(1, options.blockMs ?? 1_000),
+      slots: options.slots,
+    };
+    return new Observable<Delivery>((subscriber) => {
+      this.#assertOpen();
+      const queue = this.transport.openQueue(swarm, type, consumer, settings.leaseMs);
+      const log = this.log.child({ swarm, type, consumer });
+      const engine = new Consumer(queue, swarm, type, settings, this.clock, log);
+      this.#consumers.add(engine);
+      engine.start(subscriber);
+      return () => {
+        engine.stop().finally(() => this.#consumers.delete(engine));
+      };
+    });
+  }
+
+  get #claims(): ClaimDeps {
+    return {
+      transport: this.transport,
+      clock: this.clock,
+      log: this.log,
+      defaultConsumer: defaultConsumerName,
+    };
+  }
+
+  claim(swarm: string, type: string, options: ClaimOptions = {}): Promise<Claim | undefined> {
+    this.#assertOpen();
+    assertName('swarm', swarm);
+    assertName('task type', type);
+    return claimTask(this.#claims, swarm, type, options);
+  }
+
+  report(handle: string, finding: FindingInput): Promise<ClaimReport> {
+    this.#assertOpen();
+    return reportClaim(this.#claims, handle, finding);
+  }
+
+  renewClaim(handle: string, options: { leaseMs?: number } = {}): Promise<boolean> {
+    this.#assertOpen();
+    return renewClaim(this.#claims, handle, options.leaseMs);
+  }
+
+  failClaim(
+    handle: string,
+    error: string,
+    options: { retry?: boolean; maxAttempts?: number } = {},
+  ): Promise<ClaimFailure> {
+    this.#assertOpen();
+    return failClaim(this.#claims, handle, error, options);
+  }
+
+  findings$(swarm: string, options: FindingsOptions = {}): Observable<Finding> {
+    assertName('swarm', swarm);
+    return readFindings$(this.transport, this.clock, swarm, options.from ?? 'start');
+  }
+
+  follow(options: FollowOptions): Observable<Finding> {
+    return follow$(
+      {
+        transport: this.transport,
+        clock: this.clock,
+        log: this.log,
+        track: (work) => {
+          const tracked = work.catch(() => {}).finally(() => this.#pending.delete(tracked));
+          this.#pending.add(tracked);
+        },
+      },
+      options,
+    );
+  }
+
+  async publish(swarm: string, input: PublishInput): Promise<Finding> {
+    this.#assertOpen();
+    assertName('swarm', swarm);
+    assertName('task type', input.type);
+    if (nestedDeeperThan(input.data, MAX_DATA_DEPTH))
+      throw new InvalidTaskError(`finding data is nested deeper than ${MAX_DATA_DEPTH} levels`);
+    const finding: Omit<Finding, 'id'> = {
+      swarm,
+      taskId: input.taskId ?? randomUUID(),
+      type: input.type,
+      summary: String(input.summary ?? ''),
+      data: input.data ?? null,
+      workerId: input.workerId ?? '',
+      attempt: 0,
+      contextVersion: input.contextVersion,
+      parent: input.parent,
+      tags: tagsOf(input.tags),
+      createdAt: this.clock.now(),
+    };
+    const json = JSON.stringify(finding);
+    const size = Buffer.byteLength(json);
+    if (size > this.#maxPayload) throw new PayloadTooLargeError(size, this.#maxPayload);
+    const id = await this.transport.publishFinding(swarm, json);
+    return { id, ...finding };
+  }
+
+  lastFindingId(swarm: string): Promise<string> {
+    assertName('swarm', swarm);
+    return this.transport.lastFindingId(swarm);
+  }
+
+  cursors(swarm: string): Promise<Record<string, string>> {
+    assertName('swarm', swarm);
+    return this.transport.readCursors(swarm);
+  }
+
+  async readFindings(swarm: string, options: { after?: string; count?: number } = {}): Promise<Finding[]> {
+    assertName('swarm', swarm);
+    const from = options.after ? { after: options.after } : { start: '-' };
+    const entries = await this.transport.readFindings(swarm, from, options.count ?? 1_000);
+    return entries.map((e) => decodeFinding(swarm, e.id, e.fields));
+  }
+
+  async deadLetters(swarm: string, options: { count?: number } = {}): Promise<DeadLetter[]> {
+    assertName('swarm', swarm);
+    const entries = await this.transport.readDeadLetters(swarm, options.count ?? 1_000);
+    return entries.map((e) => decodeDeadLetter(swarm, e.id, e.fields));
+  }
+
+  async retryDeadLetter(swarm: string, id: string): Promise<Task> {
+    assertName('swarm', swarm);
+    const entry = await this.transport.readDeadLetter(swarm, id);
+    const letter = entry && decodeDeadLetter(swarm, entry.id, entry.fields);
+    if (!letter) throw new DeadLetterNotFoundError(swarm, id);
+    if (!letter.task)
+      throw new InvalidTaskError(`dead letter ${id} holds a malformed task and cannot be retried`);
+    assertName('task type', letter.type);
+    const task: Task = { ...letter.task, attempt: 1, errors: letter.errors };
+    if (!(await this.transport.moveDeadLetter(swarm, id, letter.type, encodeTask(task))))
+      throw new DeadLetterNotFoundError(swarm, id);
+    return task;
+  }
+
+  swarms(): Promise<string[]> {
+    return this.transport.swarms();
+  }
+
+  async registerShard(swarm: string, info: ShardInfo): Promise<void> {
+    assertName('swarm', swarm);
+    await this.transport.putShard(swarm, info.id, JSON.stringify(info));
+  }
+
+  async shards(swarm: string): Promise<ShardInfo[]> {
+    assertName('swarm', swarm);
+    const raw = await this.transport.readShards(swarm);
+    return Object.values(raw)
+      .map((json) => JSON.parse(json) as ShardInfo)
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  async status(swarm: string): Promise<SwarmStatus> {
+    assertName('swarm', swarm);
+    const [queues, shards, cursors, lastFinding] = await Promise.all([
+      this.transport.status(swarm),
+      this.shards(swarm),
+      this.transport.readCursors(swarm),
+      this.transport.lastFindingId(swarm),
+    ]);
+    const subscribers = Object.entries(cursors)
+      .map(([name, cursor]) => ({ name, cursor }))
+      .sort((a, b) => (a.name < b.name ? -1 : 1));
+    return { swarm, ...queues, shards, lastFinding, subscribers };
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all([...this.#consumers].map((c) => c.stop()));
+    await this.#settlePending();
+  }
+
+  flush(): Promise<void> {
+    return this.#settlePending();
+  }
+
+  async #settlePending(): Promise<void> {
+    while (this.#pending.size > 0) await Promise.all(this.#pending);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all([...this.#consumers].map((c) => c.abort()));
+    this.#consumers.clear();
+    // Bounded: with Redis away the last cursor writes would wait for ever; they are replayed-safe.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      this.#settlePending(),
+      new Promise((resolve) => {
+        timer = setTimeout(resolve, 5_000);
+      }),
+    ]);
+    clearTimeout(timer);
+    await this.transport.close();
+  }
+}
