@@ -15,7 +15,12 @@ export async function resolveHandler(spec: HandlerSpec, baseDir: string, bus: Bu
     return loadModuleHandler({ module: spec.module as string, export: spec.export }, baseDir);
   if (kind === 'command')
     return commandHandler(
-      { command: spec.command as string[], passDataAsArgs: spec.passDataAsArgs, env: spec.env },
+      {
+        command: spec.command as string[],
+        passDataAsArgs: spec.passDataAsArgs,
+        env: spec.env,
+        output: spec.output,
+      },
       baseDir,
     );
   return builtinHandler(spec.builtin as string, bus);

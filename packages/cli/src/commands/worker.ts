@@ -108,7 +108,8 @@ export const worker: Command = {
         }
         if (result.outcome === 'failed' || result.outcome === 'lost') {
           input.out.result(describeFailure(result, swarm), { ...result, swarm, type });
-          return EXIT.failure;
+          // A lost lease is `notHeld`, as for `swarm report`: another worker owns the task now.
+          return result.outcome === 'lost' ? EXIT.notHeld : EXIT.failure;
         }
         input.out.result(`${result.findingId}  ${result.summary}`, { ...result, swarm, type });
         return EXIT.ok;

@@ -263,6 +263,8 @@ function checkSemantics(topology: Topology, dir: string, options: LoadOptions, r
       }
       if (pool.isolation === 'process' && kinds[0] !== 'module')
         report([...base, 'workers', i, 'isolation'], 'isolation: process applies to module handlers only');
+      if (pool.handler.output !== undefined && kinds[0] !== 'command')
+        report([...path, 'output'], 'output applies to command handlers only');
       if (options.offline) return;
       if (pool.handler.module !== undefined) {
         const target = resolve(dir, pool.handler.module);

@@ -37,6 +37,12 @@ export const handlerSchema = z
       .optional()
       .describe("append the task's data (an array of strings) to the command's arguments"),
     env: z.record(z.string(), z.string()).optional().describe('extra environment for the command'),
+    output: z
+      .enum(['finding', 'claude'])
+      .optional()
+      .describe(
+        "how the command's stdout becomes the finding: finding (default: JSON { summary, data? } or plain text) or claude (the JSON of `claude -p --output-format json`: result as summary, cost and tokens in data.usage, is_error fails the attempt)",
+      ),
     builtin: z
       .enum(['redis_health_check', 'echo', 'sleep'])
       .optional()

@@ -6,11 +6,16 @@ import { join, resolve } from 'node:path';
 import type { Task } from '@swarm/core';
 import { describeValue } from '../result';
 import type { Handler, HandlerContext, HandlerResult } from '../types';
+import { claudeFinding, notClaudeOutput, readClaudeResult } from './claude-output';
+
+/** How stdout becomes the finding: `finding` (JSON `{ summary, data? }` or plain text) or `claude`. */
+export type CommandOutput = 'finding' | 'claude';
 
 export interface CommandHandlerSpec {
   command: string[];
   passDataAsArgs?: boolean | undefined;
   env?: Record<string, string> | undefined;
+  output?: CommandOutput | undefined;
 }
 
 /** Most stdout a command may print; past it the process group is killed and the task fails. */
@@ -54,7 +59,7 @@ export function commandHandler(spec: CommandHandlerSpec, baseDir: string): Handl
         signal: ctx.signal,
       });
       ctx.log.debug({ program, code: run.code, signal: run.signal }, 'command exited');
-      return interpret(run);
+      return spec.output === 'claude' ? interpretClaude(run) : interpret(run);
     } finally {
       if (tempDir !== undefined) await rm(tempDir, { recursive: true, force: true });
     }
@@ -100,16 +105,18 @@ interface ProcessRun {
   stderrTail: string;
 }
 
+function exitFailure(run: ProcessRun): Error {
+  const why = run.signal !== null ? `killed by signal ${run.signal}` : `exit code ${run.code}`;
+  let tail = run.stderrTail.trim();
+  if (!tail) return new Error(`${why} (stderr was empty)`);
+  // The bus keeps the first MAX_ERROR_CHARS of an error; the end of stderr is what matters.
+  const room = MAX_ERROR_CHARS - why.length - 2;
+  if (tail.length > room) tail = `…${tail.slice(-(room - 1))}`;
+  return new Error(`${why}: ${tail}`);
+}
+
 function interpret(run: ProcessRun): HandlerResult {
-  if (run.code !== 0) {
-    const why = run.signal !== null ? `killed by signal ${run.signal}` : `exit code ${run.code}`;
-    let tail = run.stderrTail.trim();
-    if (!tail) throw new Error(`${why} (stderr was empty)`);
-    // The bus keeps the first MAX_ERROR_CHARS of an error; the end of stderr is what matters.
-    const room = MAX_ERROR_CHARS - why.length - 2;
-    if (tail.length > room) tail = `…${tail.slice(-(room - 1))}`;
-    throw new Error(`${why}: ${tail}`);
-  }
+  if (run.code !== 0) throw exitFailure(run);
   const text = run.stdout.toString('utf8').trim();
   if (text === '')
     throw new Error(
@@ -129,6 +136,19 @@ function interpret(run: ProcessRun): HandlerResult {
   )
     return parsed as HandlerResult;
   return text;
+}
+
+/**
+ * `output: claude`. claude prints its result on stdout even when the run fails (and then exits
+ * non-zero): an error result's own message says more than an exit code and stderr.
+ */
+function interpretClaude(run: ProcessRun): HandlerResult {
+  const text = run.stdout.toString('utf8').trim();
+  const claude = readClaudeResult(text);
+  if (claude && (run.code === 0 || claude.is_error === true || claude.subtype !== 'success'))
+    return claudeFinding(claude);
+  if (run.code !== 0) throw exitFailure(run);
+  throw notClaudeOutput(text);
 }
 
 /** Kills every process in the child's group; the child leads its own group (detached). */
