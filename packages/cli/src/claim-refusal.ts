@@ -1,5 +1,5 @@
-import type { Output } from './output';
 import { EXIT } from './errors';
+import type { Output } from './output';
 
 /**
  * A claim that no longer holds its task: settled already (by this claim or by whoever took it

@@ -25,7 +25,8 @@ async function usage(): Promise<string> {
     'swarm --version (-V) prints the version; swarm <command> --help, the usage of one command',
     '',
     'exit codes: 0 ok, 1 runtime failure (worker --once: the task failed; run --once: a task was dead-lettered),',
-    '            2 usage or validation error, 3 no task (worker --once)',
+    '            2 usage or validation error, 3 no task (worker --once, claim),',
+    '            4 the task is no longer held (report, renew, fail: already settled or lease lost; worker --once: lease lost)',
   ].join('\n');
 }
 

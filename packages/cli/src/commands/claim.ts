@@ -39,7 +39,8 @@ function describeClaim(claim: Claim, context: ContextInfo | null): string {
   ];
   if (task.data !== null) lines.push(`data     ${JSON.stringify(task.data)}`);
   if (context?.error) lines.push(`context  ${context.ref}: ${context.error}`);
-  else if (context?.file) lines.push(`context  ${context.ref}, ${context.bytes} bytes, written to ${context.file}`);
+  else if (context?.file)
+    lines.push(`context  ${context.ref}, ${context.bytes} bytes, written to ${context.file}`);
   else if (context)
     lines.push(
       `context  ${context.ref}, ${context.bytes} bytes: swarm context get ${task.swarm} ${context.ref}`,

@@ -1,5 +1,5 @@
-import type { Command } from '../command';
 import { refuseClaim } from '../claim-refusal';
+import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { positiveInt } from '../flags';
 import { redisBus, withBus } from '../require-redis';
@@ -18,12 +18,14 @@ export const fail: Command = {
     const [handle] = input.positionals;
     if (!handle) throw new UsageError('swarm fail needs the <claim> that swarm claim printed');
     const error = input.values.error;
-    if (typeof error !== 'string' || error.length === 0) throw new UsageError('swarm fail needs --error <text>');
+    if (typeof error !== 'string' || error.length === 0)
+      throw new UsageError('swarm fail needs --error <text>');
     const maxAttempts = positiveInt(input.values['max-attempts'], 5, '--max-attempts');
     const retry = input.values['no-retry'] !== true;
     return withBus(redisBus(input, 'fail'), async (bus) => {
       const failed = await bus.failClaim(handle, error, { retry, maxAttempts });
-      if (failed.outcome === 'settled' || failed.outcome === 'lost') return refuseClaim(input.out, handle, failed);
+      if (failed.outcome === 'settled' || failed.outcome === 'lost')
+        return refuseClaim(input.out, handle, failed);
       const human =
         failed.outcome === 'retry'
           ? `will be retried: attempt ${failed.attempt} in ${(failed.delayMs / 1_000).toFixed(1)} s`

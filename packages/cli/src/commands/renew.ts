@@ -1,5 +1,5 @@
-import type { Command } from '../command';
 import { refuseClaim } from '../claim-refusal';
+import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { positiveInt } from '../flags';
 import { redisBus, withBus } from '../require-redis';
@@ -17,7 +17,11 @@ export const renew: Command = {
     return withBus(redisBus(input, 'renew'), async (bus) => {
       if (!(await bus.renewClaim(handle, leaseMs === undefined ? {} : { leaseMs })))
         return refuseClaim(input.out, handle, { outcome: 'lost' });
-      input.out.result(`renewed ${handle}`, { outcome: 'renewed', claim: handle, ...(leaseMs ? { leaseMs } : {}) });
+      input.out.result(`renewed ${handle}`, {
+        outcome: 'renewed',
+        claim: handle,
+        ...(leaseMs ? { leaseMs } : {}),
+      });
       return 0;
     });
   },

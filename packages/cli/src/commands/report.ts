@@ -1,5 +1,5 @@
-import type { Command } from '../command';
 import { refuseClaim } from '../claim-refusal';
+import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { jsonFlag, listFlag } from '../flags';
 import { redisBus, withBus } from '../require-redis';
@@ -24,7 +24,11 @@ export const report: Command = {
     return withBus(redisBus(input, 'report'), async (bus) => {
       const reported = await bus.report(handle, { summary, data, tags });
       if (reported.outcome !== 'completed') return refuseClaim(input.out, handle, reported);
-      input.out.result(reported.findingId, { outcome: 'completed', claim: handle, findingId: reported.findingId });
+      input.out.result(reported.findingId, {
+        outcome: 'completed',
+        claim: handle,
+        findingId: reported.findingId,
+      });
       return 0;
     });
   },
