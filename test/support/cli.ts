@@ -8,6 +8,13 @@ export const ROOT = join(import.meta.dirname, '../..');
  */
 export const SWARM_BIN = join(ROOT, 'packages/cli/dist/swarm.mjs');
 
+export interface CliOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** An installed `swarm` executable to run instead of the repository's bundle. */
+  bin?: string;
+}
+
 export interface CliResult {
   code: number | null;
   stdout: string;
@@ -23,11 +30,9 @@ export interface CliProcess {
 }
 
 /** Starts the real `swarm` CLI as an OS process and collects its output. */
-export function startSwarmCli(
-  args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
-): CliProcess {
-  const child = spawn(process.execPath, [SWARM_BIN, ...args], {
+export function startSwarmCli(args: string[], options: CliOptions = {}): CliProcess {
+  const [command, argv] = options.bin ? [options.bin, args] : [process.execPath, [SWARM_BIN, ...args]];
+  const child = spawn(command, argv, {
     cwd: options.cwd ?? ROOT,
     env: { ...process.env, SWARM_REDIS_URL: '', ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -58,7 +63,7 @@ export function startSwarmCli(
 /** Runs the real `swarm` CLI to completion. */
 export async function swarmCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; input?: string; cwd?: string; timeoutMs?: number } = {},
+  options: CliOptions & { input?: string; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   const proc = startSwarmCli(args, options);
   proc.child.stdin.end(options.input ?? '');

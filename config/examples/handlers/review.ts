@@ -1,4 +1,4 @@
-import { ASSIST_TYPE, AssistTimeoutError, type Handler } from '@swarm/worker';
+import { ASSIST_TYPE, type Handler } from '@swarm/worker';
 
 /** Reviews a change; asks the swarm for a second opinion, and gives one when a peer asks. */
 export const review: Handler = async (ctx) => {
@@ -10,7 +10,10 @@ export const review: Handler = async (ctx) => {
     );
     return { summary: `reviewed with help: ${answer.summary}`, data: { helper: answer.workerId } };
   } catch (error) {
-    if (error instanceof AssistTimeoutError) return { summary: 'reviewed alone', tags: ['unassisted'] };
+    // AssistTimeoutError, told by its code: the swarm CLI runs its own copy of @swarm/worker, so
+    // the class this module imports is not the one that was thrown.
+    if ((error as { code?: unknown }).code === 'SWARM_ASSIST_TIMEOUT')
+      return { summary: 'reviewed alone', tags: ['unassisted'] };
     throw error;
   }
 };

@@ -1,27 +1,13 @@
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { importModuleFile } from './import-module.mjs';
 
-/** The extensions Node will not import by itself (Node 20 has no type stripping). */
-const TYPESCRIPT_FILE = /\.[cm]?ts$/;
-
-let typescriptLoader: Promise<void> | undefined;
-
-/**
- * Registers tsx's ESM loader for the rest of the process: once, and only when a TypeScript module
- * is named, so a run whose modules are all JavaScript never loads tsx. It must come before the
- * first import of that module: Node caches a failed import, so there is no trying first.
- */
-function loadTypeScript(): Promise<void> {
-  typescriptLoader ??= import('tsx/esm/api').then(({ register }) => {
-    register();
-  });
-  return typescriptLoader;
-}
+/** Node's message for an import it cannot resolve, as its ESM and CommonJS loaders word it. */
+const MISSING_SWARM_PACKAGE = /^Cannot find (?:package|module) '(@swarm\/[a-z-]+)'/;
 
 /**
  * Imports a user's module (an actor, a handler, a predicate) by a path relative to baseDir,
- * `.ts`, `.mts` and `.cts` through tsx; a module that will not load becomes the caller's typed
- * error, with the reason.
+ * TypeScript through tsx; a module that will not load becomes the caller's typed error, with the
+ * reason.
  */
 export async function importUserModule(
   module: string,
@@ -31,9 +17,24 @@ export async function importUserModule(
 ): Promise<{ path: string; namespace: Record<string, unknown> }> {
   const path = resolve(baseDir, module);
   try {
-    if (TYPESCRIPT_FILE.test(path)) await loadTypeScript();
-    return { path, namespace: (await import(pathToFileURL(path).href)) as Record<string, unknown> };
+    return { path, namespace: await importModuleFile(path) };
   } catch (error) {
-    throw fail(`cannot load ${what} module ${path}: ${(error as Error)?.message ?? String(error)}`, error);
+    const reason = (error as Error)?.message ?? String(error);
+    throw fail(`cannot load ${what} module ${path}: ${withAdvice(reason)}`, error);
   }
+}
+
+/**
+ * An installed `swarm` carries its own copy of the @swarm packages, which a user's module outside
+ * this repository cannot import: it needs none of them at run time (issue #9).
+ */
+function withAdvice(reason: string): string {
+  const missing = MISSING_SWARM_PACKAGE.exec(reason)?.[1];
+  if (!missing) return reason;
+  // The first line: CommonJS adds its require stack, which names only the module again.
+  return (
+    `${reason.split('\n')[0]}: outside the swarm repository ${missing} is not installed. The actor and ` +
+    'handler contracts are structural: import only types from it (`import type`) and zod from your ' +
+    'own dependencies (docs/ACTORS.md, "Outside this repository")'
+  );
 }

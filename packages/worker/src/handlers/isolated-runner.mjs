@@ -1,5 +1,6 @@
 // Runs one task in a child process forked by isolated.ts: import the module afresh, call the
 // handler once, send the result back over IPC, exit. Plain JavaScript, so it starts under any loader.
+import { importModuleFile } from '@swarm/core/import-module';
 import pino from 'pino';
 import { pickExport } from './pick-export.mjs';
 
@@ -12,12 +13,10 @@ process.once('message', (message) => {
   );
 });
 
-async function run({ moduleUrl, modulePath, exportName, task, context, contextError, log }) {
+async function run({ modulePath, exportName, task, context, contextError, log }) {
   let namespace;
   try {
-    // As core's importUserModule: tsx only for a TypeScript module, registered before its import.
-    if (/\.[cm]?ts$/.test(modulePath)) (await import('tsx/esm/api')).register();
-    namespace = await import(moduleUrl);
+    namespace = await importModuleFile(modulePath);
   } catch (error) {
     throw new Error(`cannot load handler module ${modulePath}: ${errorMessage(error)}`);
   }

@@ -1,7 +1,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { Task } from '@swarm/core';
 import { toError } from '../result';
 import type { Handler, HandlerContext } from '../types';
@@ -15,7 +15,6 @@ const EXIT_GRACE_MS = 2_000;
 /** Sent to the child: everything the handler may see, so the child needs no bus connection. */
 export interface RunMessage {
   kind: 'run';
-  moduleUrl: string;
   modulePath: string;
   exportName: string | undefined;
   task: Task;
@@ -49,7 +48,6 @@ export function isolatedHandler(spec: ModuleHandlerSpec, baseDir: string): Handl
     return runInChild(
       {
         kind: 'run',
-        moduleUrl: pathToFileURL(modulePath).href,
         modulePath,
         exportName: spec.export,
         task: ctx.task,
