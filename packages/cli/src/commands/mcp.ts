@@ -5,10 +5,13 @@ import { SwarmAllowList } from '../mcp/allow-list';
 import { ContextPages } from '../mcp/context-pages';
 import { isLoopback, serveHttp } from '../mcp/http';
 import { redisReadiness } from '../mcp/redis-ready';
-import { createSwarmMcpServer } from '../mcp/server';
+import { createSwarmMcpServer, ToolCalls } from '../mcp/server';
 import { serveStdio } from '../mcp/stdio';
 import type { ToolEnv } from '../mcp/tool';
 import { cliLogger, redisBus, withBus } from '../require-redis';
+
+/** Longest a stopping server waits for tool calls in flight: a waiting claim stops within a second. */
+const SETTLE_MS = 5_000;
 
 interface Listen {
   host: string;
@@ -64,28 +67,30 @@ export const mcp: Command = {
         bus,
         allowed,
         pages: new ContextPages(bus),
+        log,
         redisReady: redisReadiness(bus.redis, where(bus)),
       };
+      const calls = new ToolCalls();
       input.out.note(
         allowed.restricted
           ? `swarms: ${allowed.entries.join(', ')}`
           : 'swarms: every swarm (no --swarm given)',
       );
-      if (!listen) {
-        await serveStdio(createSwarmMcpServer(env, log));
-        return EXIT.ok;
-      }
-      await serveHttp(
-        () => createSwarmMcpServer(env, log),
-        {
-          ...listen,
-          onListening: (url) =>
-            input.out.note(
-              `listening on ${url}${listen.token !== undefined ? ' (bearer token required)' : ''}`,
-            ),
-        },
-        log,
-      );
+      if (!listen) await serveStdio(createSwarmMcpServer(env, calls));
+      else
+        await serveHttp(
+          () => createSwarmMcpServer(env, calls),
+          {
+            ...listen,
+            onListening: (url) =>
+              input.out.note(
+                `listening on ${url}${listen.token !== undefined ? ' (bearer token required)' : ''}`,
+              ),
+          },
+          log,
+        );
+      // A claim still waiting when the client went must hand its task back before the bus closes.
+      await calls.settled(SETTLE_MS);
       return EXIT.ok;
     });
   },

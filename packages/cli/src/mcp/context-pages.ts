@@ -48,15 +48,24 @@ export class ContextPages {
     const byLine = request.line !== undefined || request.lines !== undefined;
     if (byLine && (request.offset !== undefined || request.length !== undefined))
       throw new BadRangeError('give offset and length, or line and lines, not both');
+    const indexed = await this.#indexed(swarm, ref);
+    return byLine ? pageOfLines(indexed, request) : pageOfBytes(indexed, request);
+  }
+
+  /** The context's size in bytes and lines; fetching it also readies its pages. */
+  async size(swarm: string, ref: string): Promise<{ bytes: number; lines: number }> {
+    const { content, lineStarts } = await this.#indexed(swarm, ref);
+    return { bytes: content.length, lines: lineStarts.length };
+  }
+
+  async #indexed(swarm: string, ref: string): Promise<Indexed> {
     const content = await this.bus.context.get(swarm, ref);
     let lineStarts = this.#lineStarts.get(content);
     if (!lineStarts) {
       lineStarts = lineStartsOf(content);
       this.#lineStarts.set(content, lineStarts);
     }
-    return byLine
-      ? pageOfLines({ content, lineStarts }, request)
-      : pageOfBytes({ content, lineStarts }, request);
+    return { content, lineStarts };
   }
 }
 

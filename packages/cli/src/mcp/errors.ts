@@ -4,8 +4,7 @@ import { SwarmError } from '@swarm/core';
 export type McpErrorCode =
   | 'SWARM_MCP_SWARM_NOT_ALLOWED'
   | 'SWARM_MCP_REDIS_UNAVAILABLE'
-  | 'SWARM_MCP_BAD_RANGE'
-  | 'SWARM_MCP_BAD_HANDLE';
+  | 'SWARM_MCP_BAD_RANGE';
 
 export class SwarmNotAllowedError extends SwarmError<McpErrorCode> {
   constructor(what: string, allowed: readonly string[]) {
@@ -28,14 +27,5 @@ export class RedisUnavailableError extends SwarmError<McpErrorCode> {
 export class BadRangeError extends SwarmError<McpErrorCode> {
   constructor(message: string) {
     super('SWARM_MCP_BAD_RANGE', message);
-  }
-}
-
-export class BadHandleError extends SwarmError<McpErrorCode> {
-  constructor(handle: string) {
-    super(
-      'SWARM_MCP_BAD_HANDLE',
-      `${JSON.stringify(handle)} is not a claim handle: pass the claim.handle that claim_task returned`,
-    );
   }
 }

@@ -1,5 +1,6 @@
 import type { ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import type { Bus } from '@swarm/core';
+import type { Logger } from 'pino';
 import type { z } from 'zod';
 import type { SwarmAllowList } from './allow-list';
 import type { ContextPages } from './context-pages';
@@ -9,6 +10,7 @@ export interface ToolEnv {
   bus: Bus;
   allowed: SwarmAllowList;
   pages: ContextPages;
+  log: Logger;
   /** Resolves once Redis answers, or rejects cleanly if it stays away: a call never half-happens. */
   redisReady(): Promise<void>;
 }

@@ -1,0 +1,113 @@
+import type { Claim } from '@swarm/core';
+import { z } from 'zod';
+import { loose, swarmName, taskSchema, taskType } from '../schemas';
+import { defineTool, type ToolEnv } from '../tool';
+
+/** Under the 60 s an MCP client waits for an answer by default. */
+export const MAX_WAIT_MS = 50_000;
+/** A claim waits in slices this long, so a call its client abandoned stops claiming soon after. */
+const SLICE_MS = 1_000;
+
+interface ClaimInput {
+  swarm: string;
+  type: string;
+  waitMs: number;
+  leaseMs?: number;
+  maxAttempts?: number;
+}
+
+async function claimUnlessAbandoned(
+  { bus, log }: Pick<ToolEnv, 'bus' | 'log'>,
+  input: ClaimInput,
+  signal: AbortSignal,
+): Promise<Claim | undefined> {
+  const until = Date.now() + input.waitMs;
+  const options = { leaseMs: input.leaseMs, maxAttempts: input.maxAttempts };
+  for (;;) {
+    const waitMs = Math.max(0, Math.min(SLICE_MS, until - Date.now()));
+    const claim = await bus.claim(input.swarm, input.type, { ...options, waitMs });
+    if (claim && signal.aborted) {
+      // Nobody is left to hear of this claim: hand the task back now rather than hold it for a
+      // whole lease. The delivery counted as an attempt already; the error says why.
+      const released = await bus.failClaim(claim.handle, 'the MCP client went away before it got this claim');
+      log.warn({ claim: claim.handle, outcome: released.outcome }, 'claim_task abandoned; task handed back');
+      return undefined;
+    }
+    if (claim || signal.aborted || Date.now() >= until) return claim;
+  }
+}
+
+export const claimTask = defineTool({
+  name: 'claim_task',
+  title: 'Claim a task',
+  description:
+    "Claim one task of a type, waiting up to waitMs for one. You then hold it for leaseMs (default 10 minutes; renew_lease for longer): read its context with read_context, then settle it with report_finding or fail_task. outcome 'no-task': none came.",
+  input: z.strictObject({
+    swarm: swarmName,
+    type: taskType,
+    waitMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(MAX_WAIT_MS)
+      .optional()
+      .describe(`how long to wait for a task, in ms (default 10000, at most ${MAX_WAIT_MS})`),
+    leaseMs: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('how long the claim holds the task (default 600000)'),
+    maxAttempts: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('a task whose claims keep lapsing is dead-lettered at this many attempts (default 5)'),
+  }),
+  output: z.object({
+    outcome: z.enum(['claimed', 'no-task']),
+    swarm: z.string(),
+    type: z.string(),
+    claim: z
+      .string()
+      .optional()
+      .describe('the claim handle: pass it to report_finding, fail_task, renew_lease'),
+    task: taskSchema.optional(),
+    context: z
+      .object({
+        ref: z.string(),
+        bytes: z.number().nullable(),
+        lines: z.number().nullable(),
+        error: z.string().optional(),
+      })
+      .nullable()
+      .optional()
+      .describe('the task context: read it with read_context {swarm, ref}; null when the task has none'),
+    leaseMs: z.number().optional(),
+    expiresAt: z.number().optional().describe('epoch ms when the lease lapses unless renewed'),
+  }),
+  async run({ swarm, type, waitMs = 10_000, leaseMs, maxAttempts }, env, signal) {
+    env.allowed.assert(swarm);
+    const claim = await claimUnlessAbandoned(env, { swarm, type, waitMs, leaseMs, maxAttempts }, signal);
+    if (!claim) return { outcome: 'no-task' as const, swarm, type };
+    const ref = claim.task.context;
+    let context = null;
+    if (ref !== undefined)
+      context = await env.pages.size(swarm, ref).then(
+        (size) => ({ ref, ...size }),
+        // The claim stands either way: the agent holds a task and must settle it.
+        (error: Error) => ({ ref, bytes: null, lines: null, error: error.message }),
+      );
+    return {
+      outcome: 'claimed' as const,
+      swarm,
+      type,
+      claim: claim.handle,
+      task: loose(claim.task),
+      context,
+      leaseMs: claim.leaseMs,
+      expiresAt: claim.expiresAt,
+    };
+  },
+});
