@@ -268,7 +268,7 @@ describe('a Python worker written from PROTOCOL.md', () => {
     expect(result).toMatchObject({ outcome: 'failed', taskId: posted.id });
     expect(String(result.error)).toContain('chunk 0 of 1 is missing');
     expect(await bus.readFindings(swarm)).toEqual([]);
-    const [retried] = (await raw.zrange(keys.delayed(swarm, 'scan'), 0, -1)).map(
+    const [retried] = (await raw.zrange(keys.delayed(swarm, 'scan'), '0', '-1')).map(
       (member) => JSON.parse(JSON.parse(member)[1] as string) as Record<string, unknown>,
     );
     expect(retried).toMatchObject({
