@@ -16,7 +16,8 @@ interface ClaimInput {
   maxAttempts?: number;
 }
 
-async function claimUnlessAbandoned(
+/** Claims as asked, until a task comes, the wait ends, or the client abandons the call. */
+async function claimWhileWanted(
   { bus, log }: Pick<ToolEnv, 'bus' | 'log'>,
   input: ClaimInput,
   signal: AbortSignal,
@@ -26,15 +27,21 @@ async function claimUnlessAbandoned(
   for (;;) {
     const waitMs = Math.max(0, Math.min(SLICE_MS, until - Date.now()));
     const claim = await bus.claim(input.swarm, input.type, { ...options, waitMs });
-    if (claim && signal.aborted) {
-      // Nobody is left to hear of this claim: hand the task back now rather than hold it for a
-      // whole lease. The delivery counted as an attempt already; the error says why.
-      const released = await bus.failClaim(claim.handle, 'the MCP client went away before it got this claim');
-      log.warn({ claim: claim.handle, outcome: released.outcome }, 'claim_task abandoned; task handed back');
+    if (claim || Date.now() >= until) return claim;
+    if (signal.aborted) {
+      log.warn({ swarm: input.swarm, type: input.type }, 'claim_task stopped waiting: its client went away');
       return undefined;
     }
-    if (claim || signal.aborted || Date.now() >= until) return claim;
   }
+}
+
+/**
+ * A task claimed for a client that has gone goes back at once rather than after a whole lease.
+ * The delivery counted as an attempt already; the error says why it ended.
+ */
+async function handBack({ bus, log }: Pick<ToolEnv, 'bus' | 'log'>, claim: Claim): Promise<void> {
+  const released = await bus.failClaim(claim.handle, 'the MCP client went away before it got this claim');
+  log.warn({ claim: claim.handle, outcome: released.outcome }, 'claim_task abandoned: task handed back');
 }
 
 export const claimTask = defineTool({
@@ -89,7 +96,7 @@ export const claimTask = defineTool({
   }),
   async run({ swarm, type, waitMs = 10_000, leaseMs, maxAttempts }, env, signal) {
     env.allowed.assert(swarm);
-    const claim = await claimUnlessAbandoned(env, { swarm, type, waitMs, leaseMs, maxAttempts }, signal);
+    const claim = await claimWhileWanted(env, { swarm, type, waitMs, leaseMs, maxAttempts }, signal);
     if (!claim) return { outcome: 'no-task' as const, swarm, type };
     const ref = claim.task.context;
     let context = null;
@@ -99,6 +106,10 @@ export const claimTask = defineTool({
         // The claim stands either way: the agent holds a task and must settle it.
         (error: Error) => ({ ref, bytes: null, lines: null, error: error.message }),
       );
+    if (signal.aborted) {
+      await handBack(env, claim);
+      return { outcome: 'no-task' as const, swarm, type };
+    }
     return {
       outcome: 'claimed' as const,
       swarm,
