@@ -130,15 +130,12 @@ describe('the Claude Code recipe: a subagent that claims, reads the context, rep
     }>(mcp.client, 'claim_task', argsOf(step('claim_task'), { swarm, type: 'ask' }));
     expect(claimed.outcome).toBe('claimed');
 
+    type Page = { text: string; more: boolean; next: { line: number } | null };
+    const readArgs = argsOf(step('read_context'), { swarm, 'context.ref': claimed.context.ref });
     let text = '';
-    let line: number | undefined = argsOf(step('read_context'), { swarm, 'context.ref': claimed.context.ref })
-      .line as number;
+    let line = readArgs.line as number | undefined;
     while (line !== undefined) {
-      const page = await call<{ text: string; more: boolean; next: { line: number } | null }>(
-        mcp.client,
-        'read_context',
-        { ...argsOf(step('read_context'), { swarm, 'context.ref': claimed.context.ref }), line },
-      );
+      const page: Page = await call<Page>(mcp.client, 'read_context', { ...readArgs, line });
       text += page.text;
       line = page.more ? page.next?.line : undefined;
     }
