@@ -413,7 +413,20 @@ describe('the swarm CLI as long-running processes', () => {
   it('a worker SIGKILLed mid-task loses its lease; another worker process finishes it: one finding', async () => {
     const marker = join(tmp, 'marker');
     const id = await post('crash', 'slow', { marker, ms: 60_000 });
-    const a = swarm(['worker', 'crash', 'slow', '--once', '--handler', SLOW, '--wait', '20']);
+    // A 1 s lease, so its task is taken over after one second of silence rather than 30: a
+    // reclaimer holds each delivery to the lease its owner recorded.
+    const a = swarm([
+      'worker',
+      'crash',
+      'slow',
+      '--once',
+      '--handler',
+      SLOW,
+      '--lease-ms',
+      '1000',
+      '--wait',
+      '20',
+    ]);
     await until('worker A to start the task', () => marked(marker, 'start').includes(id), a);
     a.child.kill('SIGKILL');
     expect(await a.exit).toEqual({ code: null, signal: 'SIGKILL' });
@@ -423,8 +436,7 @@ describe('the swarm CLI as long-running processes', () => {
       types: [{ type: 'slow', waiting: 0, inFlight: 1 }],
     });
 
-    // Worker B: another `swarm worker --once`, with a 1 s lease so it reclaims A's task after
-    // one second of silence rather than the default 30.
+    // Worker B: another `swarm worker --once`, which reclaims A's task once A's lease has run out.
     const b = launch(
       [
         SWARM_BIN,
