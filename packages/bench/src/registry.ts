@@ -2,6 +2,7 @@ import type { Benchmark } from './benchmark';
 import { broadcast } from './benchmarks/broadcast';
 import { context } from './benchmarks/context';
 import { latency } from './benchmarks/latency';
+import { mcp } from './benchmarks/mcp';
 import { primitives } from './benchmarks/primitives';
 import { redisVsSqlite } from './benchmarks/redis-vs-sqlite';
 import { spawnBench } from './benchmarks/spawn';
@@ -16,4 +17,5 @@ export const benchmarks: Benchmark[] = [
   redisVsSqlite,
   spawnBench,
   broadcast,
+  mcp,
 ];
