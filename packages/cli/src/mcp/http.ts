@@ -40,7 +40,7 @@ function hostnameOf(hostHeader: string | undefined): string | undefined {
   }
 }
 
-function reject(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
+function refuse(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify({ jsonrpc: '2.0', error: { code: -32000, message }, id: null }));
 }
@@ -59,24 +59,24 @@ export async function serveHttp(
   const http = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       log.error({ err: error }, 'MCP request failed');
-      if (!res.headersSent) reject(res, 500, 'internal error');
+      if (!res.headersSent) refuse(res, 500, 'internal error');
       else res.end();
     });
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (new URL(req.url ?? '/', 'http://localhost').pathname !== MCP_PATH)
-      return reject(res, 404, `not found: the MCP endpoint is ${MCP_PATH}`);
+      return refuse(res, 404, `not found: the MCP endpoint is ${MCP_PATH}`);
     // DNS rebinding: a web page whose name resolves to 127.0.0.1 still sends its own Host.
     const hostname = hostnameOf(req.headers.host);
     if (loopback && !(hostname !== undefined && isLoopback(hostname)))
-      return reject(res, 403, 'forbidden: Host must name this machine');
+      return refuse(res, 403, 'forbidden: Host must name this machine');
     if (options.token !== undefined && !bearerMatches(req.headers.authorization, options.token))
-      return reject(res, 401, 'unauthorized: send Authorization: Bearer <token>', {
+      return refuse(res, 401, 'unauthorized: send Authorization: Bearer <token>', {
         'www-authenticate': 'Bearer realm="swarm"',
       });
     if (req.method !== 'POST')
-      return reject(res, 405, 'method not allowed: this stateless server takes POST only', { allow: 'POST' });
+      return refuse(res, 405, 'method not allowed: this stateless server takes POST only', { allow: 'POST' });
     const server = newServer();
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
@@ -90,10 +90,10 @@ export async function serveHttp(
     await transport.handleRequest(req, res);
   }
 
-  await new Promise<void>((resolve, rejectListen) => {
-    http.once('error', rejectListen);
+  await new Promise<void>((resolve, failToListen) => {
+    http.once('error', failToListen);
     http.listen(options.port, options.host, () => {
-      http.off('error', rejectListen);
+      http.off('error', failToListen);
       resolve();
     });
   });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisBus } from '@swarm/core';
 import { RedisUnavailableError } from './errors';
 
 /**
@@ -6,7 +6,11 @@ import { RedisUnavailableError } from './errors';
  * anything: a command queued on a dead connection would run minutes later, after the agent was
  * told the call failed.
  */
-export function redisReadiness(redis: Redis, where: string, limitMs = 10_000): () => Promise<void> {
+export function redisReadiness(
+  redis: RedisBus['redis'],
+  where: string,
+  limitMs = 10_000,
+): () => Promise<void> {
   return () => {
     if (redis.status === 'ready') return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
