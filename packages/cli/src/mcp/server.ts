@@ -30,7 +30,8 @@ export class ToolCalls {
   readonly #running = new Set<Promise<unknown>>();
 
   track<T>(call: Promise<T>): Promise<T> {
-    const tracked = call.finally(() => this.#running.delete(tracked));
+    // The caller handles the call's own failure; this copy must not be an unhandled rejection.
+    const tracked: Promise<unknown> = call.catch(() => {}).finally(() => this.#running.delete(tracked));
     this.#running.add(tracked);
     return call;
   }

@@ -12,7 +12,7 @@ export async function serveStdio(server: McpServer): Promise<void> {
     process.stdin.once('end', stop);
     process.stdin.once('close', stop);
     // A client that died mid-answer: EPIPE on the next write. Nobody is left to read, so stop.
-    process.stdout.once('error', stop);
+    process.stdout.on('error', stop);
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     server.connect(transport).catch(reject);
