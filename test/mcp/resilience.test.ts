@@ -93,11 +93,15 @@ describe('swarm mcp survives its clients and its Redis', () => {
       await server.start();
       // The bus reconnects on its own; the first calls after the restart may still find it reconnecting.
       let status: { swarms: { types: { type: string }[] }[] } | undefined;
-      await until(async () => {
-        const result = await mcp.client.callTool({ name: 'swarm_status', arguments: { swarm: 'tough' } });
-        if (!result.isError) status = result.structuredContent as typeof status;
-        return !result.isError;
-      }, 'a tool call to succeed after the restart');
+      await until(
+        async () => {
+          const result = await mcp.client.callTool({ name: 'swarm_status', arguments: { swarm: 'tough' } });
+          if (!result.isError) status = result.structuredContent as typeof status;
+          return !result.isError;
+        },
+        'a tool call to succeed after the restart',
+        30_000,
+      );
       expect(status?.swarms).toHaveLength(1);
       const posted = await call<{ id: string }>(mcp.client, 'post_task', { swarm: 'tough', type: 'restart' });
       const claimed = await call<Claimed>(mcp.client, 'claim_task', {
@@ -110,5 +114,5 @@ describe('swarm mcp survives its clients and its Redis', () => {
     } finally {
       await mcp.close();
     }
-  });
+  }, 60_000);
 });
