@@ -88,6 +88,18 @@ describe.each([
     expect(claimed?.task.data).toBe('late');
   });
 
+  it('stops waiting when its signal aborts, and claims nothing after', async () => {
+    const bus = env.bus();
+    const gone = new AbortController();
+    const waiting = bus.claim(swarm, 'ask', { waitMs: 60_000, signal: gone.signal });
+    await env.elapse(100);
+    gone.abort();
+    expect(await settle(env, waiting)).toBeUndefined();
+    await bus.post(swarm, 'ask', { data: 'after' });
+    const claimed = await claim(bus);
+    expect(claimed.task).toMatchObject({ data: 'after', attempt: 1 });
+  });
+
   it("holds a claim for its own lease, not a pool's shorter one", async () => {
     const bus = env.bus();
     await bus.post(swarm, 'ask', {});

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
-import { decodeTask, MAX_DATA_DEPTH, nestedDeeperThan } from '../codec';
+import { decodeTask, encodeTask, MAX_DATA_DEPTH, nestedDeeperThan } from '../codec';
 import { InvalidClaimError, InvalidTaskError } from '../errors';
 import { assertName } from '../keys';
 import type { FailResult, FindingInput, Task } from '../messages';
@@ -31,6 +31,11 @@ export interface ClaimOptions {
   maxAttempts?: number;
   /** Consumer name for this claim; unique per claim (default host-pid-random). */
   consumer?: string;
+  /**
+   * Stops the wait (the caller went away): answers undefined soon after, and a task read while
+   * stopping goes straight back, at the same attempt.
+   */
+  signal?: AbortSignal;
 }
 
 export interface Claim {
@@ -100,20 +105,28 @@ export async function claimTask(
   assertName('consumer', consumer);
   const log = deps.log.child({ swarm, type, consumer });
   const queue = deps.transport.openQueue(swarm, type, consumer, leaseMs);
+  const { signal } = options;
+  const stop = () => queue.interrupt();
+  signal?.addEventListener('abort', stop);
   try {
     await queue.ensureGroup();
     // A one-shot worker does what a running consumer does on its rounds: forget killed workers,
     // move due retries onto the stream, and take over lapsed leases before new work.
     queue.pruneIdleConsumers(PRUNE_IDLE_MS).catch(() => {});
     const until = clock.now() + Math.max(0, options.waitMs ?? 0);
-    for (;;) {
+    while (!signal?.aborted) {
       await queue.promoteDue();
       let entries = await queue.reclaim(1, maxAttempts);
-      if (entries.length === 0)
+      if (entries.length === 0 && !signal?.aborted)
         entries = await queue.readNew(1, Math.max(1, Math.min(CLAIM_POLL_MS, until - clock.now())));
       for (const entry of entries) {
         const task = taskOrBury(queue, swarm, type, entry, clock.now(), log);
         if (!task) continue;
+        if (signal?.aborted) {
+          // Nobody is waiting for it any more: back at once, at the same attempt.
+          await queue.retry(entry.id, encodeTask(task), 0);
+          continue;
+        }
         if (isExpired(task, clock.now())) {
           await queue.complete(
             entry.id,
@@ -130,7 +143,9 @@ export async function claimTask(
       }
       if (entries.length === 0 && clock.now() >= until) return undefined;
     }
+    return undefined;
   } finally {
+    signal?.removeEventListener('abort', stop);
     // Keeps the consumer (and its lease) while it holds the claim; forgets it otherwise.
     await queue.close();
   }

@@ -5,8 +5,6 @@ import { defineTool, type ToolEnv } from '../tool';
 
 /** Under the 60 s an MCP client waits for an answer by default. */
 export const MAX_WAIT_MS = 50_000;
-/** A claim waits in slices this long, so a call its client abandoned stops claiming soon after. */
-const SLICE_MS = 1_000;
 
 interface ClaimInput {
   swarm: string;
@@ -22,17 +20,10 @@ async function claimWhileWanted(
   input: ClaimInput,
   signal: AbortSignal,
 ): Promise<Claim | undefined> {
-  const until = Date.now() + input.waitMs;
-  const options = { leaseMs: input.leaseMs, maxAttempts: input.maxAttempts };
-  for (;;) {
-    const waitMs = Math.max(0, Math.min(SLICE_MS, until - Date.now()));
-    const claim = await bus.claim(input.swarm, input.type, { ...options, waitMs });
-    if (claim || Date.now() >= until) return claim;
-    if (signal.aborted) {
-      log.warn({ swarm: input.swarm, type: input.type }, 'claim_task stopped waiting: its client went away');
-      return undefined;
-    }
-  }
+  const { swarm, type, ...options } = input;
+  const claim = await bus.claim(swarm, type, { ...options, signal });
+  if (!claim && signal.aborted) log.warn({ swarm, type }, 'claim_task stopped waiting: its client went away');
+  return claim;
 }
 
 /**

@@ -1,8 +1,8 @@
 import { parseClaimHandle } from '@swarm/core';
 import { z } from 'zod';
+import { refusalReason } from '../../claim-refusal';
 import { claimHandle } from '../schemas';
 import { defineTool } from '../tool';
-import { refusalReason } from './refusal';
 
 export const renewLease = defineTool({
   name: 'renew_lease',
