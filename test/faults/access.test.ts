@@ -23,7 +23,8 @@ import { freePort, type RedisServer, startRedisServer } from '../support/redis-s
  * - `info` only serves ioredis's ready check (without it ioredis prints a warning per connection);
  * - `client|unblock` wakes a consumer's blocked read when it stops (without it a stop waits out one
  *   blocking read, 1 s); it is @admin, and lets the user unblock any client, not only its own;
- * - `xclaim` serves lease renewal, `zadd`/`zrange`/`zrem`/`time` retries with backoff;
+ * - `xclaim` serves lease renewal and reclaim, `zadd`/`zrange`/`zrem`/`time` retries with backoff;
+ * - `hset`/`hget`/`hdel` keep each consumer's lease in the leases hash (`hget` for claims);
  * - `psubscribe` serves `follow` with a swarm pattern, but Redis compares a subscribed pattern with
  *   the channel rules literally, so `swarm:{*}:findings` is refused under `&swarm:{A}:*` and
  *   `follow` finds swarms by SCAN instead (see the pattern test);
@@ -51,11 +52,12 @@ const SWARM_COMMANDS = [
   'xpending',
   'xack',
   'xclaim',
-  'xautoclaim',
   'xdel',
   'xtrim',
   'hset',
+  'hget',
   'hgetall',
+  'hdel',
   'zcard',
   'zadd',
   'zrange',

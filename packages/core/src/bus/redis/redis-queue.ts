@@ -38,7 +38,7 @@ export class RedisTaskQueue implements TaskQueue {
   #blockingClientId: number | undefined;
   #missedDeliveries = false;
   #completions: PendingCompletion[] = [];
-  /** Where the next XAUTOCLAIM scan resumes. */
+  /** Where the next reclaim scan of the pending list resumes. */
   #reclaimCursor = '0-0';
 
   constructor(
