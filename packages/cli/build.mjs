@@ -1,11 +1,13 @@
 // Bundles the CLI into dist/: swarm.mjs parses arguments, then loads one self-contained bundle
-// for the verb it runs (dist/<verb>.mjs), so `swarm worker --once` loads neither the topology
+// for the verb it runs (dist/<verb>.cjs), so `swarm worker --once` loads neither the topology
 // loader nor the shard. One bundle per verb rather than shared chunks: esbuild's code splitting
-// kept zod and yaml in a chunk every verb imported. Every dependency is bundled except tsx, which
-// loads only for a TypeScript actor or handler, so the published package depends on tsx alone.
+// kept zod and yaml in a chunk every verb imported. Verbs are CommonJS so that swarm.mjs can load
+// them with V8's code cache (load-verb.mjs). Every dependency is bundled except tsx, which loads
+// only for a TypeScript actor or handler, so the published package depends on tsx alone.
 //
 // Several builds may run at once in one working tree (test runs, benchmarks), while CLI processes
 // read dist/: each file is replaced by a rename, and only when its content changed.
+import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
@@ -14,47 +16,109 @@ import { build } from 'esbuild';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const dist = here('./dist');
+const codeCache = join(dist, 'code-cache');
 // rxjs's exports map sends Node to its CommonJS build, which cannot be tree-shaken; use its ES build.
 const rxjsDir = dirname(createRequire(here('../core/package.json')).resolve('rxjs/package.json'));
 const verbs = (await readdir(here('./src/commands')))
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'index.ts')
   .map((f) => basename(f, '.ts'));
 
-/** In the bundle, `import('./post')` in commands/index.ts loads dist/post.mjs at run time. */
-const verbsExternal = {
-  name: 'verbs-external',
+/** In swarm.mjs, `import('./post')` in commands/index.ts becomes load-verb.mjs's loadVerb('post'). */
+const verbsLoadedAtRunTime = {
+  name: 'verbs-loaded-at-run-time',
   setup(b) {
     b.onResolve({ filter: /^\.\/[a-z-]+$/ }, (args) =>
       args.importer.endsWith(join('commands', 'index.ts')) && verbs.includes(args.path.slice(2))
-        ? { path: `${args.path}.mjs`, external: true }
+        ? { path: args.path.slice(2), namespace: 'verb' }
         : undefined,
     );
+    b.onLoad({ filter: /.*/, namespace: 'verb' }, (args) => ({
+      contents: `module.exports = require('./load-verb.mjs').loadVerb(${JSON.stringify(args.path)});`,
+      resolveDir: here('.'),
+      loader: 'js',
+    }));
   },
 };
 
-const result = await build({
-  entryPoints: {
-    swarm: here('./src/main.ts'),
-    ...Object.fromEntries(verbs.map((v) => [v, here(`./src/commands/${v}.ts`)])),
-    // Forked per task by isolated.ts, found next to the verb bundle that forks it.
-    'isolated-runner': here('../worker/src/handlers/isolated-runner.mjs'),
+/**
+ * Startup work the bundled dependencies do that a CLI process does not need, taken out at build
+ * time; each patch checks its anchor, so a dependency that changed is bundled as it is, with a warning.
+ */
+const startupPatches = {
+  name: 'startup-patches',
+  setup(b) {
+    // ioredis gives Commander.prototype two methods per Redis command, one by one. V8 keeps a class
+    // prototype in fast mode, where each new property copies the ones before: 600 of them cost
+    // 10-15 ms per process. In dictionary mode (after a delete) they cost 0.3 ms, and V8 makes the
+    // prototype fast again, all at once, when it is first used.
+    b.onLoad({ filter: /[\\/]ioredis[\\/]built[\\/]utils[\\/]Commander\.js$/ }, async (args) => {
+      const source = await readFile(args.path, 'utf8');
+      const start = 'commands.push("sentinel");';
+      const end = 'Commander.prototype.send_command = Commander.prototype.call;';
+      if (!source.includes(start) || !source.includes(end)) {
+        console.warn(`build.mjs: ${args.path} has changed; bundled without its startup patch`);
+        return undefined;
+      }
+      const contents = source
+        .replace(
+          start,
+          `${start} Commander.prototype.__swarmA = 0; Commander.prototype.__swarmB = 0; delete Commander.prototype.__swarmA;`,
+        )
+        .replace(end, `${end} delete Commander.prototype.__swarmB;`);
+      return { contents, loader: 'js' };
+    });
+    // debug (through ioredis) tries require('supports-color') in a try block; it is not installed,
+    // so the lookup only costs a walk of node_modules folders at every start.
+    b.onResolve({ filter: /^supports-color$/ }, () => ({ path: 'supports-color', namespace: 'absent' }));
+    b.onLoad({ filter: /.*/, namespace: 'absent' }, () => ({
+      contents: 'module.exports = {};',
+      loader: 'js',
+    }));
   },
-  outdir: dist,
+};
+
+const common = {
   write: false,
   bundle: true,
-  format: 'esm',
   platform: 'node',
   target: 'node20',
-  outExtension: { '.js': '.mjs' },
-  plugins: [verbsExternal],
   alias: { rxjs: join(rxjsDir, 'dist/esm/index.js') },
   external: ['tsx', 'tsx/*'],
-  // Bundled CommonJS dependencies (ioredis) still call require for Node's built-ins.
-  banner: {
-    js: "import { createRequire as __swarmRequire } from 'node:module'; const require = __swarmRequire(import.meta.url);",
-  },
   logLevel: 'warning',
-});
+};
+const [entries, verbBundles] = await Promise.all([
+  build({
+    ...common,
+    entryPoints: {
+      swarm: here('./src/main.ts'),
+      // Forked per task by isolated.ts, found next to the verb bundle that forks it.
+      'isolated-runner': here('../worker/src/handlers/isolated-runner.mjs'),
+    },
+    outdir: dist,
+    format: 'esm',
+    outExtension: { '.js': '.mjs' },
+    plugins: [verbsLoadedAtRunTime],
+    // Bundled CommonJS dependencies (pino) still call require for Node's built-ins.
+    banner: {
+      js: "import { createRequire as __swarmRequire } from 'node:module'; const require = __swarmRequire(import.meta.url);",
+    },
+  }),
+  build({
+    ...common,
+    entryPoints: Object.fromEntries(verbs.map((v) => [v, here(`./src/commands/${v}.ts`)])),
+    outdir: dist,
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    // Files read next to the code (the Lua scripts, the isolated runner) are found from import.meta.url.
+    plugins: [startupPatches],
+    define: { 'import.meta.url': '__swarmModuleUrl' },
+    // A cached script cannot import() (see load-verb.mjs): any left become require().
+    supported: { 'dynamic-import': false },
+    banner: {
+      js: "'use strict';\nconst __swarmModuleUrl = require('node:url').pathToFileURL(__filename).href;",
+    },
+  }),
+]);
 
 /** Writes a file only if its content changed, through a rename, so a reader never sees half of it. */
 async function replaceFile(path, content) {
@@ -73,7 +137,7 @@ async function filesUnder(dir) {
 }
 
 const outputs = new Map();
-for (const file of result.outputFiles) {
+for (const file of [...entries.outputFiles, ...verbBundles.outputFiles]) {
   const content = Buffer.from(file.contents);
   // The bin: run directly, so it names its interpreter.
   outputs.set(
@@ -89,9 +153,17 @@ for (const file of await filesUnder(scripts))
   outputs.set(join(dist, 'scripts', file), await readFile(join(scripts, file)));
 
 for (const [path, content] of outputs) await replaceFile(path, content);
-// A verb or script that no longer exists leaves no file behind.
+// A verb or script that no longer exists leaves no file behind, nor does a bundle's old code cache
+// (load-verb.mjs names each cache <verb>-<digest of its bundle>.bin).
+const cachesToKeep = new Set(
+  verbBundles.outputFiles.map(
+    (f) =>
+      `${basename(f.path, '.cjs')}-${createHash('sha1').update(f.contents).digest('hex').slice(0, 16)}.bin`,
+  ),
+);
 for (const file of await filesUnder(dist)) {
   const path = join(dist, file);
-  if (!outputs.has(path) && !path.endsWith('.tmp')) await rm(path, { force: true });
+  const stale = dirname(path) === codeCache ? !cachesToKeep.has(basename(path)) : !outputs.has(path);
+  if (stale && !path.endsWith('.tmp')) await rm(path, { force: true });
 }
 console.log(`built ${dist}/swarm.mjs and ${verbs.length} verbs`);

@@ -26,6 +26,7 @@ describe('swarm installed from its packed tarball', () => {
   /** Where every command runs from: neither the repository nor the project. */
   let elsewhere: string;
   let installed: CliOptions;
+  let packageDir: string;
 
   beforeAll(async () => {
     server = await startRedisServer();
@@ -42,6 +43,7 @@ describe('swarm installed from its packed tarball', () => {
         env: envForNpm(),
       },
     );
+    packageDir = join(prefix, 'lib/node_modules', cliPackage.name);
     cpSync(join(ROOT, 'test/cli/fixtures/outside'), join(tmp, 'project'), { recursive: true });
     elsewhere = join(tmp, 'elsewhere');
     mkdirSync(elsewhere);
@@ -84,6 +86,10 @@ describe('swarm installed from its packed tarball', () => {
     expect(findings.code, findings.stderr).toBe(0);
     expect(findings.stdout).toContain(posted.stdout.trim());
     expect(findings.stdout).toContain('Redis ping successful: PONG');
+    // The first run of a verb stored its compiled code for the next (packages/cli/load-verb.mjs).
+    expect(readdirSync(join(packageDir, 'dist/code-cache'))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^worker-[0-9a-f]{16}\.bin$/)]),
+    );
   });
 
   it('runs a topology named relative to the working directory, its modules relative to the file', async () => {

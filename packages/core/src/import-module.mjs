@@ -9,16 +9,30 @@ const TYPESCRIPT_FILE = /\.[cm]?ts$/;
 let typescriptLoader;
 
 /**
+ * Where swarm's bundled CLI puts an `import()` of its own (packages/cli/load-verb.mjs): it runs
+ * each verb from V8's code cache, and Node 20 loses a cached script's own `import()`.
+ */
+const BUNDLE_IMPORT = Symbol.for('swarm.import');
+
+/** @param {string} specifier */
+function importDynamically(specifier) {
+  const bundleImport = /** @type {((s: string) => Promise<any>) | undefined} */ (globalThis[BUNDLE_IMPORT]);
+  return bundleImport ? bundleImport(specifier) : import(specifier);
+}
+
+/**
  * Registers tsx for the rest of the process: once, and only when a TypeScript module is named, so
  * a run whose modules are all JavaScript never loads it. Both of its loaders: a `.ts` file outside
  * a `"type": "module"` package is CommonJS to Node, and its ESM loader hands those to require.
  * Registered before the module's first import: Node caches a failed import, so no trying first.
  */
 function loadTypeScript() {
-  typescriptLoader ??= Promise.all([import('tsx/esm/api'), import('tsx/cjs/api')]).then(([esm, cjs]) => {
-    esm.register();
-    cjs.register();
-  });
+  typescriptLoader ??= Promise.all([importDynamically('tsx/esm/api'), importDynamically('tsx/cjs/api')]).then(
+    ([esm, cjs]) => {
+      esm.register();
+      cjs.register();
+    },
+  );
   return typescriptLoader;
 }
 
@@ -31,7 +45,7 @@ function loadTypeScript() {
  */
 export async function importModuleFile(path) {
   if (TYPESCRIPT_FILE.test(path)) await loadTypeScript();
-  const namespace = await import(pathToFileURL(path).href);
+  const namespace = await importDynamically(pathToFileURL(path).href);
   const exports = namespace.default;
   return exports !== null && typeof exports === 'object' && exports.__esModule === true ? exports : namespace;
 }

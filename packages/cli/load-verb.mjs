@@ -1,0 +1,71 @@
+// Bundled into dist/swarm.mjs by build.mjs, which routes commands/index.ts's `import('./<verb>')`
+// here: loads dist/<verb>.cjs with V8's code cache. Compiling a verb's bundle (ioredis, pino, zod…)
+// is a third of what `swarm worker --once` spends beyond `node -e 0`, and Node 20 keeps no code
+// cache of its own (module.enableCompileCache came in Node 22). The first run of a verb stores the
+// cache, with the code compiled by the end of the run; later runs start from it.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
+
+const DIST = dirname(fileURLToPath(import.meta.url));
+/** Next to the bundles, and only there: a cache is code, so it must be as private as they are. */
+const CODE_CACHE_DIR = join(DIST, 'code-cache');
+
+/**
+ * A script compiled from a code cache cannot `import()` in Node 20 (its host options are lost), so
+ * the bundles leave it to this module; core's import-module.mjs looks here first. Specifiers
+ * resolve from dist/, where the bundles are.
+ */
+globalThis[Symbol.for('swarm.import')] = (specifier) => import(specifier);
+
+/** Scripts whose cache to store when the process exits: by then, all the code it ran is compiled. */
+const uncached = new Map();
+process.once('exit', () => {
+  for (const [file, script] of uncached) storeCache(script, file);
+});
+
+/** The exports of dist/<verb>.cjs. */
+export function loadVerb(verb) {
+  const file = join(DIST, `${verb}.cjs`);
+  const requireBundle = createRequire(file);
+  if (process.env.SWARM_CODE_CACHE === '0') return requireBundle(file);
+  const source = readFileSync(file);
+  // Named by content: V8 checks only a cache's length and flags against the source.
+  const digest = createHash('sha1').update(source).digest('hex').slice(0, 16);
+  const cacheFile = join(CODE_CACHE_DIR, `${verb}-${digest}.bin`);
+  const cachedData = readIfPresent(cacheFile);
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData,
+  });
+  if (cachedData === undefined || script.cachedDataRejected) uncached.set(cacheFile, script);
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, requireBundle, module, file, DIST);
+  return module.exports;
+}
+
+function readIfPresent(file) {
+  try {
+    return readFileSync(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Best effort: an installed package the user may not write to just runs without a cache. Through
+ * a rename, so a process starting meanwhile reads a whole cache or none.
+ */
+function storeCache(script, file) {
+  const temporary = `${file}.${process.pid}.tmp`;
+  try {
+    mkdirSync(CODE_CACHE_DIR, { recursive: true });
+    writeFileSync(temporary, script.createCachedData());
+    renameSync(temporary, file);
+  } catch {
+    rmSync(temporary, { force: true });
+  }
+}
