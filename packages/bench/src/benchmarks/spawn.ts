@@ -15,20 +15,39 @@ import { summarize } from '../stats';
  * (a) a running `command` pool executing a trivial program per task: post → finding, against
  *     spawning that program alone;
  * (b) `swarm worker --once` as a fresh process (the bundled CLI): post → finding, against
- *     `node -e 0`. This is what a coding assistant's task tool pays per spawned worker.
+ *     `node -e 0`. This is what a coding assistant's task tool pays per spawned worker;
+ * (c) `swarm claim` then `swarm report`, two fresh processes: post → finding, against `node -e 0`
+ *     twice. This is what an agent pays per task when it does the work itself;
+ * (d) `swarm --version`, run directly and through `pnpm swarm`: the CLI's own start.
  */
 
 const run = promisify(execFile);
 const CLI_DIR = fileURLToPath(new URL('../../../cli/', import.meta.url));
+const ROOT = join(CLI_DIR, '../..');
 const CLI = join(CLI_DIR, 'dist/swarm.mjs');
+
+/** Runs a process to its exit 0 and returns what it printed. */
+function runProcess(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'ignore'],
+      env: { ...process.env, ...env },
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.join(' ')} exited ${code}`)),
+    );
+  });
+}
 
 async function timeProcess(command: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
   const start = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(command, args, { stdio: 'ignore', env: { ...process.env, ...env } });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${command} exited ${code}`))));
-  });
+  await runProcess(command, args, env);
   return performance.now() - start;
 }
 
@@ -41,7 +60,8 @@ async function samplesOf(count: number, warmup: number, op: () => Promise<number
 
 export const spawnBench: Benchmark = {
   name: 'spawn',
-  summary: 'worker start cost: a command pool per task, and `swarm worker --once` as a fresh process',
+  summary:
+    'worker start cost: a command pool per task, `swarm worker --once` and `swarm claim` + `swarm report` as fresh processes, `swarm --version`',
   flags: {
     samples: { default: 50, help: 'samples per measurement' },
     warmup: { default: 5, help: 'unmeasured samples first' },
@@ -114,6 +134,49 @@ export const spawnBench: Benchmark = {
       out.addLatency('swarm', 'worker_once_', once);
       out.add('swarm', 'worker_once_overhead_p50_ms', once.p50 - bareNode.p50, 'ms');
       ctx.log(`worker --once: p50 ${once.p50.toFixed(1)} ms vs node -e 0 ${bareNode.p50.toFixed(1)} ms`);
+
+      // (c) `swarm claim` + `swarm report`, a fresh process each
+      const bareNodeTwice = summarize(
+        await samplesOf(samples, warmup, async () => {
+          const start = performance.now();
+          await runProcess(process.execPath, ['-e', '0']);
+          await runProcess(process.execPath, ['-e', '0']);
+          return performance.now() - start;
+        }),
+      );
+      const claimReport = summarize(
+        await samplesOf(samples, warmup, async () => {
+          const start = performance.now();
+          const posted = await bus.post(swarm, 'claimed', { description: 'ping' });
+          const seen = finding(posted.id);
+          const claimed = await runProcess(
+            process.execPath,
+            [CLI, 'claim', swarm, 'claimed', '--wait', '10', '--json'],
+            env,
+          );
+          const { claim } = JSON.parse(claimed) as { claim: string };
+          await runProcess(process.execPath, [CLI, 'report', claim, '--summary', 'pong'], env);
+          await seen;
+          return performance.now() - start;
+        }),
+      );
+      out.addLatency('node', 'bare_start_twice_', bareNodeTwice);
+      out.addLatency('swarm', 'claim_report_', claimReport);
+      out.add('swarm', 'claim_report_overhead_p50_ms', claimReport.p50 - bareNodeTwice.p50, 'ms');
+      ctx.log(
+        `claim + report: p50 ${claimReport.p50.toFixed(1)} ms vs node -e 0 twice ${bareNodeTwice.p50.toFixed(1)} ms`,
+      );
+
+      // (d) the CLI's own start
+      const version = summarize(
+        await samplesOf(samples, warmup, () => timeProcess(process.execPath, [CLI, '--version'])),
+      );
+      const pnpmVersion = summarize(
+        await samplesOf(samples, warmup, () => timeProcess('pnpm', ['swarm', '--version'])),
+      );
+      out.addLatency('swarm', 'version_', version);
+      out.addLatency('swarm', 'pnpm_version_', pnpmVersion);
+      ctx.log(`--version: p50 ${version.p50.toFixed(1)} ms, through pnpm ${pnpmVersion.p50.toFixed(1)} ms`);
     } finally {
       await bus.close();
     }
@@ -123,6 +186,9 @@ export const spawnBench: Benchmark = {
         `${samples} samples each after ${warmup} warmup; post → finding seen by a findings$ subscriber`,
         '(a) a running command pool (concurrency 1) spawning `node <trivial program>` per task, beside that program alone',
         '(b) `node packages/cli/dist/swarm.mjs worker <swarm> echo --once` per task (bundled CLI), beside `node -e 0`',
+        '(c) `swarm claim <swarm> claimed --json` then `swarm report <claim> --summary pong` per task, beside `node -e 0` twice',
+        '(d) `node packages/cli/dist/swarm.mjs --version`, and `pnpm swarm --version` (wall, pnpm included)',
+        "the warmup runs store each verb's V8 code cache (packages/cli/dist/code-cache), as a user's first run does",
         'overhead = swarm p50 - bare p50',
       ],
     };
