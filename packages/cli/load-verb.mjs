@@ -3,7 +3,6 @@
 // is a third of what `swarm worker --once` spends beyond `node -e 0`, and Node 20 keeps no code
 // cache of its own (module.enableCompileCache came in Node 22). The first run of a verb stores the
 // cache, with the code compiled by the end of the run; later runs start from it.
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -33,7 +32,9 @@ export function loadVerb(verb) {
   const requireBundle = createRequire(file);
   if (process.env.SWARM_CODE_CACHE === '0') return requireBundle(file);
   const source = readFileSync(file);
-  // Named by content: V8 checks only a cache's length and flags against the source.
+  // Named by content: V8 checks only a cache's length and flags against the source. Not imported
+  // at the top: swarm.mjs would load node:crypto for `swarm --version` too.
+  const { createHash } = process.getBuiltinModule('node:crypto');
   const digest = createHash('sha1').update(source).digest('hex').slice(0, 16);
   const cacheFile = join(CODE_CACHE_DIR, `${verb}-${digest}.bin`);
   const cachedData = readIfPresent(cacheFile);

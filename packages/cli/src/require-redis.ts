@@ -28,9 +28,17 @@ export function redisBus(
     url,
     logger: cliLogger(),
     // A one-shot command should say Redis is unreachable, not wait for it; a long-running one
-    // (a worker, a follower) waits through a Redis restart like any consumer.
+    // (a worker, a follower) waits through a Redis restart like any consumer. Nor does it wait for
+    // a Redis still loading its data (ioredis's ready check, an INFO on each connection, costs
+    // `swarm worker --once` 10-15 ms): its commands fail with Redis's LOADING error instead.
     ...(lifetime === 'one-shot'
-      ? { redis: { maxRetriesPerRequest: 2, retryStrategy: (n: number) => (n > 2 ? null : 100) } }
+      ? {
+          redis: {
+            enableReadyCheck: false,
+            maxRetriesPerRequest: 2,
+            retryStrategy: (n: number) => (n > 2 ? null : 100),
+          },
+        }
       : {}),
   });
 }
