@@ -8,7 +8,7 @@ import { type Finding, RedisBus } from '@swarm/core';
 import { WorkerPool } from '@swarm/worker';
 import { filter, firstValueFrom } from 'rxjs';
 import { type Benchmark, Rows, runName } from '../benchmark';
-import { summarize } from '../stats';
+import { type Summary, summarize } from '../stats';
 
 /**
  * What starting a worker costs, beside the bare cost of starting the program it runs:
@@ -55,6 +55,24 @@ async function samplesOf(count: number, warmup: number, op: () => Promise<number
   for (let i = 0; i < warmup; i++) await op();
   const out: number[] = [];
   for (let i = 0; i < count; i++) out.push(await op());
+  return out;
+}
+
+/**
+ * Samples of several operations taken in turn, one of each per round, so that a machine whose
+ * load changes during the run weighs on the swarm process and its bare baseline alike.
+ */
+async function samplesInTurn(
+  count: number,
+  warmup: number,
+  ops: (() => Promise<number>)[],
+): Promise<number[][]> {
+  const out = ops.map(() => [] as number[]);
+  for (let round = 0; round < warmup + count; round++)
+    for (const [i, op] of ops.entries()) {
+      const ms = await op();
+      if (round >= warmup) out[i]?.push(ms);
+    }
   return out;
 }
 
@@ -116,50 +134,54 @@ export const spawnBench: Benchmark = {
       );
 
       // (b) a fresh `swarm worker --once` process per task
-      const bareNode = summarize(
-        await samplesOf(samples, warmup, () => timeProcess(process.execPath, ['-e', '0'])),
-      );
       const env = { SWARM_REDIS_URL: ctx.redisUrl };
-      const once = summarize(
-        await samplesOf(samples, warmup, async () => {
-          const start = performance.now();
-          const posted = await bus.post(swarm, 'echo', { description: 'ping' });
-          const seen = finding(posted.id);
-          await timeProcess(process.execPath, [CLI, 'worker', swarm, 'echo', '--once', '--wait', '10'], env);
-          await seen;
-          return performance.now() - start;
-        }),
-      );
+      const [bareNode, once] = (
+        await samplesInTurn(samples, warmup, [
+          () => timeProcess(process.execPath, ['-e', '0']),
+          async () => {
+            const start = performance.now();
+            const posted = await bus.post(swarm, 'echo', { description: 'ping' });
+            const seen = finding(posted.id);
+            await timeProcess(
+              process.execPath,
+              [CLI, 'worker', swarm, 'echo', '--once', '--wait', '10'],
+              env,
+            );
+            await seen;
+            return performance.now() - start;
+          },
+        ])
+      ).map(summarize) as [Summary, Summary];
       out.addLatency('node', 'bare_start_', bareNode);
       out.addLatency('swarm', 'worker_once_', once);
       out.add('swarm', 'worker_once_overhead_p50_ms', once.p50 - bareNode.p50, 'ms');
       ctx.log(`worker --once: p50 ${once.p50.toFixed(1)} ms vs node -e 0 ${bareNode.p50.toFixed(1)} ms`);
 
       // (c) `swarm claim` + `swarm report`, a fresh process each
-      const bareNodeTwice = summarize(
-        await samplesOf(samples, warmup, async () => {
-          const start = performance.now();
-          await runProcess(process.execPath, ['-e', '0']);
-          await runProcess(process.execPath, ['-e', '0']);
-          return performance.now() - start;
-        }),
-      );
-      const claimReport = summarize(
-        await samplesOf(samples, warmup, async () => {
-          const start = performance.now();
-          const posted = await bus.post(swarm, 'claimed', { description: 'ping' });
-          const seen = finding(posted.id);
-          const claimed = await runProcess(
-            process.execPath,
-            [CLI, 'claim', swarm, 'claimed', '--wait', '10', '--json'],
-            env,
-          );
-          const { claim } = JSON.parse(claimed) as { claim: string };
-          await runProcess(process.execPath, [CLI, 'report', claim, '--summary', 'pong'], env);
-          await seen;
-          return performance.now() - start;
-        }),
-      );
+      const [bareNodeTwice, claimReport] = (
+        await samplesInTurn(samples, warmup, [
+          async () => {
+            const start = performance.now();
+            await runProcess(process.execPath, ['-e', '0']);
+            await runProcess(process.execPath, ['-e', '0']);
+            return performance.now() - start;
+          },
+          async () => {
+            const start = performance.now();
+            const posted = await bus.post(swarm, 'claimed', { description: 'ping' });
+            const seen = finding(posted.id);
+            const claimed = await runProcess(
+              process.execPath,
+              [CLI, 'claim', swarm, 'claimed', '--wait', '10', '--json'],
+              env,
+            );
+            const { claim } = JSON.parse(claimed) as { claim: string };
+            await runProcess(process.execPath, [CLI, 'report', claim, '--summary', 'pong'], env);
+            await seen;
+            return performance.now() - start;
+          },
+        ])
+      ).map(summarize) as [Summary, Summary];
       out.addLatency('node', 'bare_start_twice_', bareNodeTwice);
       out.addLatency('swarm', 'claim_report_', claimReport);
       out.add('swarm', 'claim_report_overhead_p50_ms', claimReport.p50 - bareNodeTwice.p50, 'ms');
@@ -168,12 +190,12 @@ export const spawnBench: Benchmark = {
       );
 
       // (d) the CLI's own start
-      const version = summarize(
-        await samplesOf(samples, warmup, () => timeProcess(process.execPath, [CLI, '--version'])),
-      );
-      const pnpmVersion = summarize(
-        await samplesOf(samples, warmup, () => timeProcess('pnpm', ['swarm', '--version'])),
-      );
+      const [version, pnpmVersion] = (
+        await samplesInTurn(samples, warmup, [
+          () => timeProcess(process.execPath, [CLI, '--version']),
+          () => timeProcess('pnpm', ['swarm', '--version']),
+        ])
+      ).map(summarize) as [Summary, Summary];
       out.addLatency('swarm', 'version_', version);
       out.addLatency('swarm', 'pnpm_version_', pnpmVersion);
       ctx.log(`--version: p50 ${version.p50.toFixed(1)} ms, through pnpm ${pnpmVersion.p50.toFixed(1)} ms`);
@@ -183,7 +205,7 @@ export const spawnBench: Benchmark = {
     return {
       rows: out.rows,
       notes: [
-        `${samples} samples each after ${warmup} warmup; post → finding seen by a findings$ subscriber`,
+        `${samples} samples each after ${warmup} warmup; post → finding seen by a findings$ subscriber; (b), (c) and (d) take their samples in turn with their baselines`,
         '(a) a running command pool (concurrency 1) spawning `node <trivial program>` per task, beside that program alone',
         '(b) `node packages/cli/dist/swarm.mjs worker <swarm> echo --once` per task (bundled CLI), beside `node -e 0`',
         '(c) `swarm claim <swarm> claimed --json` then `swarm report <claim> --summary pong` per task, beside `node -e 0` twice',
