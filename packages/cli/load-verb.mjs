@@ -1,8 +1,8 @@
 // Bundled into dist/swarm.mjs by build.mjs, which routes commands/index.ts's `import('./<verb>')`
 // here: loads dist/<verb>.cjs with V8's code cache. Compiling a verb's bundle (ioredis, pino, zod…)
 // is a third of what `swarm worker --once` spends beyond `node -e 0`, and Node 20 keeps no code
-// cache of its own (module.enableCompileCache came in Node 22). The first run of a verb stores the
-// cache, with the code compiled by the end of the run; later runs start from it.
+// cache of its own (module.enableCompileCache came in Node 22). The first successful run of a verb
+// stores the cache, with the code compiled by the end of the run; later runs start from it.
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -20,9 +20,17 @@ const CODE_CACHE_DIR = join(DIST, 'code-cache');
  */
 globalThis[Symbol.for('swarm.import')] = (specifier) => import(specifier);
 
-/** Scripts whose cache to store when the process exits: by then, all the code it ran is compiled. */
+/** The verbs this process loaded, and those of them that had no cache to start from. */
+const loaded = new Set();
 const uncached = new Map();
-process.once('exit', () => {
+/**
+ * A cache holds the code compiled by the end of the run that stored it, so only a run that went the
+ * whole way stores one: a single verb that exited 0. `swarm --help` loads every verb and runs none;
+ * a usage error, or `worker --once` finding no task, stops early. A cache without the code of the
+ * task's path costs `worker --once` 25 ms more than a full one.
+ */
+process.once('exit', (code) => {
+  if (code !== 0 || loaded.size !== 1) return;
   for (const [file, script] of uncached) storeCache(script, file);
 });
 
@@ -30,6 +38,7 @@ process.once('exit', () => {
 export function loadVerb(verb) {
   const file = join(DIST, `${verb}.cjs`);
   const requireBundle = createRequire(file);
+  loaded.add(verb);
   if (process.env.SWARM_CODE_CACHE === '0') return requireBundle(file);
   const source = readFileSync(file);
   // Named by content: V8 checks only a cache's length and flags against the source. Not imported

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { type Finding, RedisBus } from '@swarm/core';
 import { WorkerPool } from '@swarm/worker';
-import { filter, firstValueFrom } from 'rxjs';
+import { filter, firstValueFrom, share } from 'rxjs';
 import { type Benchmark, Rows, runName } from '../benchmark';
 import { type Summary, summarize } from '../stats';
 
@@ -94,8 +94,12 @@ export const spawnBench: Benchmark = {
     const bus = new RedisBus({ url: ctx.redisUrl });
     const out = new Rows('spawn');
     const swarm = runName('spawn');
+    // One findings$ subscription for the whole run, from the start of this run's fresh swarm: one
+    // per sample would open its connection inside the timed window, beside the process measured.
+    const findings$ = bus.findings$(swarm, { from: 'start' }).pipe(share());
+    const listening = findings$.subscribe();
     const finding = (taskId: string) =>
-      firstValueFrom(bus.findings$(swarm, { from: 'now' }).pipe(filter((f: Finding) => f.taskId === taskId)));
+      firstValueFrom(findings$.pipe(filter((f: Finding) => f.taskId === taskId)));
     try {
       // (a) a running command pool
       const pool = new WorkerPool({
@@ -200,6 +204,7 @@ export const spawnBench: Benchmark = {
       out.addLatency('swarm', 'pnpm_version_', pnpmVersion);
       ctx.log(`--version: p50 ${version.p50.toFixed(1)} ms, through pnpm ${pnpmVersion.p50.toFixed(1)} ms`);
     } finally {
+      listening.unsubscribe();
       await bus.close();
     }
     return {
