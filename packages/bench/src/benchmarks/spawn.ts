@@ -215,7 +215,7 @@ export const spawnBench: Benchmark = {
         '(b) `node packages/cli/dist/swarm.mjs worker <swarm> echo --once` per task (bundled CLI), beside `node -e 0`',
         '(c) `swarm claim <swarm> claimed --json` then `swarm report <claim> --summary pong` per task, beside `node -e 0` twice',
         '(d) `node packages/cli/dist/swarm.mjs --version`, and `pnpm swarm --version` (wall, pnpm included)',
-        "the warmup runs store each verb's V8 code cache (packages/cli/dist/code-cache), as a user's first run does",
+        "the warmup runs store each verb's V8 code cache (packages/cli/dist/code-cache), as a user's first successful run does",
         'overhead = swarm p50 - bare p50',
       ],
     };
