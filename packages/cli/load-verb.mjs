@@ -25,12 +25,13 @@ const loaded = new Set();
 const uncached = new Map();
 /**
  * A cache holds the code compiled by the end of the run that stored it, so only a run that went the
- * whole way stores one: a single verb that exited 0. `swarm --help` loads every verb and runs none;
- * a usage error, or `worker --once` finding no task, stops early. A cache without the code of the
- * task's path costs `worker --once` 25 ms more than a full one.
+ * whole way stores one: a single verb that exited 0, not asked for help. `swarm --help` loads every
+ * verb and runs none; a usage error, or `worker --once` finding no task, stops early. A cache
+ * without the code of the task's path costs `worker --once` 25 ms more than a full one.
  */
+const askedForHelp = process.argv.some((arg) => arg === '--help' || arg === '-h');
 process.once('exit', (code) => {
-  if (code !== 0 || loaded.size !== 1) return;
+  if (code !== 0 || loaded.size !== 1 || askedForHelp) return;
   for (const [file, script] of uncached) storeCache(script, file);
 });
 

@@ -1,5 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -89,6 +89,8 @@ export const spawnBench: Benchmark = {
     const warmup = ctx.int('warmup');
     ctx.log('building the CLI bundle (packages/cli/build.mjs)');
     await run(process.execPath, [join(CLI_DIR, 'build.mjs')]);
+    // Stored afresh by this run's warmup, not by whatever ran the bundle last.
+    rmSync(join(CLI_DIR, 'dist/code-cache'), { recursive: true, force: true });
     const program = join(tmpdir(), `swarm-bench-true-${process.pid}.mjs`);
     writeFileSync(program, 'process.stdout.write(JSON.stringify({ summary: "ok" }));\n');
     const bus = new RedisBus({ url: ctx.redisUrl });
