@@ -1,4 +1,12 @@
-import { type Bus, type Claim, type Delivery, InvalidClaimError, parseClaimHandle } from '@swarm/core';
+import {
+  type Bus,
+  type Claim,
+  type Delivery,
+  type Finding,
+  InvalidClaimError,
+  parseClaimHandle,
+  type Usage,
+} from '@swarm/core';
 import type { Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { memoryEnv, redisEnv, type TransportEnv, uniqueSwarm, until } from './transports';
@@ -71,6 +79,34 @@ describe.each([
       attempt: 1,
       contextVersion: 'ref1',
     });
+  });
+
+  it('keeps what a model worker spent on the finding, through the stream and the broadcast', async () => {
+    const bus = env.bus();
+    await bus.post(swarm, 'ask', {});
+    const live: Finding[] = [];
+    subscriptions.push(bus.findings$(swarm, { from: 'now' }).subscribe((f) => live.push(f)));
+    await env.elapse(50);
+    const tokens = {
+      inputTokens: 1_200,
+      cachedInputTokens: 1_000,
+      cacheWriteTokens: 0,
+      outputTokens: 80,
+      reasoningTokens: 0,
+      costUsd: 0.0005,
+    };
+    const model = { provider: 'anthropic', model: 'claude-haiku-4-5' };
+    const usage: Usage = {
+      ...model,
+      ...tokens,
+      priceVersion: 'test',
+      calls: [{ ...model, ...tokens, outcome: 'answered', ms: 412 }],
+    };
+    const claimed = await claim(bus);
+    await bus.report(claimed.handle, { summary: 'costed', usage });
+    await until(env, () => live.length === 1);
+    expect(live[0]?.usage).toEqual(usage);
+    expect((await env.bus().readFindings(swarm))[0]?.usage).toEqual(usage);
   });
 
   it('answers undefined when no task comes within the wait', async () => {

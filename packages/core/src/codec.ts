@@ -1,4 +1,4 @@
-import type { AttemptError, DeadLetter, Finding, JsonValue, Task } from './messages';
+import type { AttemptError, DeadLetter, Finding, JsonValue, Task, Usage } from './messages';
 
 /**
  * Stream entries (see docs/PROTOCOL.md). A task entry is one field, `task`, holding the task as
@@ -197,6 +197,12 @@ function findingDefect(wire: Record<string, unknown>): string | undefined {
       return `"${name}" must be a string when present`;
   if (wire.tags !== undefined && wire.tags !== null && !isStringArray(wire.tags))
     return '"tags" must be an array of strings when present';
+  if (
+    wire.usage !== undefined &&
+    wire.usage !== null &&
+    (typeof wire.usage !== 'object' || Array.isArray(wire.usage))
+  )
+    return '"usage" must be an object when present';
   return undefined;
 }
 
@@ -211,7 +217,7 @@ export function findingFromJson(swarm: string, id: string, wire: unknown, raw: s
   const w = wire as Record<string, unknown>;
   const defect = findingDefect(w);
   if (defect !== undefined) return malformedFinding(swarm, id, defect, raw);
-  return {
+  const finding: Finding = {
     id,
     swarm,
     taskId: w.taskId as string,
@@ -227,6 +233,8 @@ export function findingFromJson(swarm: string, id: string, wire: unknown, raw: s
     tags: (w.tags ?? []) as string[],
     createdAt: w.createdAt as number,
   };
+  if (w.usage !== undefined && w.usage !== null) finding.usage = w.usage as Usage;
+  return finding;
 }
 
 /** True when a finding is the stand-in for an entry that is not a finding (see findingFromJson). */

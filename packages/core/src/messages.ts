@@ -41,6 +41,48 @@ export interface AttemptError {
   at: number;
 }
 
+/** One model call a task made: every attempt, fallback and hedge loser is one, each costed. */
+export interface ModelCall {
+  provider: string;
+  model: string;
+  /** `answered`: its answer became the finding; `failed`: an error (the message says which); `aborted`: cut off (a hedge loser, a timeout). */
+  outcome: 'answered' | 'failed' | 'aborted';
+  inputTokens: number;
+  /** Input tokens read from the vendor's prompt cache (a part of inputTokens). */
+  cachedInputTokens: number;
+  /** Input tokens written to the vendor's prompt cache (a part of inputTokens). */
+  cacheWriteTokens: number;
+  outputTokens: number;
+  /** Output tokens spent on reasoning (a part of outputTokens). */
+  reasoningTokens: number;
+  costUsd: number;
+  /** True when the vendor reported no usage (an aborted stream) and tokens were estimated. */
+  estimated?: boolean;
+  /** Wall time of the call, ms. */
+  ms: number;
+  error?: string;
+}
+
+/**
+ * What a model worker spent on a task: the answering call's model and tokens, and the cost of
+ * every call the task took (`calls`), so retries, fallbacks and hedges are paid for where they
+ * show.
+ */
+export interface Usage {
+  provider: string;
+  model: string;
+  inputTokens: number;
+  cachedInputTokens: number;
+  cacheWriteTokens: number;
+  outputTokens: number;
+  reasoningTokens: number;
+  /** The sum over `calls`. */
+  costUsd: number;
+  /** The price table the costs come from (genai-prices' version, or `topology` for overrides). */
+  priceVersion: string;
+  calls: ModelCall[];
+}
+
 export interface FindingInput {
   summary: string;
   data?: JsonValue;
@@ -48,6 +90,8 @@ export interface FindingInput {
   contextVersion?: string;
   /** Labels subscribers filter on (`swarm findings --tag`). */
   tags?: string[];
+  /** What model calls the finding cost (model workers). */
+  usage?: Usage;
 }
 
 /** A finding no task produced: an actor's summary, a help request. */
@@ -78,6 +122,8 @@ export interface Finding {
   parent: string | undefined;
   tags: string[];
   createdAt: number;
+  /** What model calls the finding cost; absent for findings no model produced. */
+  usage?: Usage;
 }
 
 export interface ShardInfo {

@@ -25,7 +25,7 @@ export function findingOf(
   workerId: string,
   now: number,
 ): Omit<Finding, 'id'> {
-  return {
+  const finding: Omit<Finding, 'id'> = {
     swarm: task.swarm,
     taskId: task.id,
     type: task.type,
@@ -38,6 +38,8 @@ export function findingOf(
     tags: tagsOf(input.tags),
     createdAt: now,
   };
+  if (input.usage !== undefined) finding.usage = input.usage;
+  return finding;
 }
 
 /** A task claimed after its deadline is recorded as this, unrun: whoever wanted it stopped waiting. */
