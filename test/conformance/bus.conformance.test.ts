@@ -227,6 +227,18 @@ describe.each([
   });
 
   describe('retries and dead letters', () => {
+    it('defers a task without failing it: it comes back after the delay at the same attempt', async () => {
+      const bus = env.bus();
+      await bus.post(swarm, 'echo', { data: 'later' });
+      const { deliveries } = track(collect(bus, swarm, 'echo', { leaseMs: 60_000 }));
+      await until(env, () => deliveries.length === 1);
+      expect(await deliveries[0]?.defer(500)).toBe(true);
+      expect((await bus.status(swarm)).types).toMatchObject([{ type: 'echo', delayed: 1, inFlight: 0 }]);
+      await until(env, () => deliveries.length === 2);
+      expect(deliveries[1]?.task).toMatchObject({ data: 'later', attempt: 1, errors: [] });
+      expect(await deliveries[0]?.defer(0)).toBe(false);
+    });
+
     const backoff = { baseMs: 100, maxMs: 1_000 };
 
     it('retries a failed task with backoff and keeps its error history', async () => {

@@ -9,6 +9,7 @@ export type SwarmErrorCode =
   | 'SWARM_BUS_CLOSED'
   | 'SWARM_LEASE_LOST'
   | 'SWARM_INVALID_CLAIM'
+  | 'SWARM_LEDGER_INVALID'
   | 'SWARM_TOPOLOGY_INVALID';
 
 /** Packages built on core (shard, worker) extend it with codes of their own. */
@@ -86,5 +87,12 @@ export class InvalidClaimError extends SwarmError {
       'SWARM_INVALID_CLAIM',
       `invalid claim ${JSON.stringify(handle.slice(0, 300))}: expected <swarm>/<type>/<entry id>/<consumer>, as \`swarm claim\` printed it`,
     );
+  }
+}
+
+/** A budget or rate limit request the ledger cannot take (a negative amount, a bad name). */
+export class LedgerError extends SwarmError {
+  constructor(message: string) {
+    super('SWARM_LEDGER_INVALID', message);
   }
 }

@@ -48,6 +48,16 @@ export { MALFORMED_FINDING_TYPE, MAX_DATA_DEPTH, nestedDeeperThan } from './code
 export type { ContextStore, ContextStoreOptions } from './context/context-store';
 export * from './errors';
 export { assertName, CONSUMER_GROUP, keys } from './keys';
+export type {
+  BudgetLimit,
+  BudgetState,
+  Ledger,
+  RateLimit,
+  ReserveRequest,
+  ReserveResult,
+  SettleRequest,
+  Spend,
+} from './ledger/ledger';
 export type * from './messages';
 export { importUserModule } from './module-import';
 export type { FindingFilter } from './subscription/finding-filter';

@@ -16,6 +16,11 @@ export const CONSUMER_GROUP = 'workers';
 export const keys = {
   tasks: (swarm: string, type: string) => `swarm:{${swarm}}:tasks:${type}`,
   delayed: (swarm: string, type: string) => `swarm:{${swarm}}:delayed:${type}`,
+  /** The ledger (budgets and rate limits): what each holder holds, when holds lapse, spend, GCRA state. */
+  ledgerHolds: (swarm: string) => `swarm:{${swarm}}:ledger:holds`,
+  ledgerExpiries: (swarm: string) => `swarm:{${swarm}}:ledger:expiries`,
+  ledgerBudgets: (swarm: string) => `swarm:{${swarm}}:ledger:budgets`,
+  ledgerRates: (swarm: string) => `swarm:{${swarm}}:ledger:rates`,
   /** Hash: consumer name → its lease in ms; a reclaimer holds each owner's deliveries to it. */
   leases: (swarm: string, type: string) => `swarm:{${swarm}}:leases:${type}`,
   findings: (swarm: string) => `swarm:{${swarm}}:findings`,

@@ -25,6 +25,7 @@ function fakeDelivery() {
       settled.failed = (error as Error).message;
       return lease.signal.aborted ? { outcome: 'lost' } : { outcome: 'retry', delayMs: 1, attempt: 2 };
     },
+    defer: async () => !lease.signal.aborted,
     extend: async () => !lease.signal.aborted,
     onLost: (listener) => {
       lease.signal.addEventListener('abort', listener, { once: true });

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Observable } from 'rxjs';
 import type { Clock } from '../clock';
 import type { ContextStore, ContextStoreOptions } from '../context/context-store';
+import type { Ledger } from '../ledger/ledger';
 import type {
   DeadLetter,
   Finding,
@@ -106,6 +107,8 @@ export interface Bus {
   /** Moves a dead letter back onto its task stream as a fresh attempt 1; returns the task. */
   retryDeadLetter(swarm: string, id: string): Promise<Task>;
   readonly context: ContextStore;
+  /** Budgets and rate limits every process of a swarm shares (model workers reserve against them). */
+  readonly ledger: Ledger;
   /** The time leases, backoff and polling run on (a ManualClock on a test MemoryBus). */
   readonly clock: Clock;
   /** Resolves once every durable subscriber's last cursor is stored. */

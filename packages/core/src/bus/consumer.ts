@@ -293,6 +293,18 @@ export class Consumer {
     }
   }
 
+  async deferDelivery(delivery: ActiveDelivery, delayMs: number): Promise<boolean> {
+    const delay = Math.max(0, Math.round(delayMs));
+    this.#release();
+    try {
+      const deferred = await this.queue.retry(delivery.deliveryId, encodeTask(delivery.task), delay);
+      if (deferred) this.#schedulePromote(delay);
+      return deferred;
+    } finally {
+      this.#forget(delivery);
+    }
+  }
+
   async extendDelivery(delivery: ActiveDelivery): Promise<boolean> {
     const lost = await this.queue.renew([delivery.deliveryId]);
     if (lost.length > 0) delivery.markLost();
@@ -359,6 +371,12 @@ class ActiveDelivery implements Delivery {
     if (this.#settled) return { outcome: 'lost' };
     this.#settled = true;
     return this.owner.failDelivery(this, error, options.retry ?? true);
+  }
+
+  async defer(delayMs: number): Promise<boolean> {
+    if (this.#settled) return false;
+    this.#settled = true;
+    return this.owner.deferDelivery(this, delayMs);
   }
 
   extend(): Promise<boolean> {

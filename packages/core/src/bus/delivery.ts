@@ -20,6 +20,11 @@ export interface Delivery {
   complete(finding: FindingInput): Promise<CompleteResult>;
   /** Retries with backoff, or dead-letters once maxAttempts is reached or `retry: false`. */
   fail(error: unknown, options?: { retry?: boolean }): Promise<FailResult>;
+  /**
+   * Puts the task back, not failed: it comes again after `delayMs`, at the same attempt, with no
+   * error recorded (a budget's holds or a rate limit in the way). False when the lease was lost.
+   */
+  defer(delayMs: number): Promise<boolean>;
   /** Renews the lease now (the consumer also renews every live delivery on its own). */
   extend(): Promise<boolean>;
 }

@@ -14,6 +14,7 @@ import {
 import { ChunkedContextStore, type ContextStore } from '../context/context-store';
 import { BusClosedError, DeadLetterNotFoundError, InvalidTaskError, PayloadTooLargeError } from '../errors';
 import { assertName } from '../keys';
+import { type Ledger, ledgerOver } from '../ledger/ledger';
 import type {
   DeadLetter,
   Finding,
@@ -55,6 +56,7 @@ export function defaultConsumerName(): string {
 /** The bus over any transport: RedisBus and MemoryBus differ only in the transport they pass. */
 export class TransportBus implements Bus {
   readonly context: ContextStore;
+  readonly ledger: Ledger;
   protected readonly log: Logger;
   readonly #consumers = new Set<Consumer>();
   /** Writes that must land before the transport closes (durable subscribers' last cursors). */
@@ -70,6 +72,7 @@ export class TransportBus implements Bus {
   ) {
     this.log = options.logger ?? pino({ level: process.env.SWARM_LOG_LEVEL ?? 'warn' }, pino.destination(2));
     this.context = new ChunkedContextStore(transport, options.context);
+    this.ledger = ledgerOver(transport);
     this.#maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
     this.#idempotencyWindow = options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW;
   }

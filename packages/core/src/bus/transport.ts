@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { Fields } from '../codec';
+import type { LedgerStore } from '../ledger/ledger';
 import type { Finding, TaskTypeStatus } from '../messages';
 
 /**
@@ -84,7 +85,7 @@ export interface TaskQueue {
   close(): Promise<void>;
 }
 
-export interface Transport {
+export interface Transport extends LedgerStore {
   openQueue(swarm: string, type: string, consumer: string, leaseMs: number): TaskQueue;
   /** The lease `consumer` recorded for its deliveries of (swarm, type), if any. */
   leaseOf(swarm: string, type: string, consumer: string): Promise<number | undefined>;

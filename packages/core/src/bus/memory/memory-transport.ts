@@ -2,6 +2,7 @@ import { Observable, type Subscriber } from 'rxjs';
 import type { Clock } from '../../clock';
 import { encodeDeadLetter, type Fields, taskHistoryOf } from '../../codec';
 import { keys } from '../../keys';
+import type { BudgetState, ReserveRequest, ReserveResult, SettleRequest } from '../../ledger/ledger';
 import type { TaskTypeStatus } from '../../messages';
 import { swarmMatcher } from '../../subscription/swarm-pattern';
 import type {
@@ -12,6 +13,7 @@ import type {
   TaskQueue,
   Transport,
 } from '../transport';
+import { MemoryLedger } from './memory-ledger';
 import { MemoryStream } from './memory-stream';
 
 interface Delayed {
@@ -32,11 +34,30 @@ export class MemoryTransport implements Transport {
   readonly #cursors = new Map<string, Record<string, string>>();
   readonly #activity = new Set<{ matches: (swarm: string) => boolean; subscriber: Subscriber<string> }>();
   readonly #doorbells = new Map<string, Set<Subscriber<FindingsBroadcast | undefined>>>();
+  readonly #ledger: MemoryLedger;
 
   constructor(
     readonly clock: Clock,
     readonly retention: Retention = {},
-  ) {}
+  ) {
+    this.#ledger = new MemoryLedger(clock);
+  }
+
+  ledgerReserve(swarm: string, request: ReserveRequest): Promise<ReserveResult> {
+    return this.#ledger.ledgerReserve(swarm, request);
+  }
+
+  ledgerSettle(swarm: string, request: SettleRequest): Promise<void> {
+    return this.#ledger.ledgerSettle(swarm, request);
+  }
+
+  ledgerRelease(swarm: string, holder: string): Promise<void> {
+    return this.#ledger.ledgerRelease(swarm, holder);
+  }
+
+  ledgerBudgets(swarm: string): Promise<BudgetState[]> {
+    return this.#ledger.ledgerBudgets(swarm);
+  }
 
   stream(key: string): MemoryStream {
     let stream = this.#streams.get(key);

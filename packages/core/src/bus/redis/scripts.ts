@@ -19,6 +19,9 @@ const SCRIPTS = {
   removeConsumer: 2,
   pruneConsumers: 2,
   publishFindings: 2,
+  ledgerReserve: 4,
+  ledgerSettle: 4,
+  ledgerRelease: 4,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -1,0 +1,5 @@
+-- Gives back a holder's reservation, nothing spent: the work was not done.
+-- KEYS[1] holds hash, KEYS[2] expiries zset, KEYS[3] budgets hash, KEYS[4] rates hash; ARGV[1] holder
+-- @include ledger.lua
+releaseHold(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[1])
+return 1
