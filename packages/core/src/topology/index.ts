@@ -7,6 +7,8 @@ export {
   type ActorSpec,
   actorSchema,
   type HandlerSpec,
+  type PriceSpec,
+  priceSchema,
   type ShardSpec,
   type SubscriptionSpecYaml,
   type SwarmSpec,

@@ -123,6 +123,13 @@ function reportZodIssue(
     }
     return;
   }
+  if (issue.code === 'invalid_key') {
+    // A map key the schema refuses (a swarm name, a model id): say which, and why, at the key.
+    const key = String(path.at(-1));
+    const reason = issue.issues[0]?.message.replace(/^Invalid input: /, '') ?? issue.message;
+    at(offsetOf(doc, path.slice(0, -1), key), path, `invalid key ${JSON.stringify(key)}: ${reason}`);
+    return;
+  }
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     at(offsetOf(doc, path.slice(0, -1)), path, `missing required key "${String(path.at(-1))}"`);
     return;

@@ -139,6 +139,57 @@ export const swarmSchema = z.strictObject({
   actors: z.array(actorSchema).default([]),
 });
 
+/** A model as swarm names it: `provider:model`, the provider as the topology or genai-prices knows it. */
+const modelId = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}:\S+$/,
+    'a model id is provider:model, like anthropic:claude-haiku-4-5 or myvllm:llama-3.1-8b',
+  );
+
+const dollarsPerMTok = z.number().nonnegative();
+
+/**
+ * One model's price and limits where genai-prices' bundled table lacks or is wrong about them
+ * (issue #10): a model with no price anywhere cannot run under a budget.
+ */
+export const priceSchema = z
+  .strictObject({
+    inputPerMTok: dollarsPerMTok.optional().describe('dollars per million input tokens'),
+    outputPerMTok: dollarsPerMTok.optional().describe('dollars per million output tokens'),
+    cachedInputPerMTok: dollarsPerMTok
+      .optional()
+      .describe('dollars per million input tokens read from the prompt cache (default: inputPerMTok)'),
+    cacheWritePerMTok: dollarsPerMTok
+      .optional()
+      .describe('dollars per million input tokens written to the prompt cache (default: inputPerMTok)'),
+    contextWindow: z
+      .number()
+      .int()
+      .positive()
+      .optional()
+      .describe('most tokens the prompt and the answer may hold together'),
+    maxOutputTokens: z.number().int().positive().optional().describe('most tokens one answer may hold'),
+  })
+  .superRefine((price, ctx) => {
+    const priced = price.inputPerMTok !== undefined || price.outputPerMTok !== undefined;
+    for (const key of ['inputPerMTok', 'outputPerMTok'] as const)
+      if (priced && price[key] === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `missing "${key}": a price gives inputPerMTok and outputPerMTok together`,
+        });
+    for (const key of ['cachedInputPerMTok', 'cacheWritePerMTok'] as const)
+      if (!priced && price[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: `"${key}" needs inputPerMTok and outputPerMTok beside it`,
+        });
+  })
+  .describe("a model's price (dollars per million tokens) and limits, over genai-prices' table");
+
 export const topologySchema = z
   .strictObject({
     $schema: z.string().optional(),
@@ -151,6 +202,10 @@ export const topologySchema = z
       })
       .default({}),
     swarms: z.record(name, swarmSchema),
+    prices: z
+      .record(modelId, priceSchema)
+      .default({})
+      .describe('per model id (provider:model): price and limits over the bundled price table'),
   })
   .describe('a swarm topology: swarms, their shards and worker pools, and the transport');
 
@@ -162,6 +217,7 @@ export type ActorSpec = z.output<typeof actorSchema>;
 export type SubscriptionSpecYaml = z.output<typeof subscriptionSchema>;
 export type HandlerSpec = z.output<typeof handlerSchema>;
 export type TaskSpec = z.output<typeof taskSchema>;
+export type PriceSpec = z.output<typeof priceSchema>;
 
 /** The JSON Schema written to config/swarm.schema.json. */
 export function topologyJsonSchema(): Record<string, unknown> {
