@@ -11,4 +11,5 @@ export { type PoolSpec, WorkerPool, type WorkerPoolOptions } from './pool';
 export { workerPoolActor } from './pool-actor';
 export { resolveHandler } from './resolve';
 export type { AfterFailure } from './run-task';
+export { TaskDeferredError, UnretryableError } from './task-errors';
 export type { Handler, HandlerContext, HandlerResult } from './types';

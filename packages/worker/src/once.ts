@@ -36,6 +36,8 @@ export type RunOnceResult =
     } & AfterFailure)
   /** The lease went to another worker (after a stall, say), which owns the task now; nothing was recorded here. */
   | { outcome: 'lost'; taskId: string; error: string }
+  /** The handler could not run it yet (a budget or rate limit): it comes back after retryInMs. */
+  | { outcome: 'deferred'; taskId: string; reason: string; retryInMs: number }
   | { outcome: 'no-task' };
 
 /**

@@ -33,7 +33,7 @@ export class WorkerPool {
   readonly #options: WorkerPoolOptions;
   readonly #log: Logger;
   readonly #running = new Set<Promise<void>>();
-  readonly #stats = { completed: 0, failed: 0, running: 0 };
+  readonly #stats = { completed: 0, failed: 0, deferred: 0, running: 0 };
   #subscription: Subscription | undefined;
   #ready: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
@@ -47,8 +47,11 @@ export class WorkerPool {
     });
   }
 
-  /** Tasks completed and failed (each failed attempt counts) since start, and running now. */
-  get stats(): { completed: number; failed: number; running: number } {
+  /**
+   * Tasks completed, failed (each failed attempt counts) and deferred (put back for a limit) since
+   * start, and running now.
+   */
+  get stats(): { completed: number; failed: number; deferred: number; running: number } {
     return { ...this.#stats };
   }
 
@@ -110,6 +113,7 @@ export class WorkerPool {
     const run = runDelivery(delivery, { bus: this.#options.bus, handler, timeoutMs, log: this.#log }).then(
       (result) => {
         if (result.outcome === 'completed') this.#stats.completed++;
+        else if (result.outcome === 'deferred') this.#stats.deferred++;
         else this.#stats.failed++;
       },
     );

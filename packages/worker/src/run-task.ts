@@ -11,13 +11,16 @@ import type { Logger } from 'pino';
 import { ASSIST_TYPE } from './assist';
 import { handlerContext } from './handler-context';
 import { toError, toFinding } from './result';
+import { isDeferral, isUnretryable } from './task-errors';
 import type { Handler } from './types';
 
 export type TaskOutcome =
   | { outcome: 'completed'; findingId: string; summary: string }
   | ({ outcome: 'failed'; error: string; attempt: number } & AfterFailure)
   /** The lease went to another worker: nothing was recorded here. */
-  | { outcome: 'lost'; error: string };
+  | { outcome: 'lost'; error: string }
+  /** The handler could not run it yet: it comes back after `retryInMs`, at the same attempt. */
+  | { outcome: 'deferred'; reason: string; retryInMs: number };
 
 /** What becomes of a task whose attempt failed. */
 export type AfterFailure =
@@ -119,7 +122,14 @@ export async function runDelivery(delivery: Delivery, options: RunTaskOptions): 
     const error = abortReason !== undefined ? toError(abortReason) : toError(thrown);
     const failed = { outcome: 'failed', error: error.message, attempt: task.attempt } as const;
     try {
-      const settled = await delivery.fail(error);
+      if (isDeferral(error)) {
+        if (await delivery.defer(error.delayMs)) {
+          if (debug) log().debug({ reason: error.message, retryInMs: error.delayMs }, 'task deferred');
+          return { outcome: 'deferred', reason: error.message, retryInMs: error.delayMs };
+        }
+        return { outcome: 'lost', error: error.message };
+      }
+      const settled = await delivery.fail(error, { retry: !isUnretryable(error) });
       if (settled.outcome === 'lost') {
         log().warn({ err: error.message }, 'task failed after its lease was lost; nothing recorded');
         return { outcome: 'lost', error: error.message };

@@ -106,6 +106,13 @@ export const worker: Command = {
           input.out.result('', { outcome: 'no-task', swarm, type });
           return EXIT.noTask;
         }
+        if (result.outcome === 'deferred') {
+          input.out.result(
+            `task ${result.taskId} deferred, not failed: ${result.reason}; it comes back in ${Number((result.retryInMs / 1_000).toFixed(1))} s`,
+            { ...result, swarm, type },
+          );
+          return EXIT.failure;
+        }
         if (result.outcome === 'failed' || result.outcome === 'lost') {
           input.out.result(describeFailure(result, swarm), { ...result, swarm, type });
           // A lost lease is `notHeld`, as for `swarm report`: another worker owns the task now.
