@@ -155,6 +155,20 @@ describe.each([
     expect((await b.ledger.reserve(swarm, request('t2', { tokens: 1_000, rates }))).outcome).toBe('reserved');
   });
 
+  it('holds every reservation against a cooling-down vendor until the cool-down ends', async () => {
+    const rates = [{ name: 'anthropic' }];
+    await a.ledger.coolDown(swarm, 'anthropic', 400);
+    await a.ledger.coolDown(swarm, 'anthropic', 100);
+    const held = await b.ledger.reserve(swarm, request('t1', { rates }));
+    expect(held).toMatchObject({ outcome: 'wait', limit: 'anthropic' });
+    expect((held as { waitMs: number }).waitMs).toBeGreaterThan(100);
+    expect((await b.ledger.reserve(swarm, request('t1', { rates: [{ name: 'openai' }] }))).outcome).toBe(
+      'reserved',
+    );
+    await env.elapse((held as { waitMs: number }).waitMs + 20);
+    expect((await b.ledger.reserve(swarm, request('t2', { rates }))).outcome).toBe('reserved');
+  });
+
   it('refuses amounts and names it cannot count', async () => {
     await expect(a.ledger.reserve(swarm, request('t1', { usd: -1 }))).rejects.toBeInstanceOf(LedgerError);
     await expect(a.ledger.reserve(swarm, request('t 1'))).rejects.toBeInstanceOf(LedgerError);

@@ -74,6 +74,11 @@ export interface Ledger {
   settle(swarm: string, request: SettleRequest): Promise<void>;
   /** Gives back a holder's reservation, nothing spent (the work was not done). */
   release(swarm: string, holder: string): Promise<void>;
+  /**
+   * Holds up every reservation against rate limit `name` for `ms` (a vendor that keeps failing,
+   * or asked for it with Retry-After): they answer `wait` until then. Never shortens one in force.
+   */
+  coolDown(swarm: string, name: string, ms: number): Promise<void>;
   budgets(swarm: string): Promise<BudgetState[]>;
 }
 
@@ -82,6 +87,7 @@ export interface LedgerStore {
   ledgerReserve(swarm: string, request: ReserveRequest): Promise<ReserveResult>;
   ledgerSettle(swarm: string, request: SettleRequest): Promise<void>;
   ledgerRelease(swarm: string, holder: string): Promise<void>;
+  ledgerCoolDown(swarm: string, name: string, ms: number): Promise<void>;
   ledgerBudgets(swarm: string): Promise<BudgetState[]>;
 }
 
@@ -134,6 +140,11 @@ export function ledgerOver(store: LedgerStore): Ledger {
     async release(swarm, holder) {
       checkName('holder', holder);
       return store.ledgerRelease(swarm, holder);
+    },
+    async coolDown(swarm, name, ms) {
+      checkName('rate limit', name);
+      checkAmount('cool-down ms', ms);
+      return store.ledgerCoolDown(swarm, name, Math.ceil(ms));
     },
     budgets: (swarm) => store.ledgerBudgets(swarm),
   };

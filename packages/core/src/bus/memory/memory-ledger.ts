@@ -31,6 +31,8 @@ interface Rate {
   rtat: number;
   ttat: number;
   active: number;
+  /** The end of a cool-down. */
+  until: number;
 }
 
 interface SwarmLedger {
@@ -66,7 +68,7 @@ export class MemoryLedger implements LedgerStore {
   #rate(ledger: SwarmLedger, name: string): Rate {
     let rate = ledger.rates.get(name);
     if (!rate) {
-      rate = { rtat: 0, ttat: 0, active: 0 };
+      rate = { rtat: 0, ttat: 0, active: 0, until: 0 };
       ledger.rates.set(name, rate);
     }
     return rate;
@@ -112,6 +114,7 @@ export class MemoryLedger implements LedgerStore {
     const updates: (() => void)[] = [];
     for (const r of request.rates) {
       const rate = this.#rate(ledger, r.name);
+      if (rate.until > now) return { outcome: 'wait', waitMs: rate.until - now, limit: r.name };
       if (r.concurrency !== undefined && rate.active + 1 > r.concurrency)
         return { outcome: 'wait', waitMs: CONCURRENCY_WAIT_MS, limit: r.name };
       const meters = [
@@ -169,6 +172,11 @@ export class MemoryLedger implements LedgerStore {
 
   async ledgerRelease(swarm: string, holder: string): Promise<void> {
     this.#releaseHold(this.#of(swarm), holder);
+  }
+
+  async ledgerCoolDown(swarm: string, name: string, ms: number): Promise<void> {
+    const rate = this.#rate(this.#of(swarm), name);
+    rate.until = Math.max(rate.until, this.clock.now() + ms);
   }
 
   async ledgerBudgets(swarm: string): Promise<BudgetState[]> {

@@ -55,6 +55,10 @@ export class MemoryTransport implements Transport {
     return this.#ledger.ledgerRelease(swarm, holder);
   }
 
+  ledgerCoolDown(swarm: string, name: string, ms: number): Promise<void> {
+    return this.#ledger.ledgerCoolDown(swarm, name, ms);
+  }
+
   ledgerBudgets(swarm: string): Promise<BudgetState[]> {
     return this.#ledger.ledgerBudgets(swarm);
   }

@@ -349,6 +349,10 @@ export class RedisTransport implements Transport {
     await this.#call('ledgerRelease', this.#ledgerKeys(swarm), [holder]);
   }
 
+  async ledgerCoolDown(swarm: string, name: string, ms: number): Promise<void> {
+    await this.#call('ledgerCoolDown', [keys.ledgerRates(swarm)], [name, ms]);
+  }
+
   async ledgerBudgets(swarm: string): Promise<BudgetState[]> {
     return budgetsFromHash(await this.command.hgetall(keys.ledgerBudgets(swarm)));
   }

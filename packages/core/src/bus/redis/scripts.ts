@@ -22,6 +22,7 @@ const SCRIPTS = {
   ledgerReserve: 4,
   ledgerSettle: 4,
   ledgerRelease: 4,
+  ledgerCoolDown: 1,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -38,6 +38,10 @@ local rateNames = {}
 local updates = {}
 for _, r in ipairs(request.rates) do
   rateNames[#rateNames + 1] = r.name
+  local coolUntil = num(rates, r.name .. ':until')
+  if coolUntil > now then
+    return { 'wait', coolUntil - now, r.name }
+  end
   local concurrency = tonumber(r.concurrency)
   if concurrency and num(rates, r.name .. ':active') + 1 > concurrency then
     return { 'wait', CONCURRENCY_WAIT_MS, r.name }

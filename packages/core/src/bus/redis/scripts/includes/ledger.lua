@@ -1,7 +1,7 @@
 -- The ledger's shared steps: budgets hash fields `<name>:spentUsd|spentTokens|heldUsd|heldTokens|
--- limitUsd|limitTokens`, rates hash fields `<name>:rtat|ttat|active` (GCRA's theoretical arrival
--- times for requests and tokens, in server ms, and holds at once), holds hash holder -> JSON of
--- what it holds, expiries sorted set holder -> when its hold lapses.
+-- limitUsd|limitTokens`, rates hash fields `<name>:rtat|ttat|active|until` (GCRA's theoretical
+-- arrival times for requests and tokens, in server ms, holds at once, and the end of a cool-down),
+-- holds hash holder -> JSON of what it holds, expiries sorted set holder -> when its hold lapses.
 local function num(hash, field)
   return tonumber(redis.call('HGET', hash, field)) or 0
 end
