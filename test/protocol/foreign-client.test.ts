@@ -18,6 +18,10 @@ process.env.SWARM_LOG_LEVEL ??= 'silent';
 const SCRIPT_FILES = [
   'complete',
   'dead-letter',
+  'ledger-cool-down',
+  'ledger-release',
+  'ledger-reserve',
+  'ledger-settle',
   'post-batch',
   'post-idempotent',
   'promote',
@@ -81,6 +85,11 @@ describe('what a foreign client reads from swarm', () => {
       await bus.failClaim(third.handle, 'again', { retry: false }); // dead-letter
       const [letter] = await bus.deadLetters(swarm);
       await bus.retryDeadLetter(swarm, letter?.id ?? ''); // retry-dead-letter
+      const hold = { holder: 'h1', usd: 0.01, tokens: 10, budgets: [], rates: [], holdMs: 60_000 };
+      await bus.ledger.reserve(swarm, hold); // ledger-reserve
+      await bus.ledger.settle(swarm, { holder: 'h1', usd: 0, tokens: 0, budgets: [], rates: [] }); // ledger-settle
+      await bus.ledger.release(swarm, 'h1'); // ledger-release
+      await bus.ledger.coolDown(swarm, 'vendor', 1); // ledger-cool-down
     } finally {
       await bus.close();
     }
