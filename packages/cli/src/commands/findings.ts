@@ -10,6 +10,7 @@ import { merge } from 'rxjs';
 import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { redisBus, withBus } from '../require-redis';
+import { formatUsage } from '../usage-format';
 
 /** `--from` takes a stream id (resume after it), an ISO time or epoch ms, 'start' or 'now'. */
 export function parseFrom(value: string | undefined): FindingsFrom {
@@ -25,7 +26,8 @@ export function parseFrom(value: string | undefined): FindingsFrom {
 
 export function formatFinding(f: Finding): string {
   const context = f.contextVersion ? `  context ${f.contextVersion.slice(0, 12)}` : '';
-  return `${f.id}  ${f.type}  task ${f.taskId}  worker ${f.workerId}  attempt ${f.attempt}${context}\n  ${f.summary}`;
+  const cost = f.usage ? `  ${formatUsage(f.usage)}` : '';
+  return `${f.id}  ${f.type}  task ${f.taskId}  worker ${f.workerId}  attempt ${f.attempt}${context}${cost}\n  ${f.summary}`;
 }
 
 /** Swarm names, and patterns (`*`, `?`) matched against the swarms Redis holds. */
@@ -129,13 +131,19 @@ export const findings: Command = {
 
 async function readAll(bus: Bus, swarm: string, start: FindingsFrom): Promise<Finding[]> {
   const out: Finding[] = [];
+  for await (const page of findingPages(bus, swarm, start)) out.push(...page);
+  return out;
+}
+
+/** One swarm's findings from `start`, a page at a time, oldest first (`swarm cost` sums them as they come). */
+export async function* findingPages(bus: Bus, swarm: string, start: FindingsFrom): AsyncGenerator<Finding[]> {
   let after = typeof start === 'string' && /^\d+-\d+$/.test(start) ? start : undefined;
   const since = start instanceof Date ? start.getTime() : undefined;
-  if (start === 'now') return out;
+  if (start === 'now') return;
   for (;;) {
     const page = await bus.readFindings(swarm, { after, count: 1_000 });
-    out.push(...page.filter((f) => since === undefined || Number(f.id.split('-')[0]) >= since));
-    if (page.length < 1_000) return out;
+    yield page.filter((f) => since === undefined || Number(f.id.split('-')[0]) >= since);
+    if (page.length < 1_000) return;
     after = page.at(-1)?.id;
   }
 }

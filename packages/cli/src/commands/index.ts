@@ -10,6 +10,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   post: async () => (await import('./post')).post,
   worker: async () => (await import('./worker')).worker,
   findings: async () => (await import('./findings')).findings,
+  cost: async () => (await import('./cost')).cost,
   status: async () => (await import('./status')).status,
   dlq: async () => (await import('./dlq')).dlq,
   context: async () => (await import('./context')).context,
