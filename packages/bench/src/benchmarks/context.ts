@@ -7,7 +7,9 @@ import { summarize } from '../stats';
 /**
  * A large context put by one bus and read back by another, cold: every get goes to a new
  * RedisBus (connected before the clock starts), so no process-local cache can answer it.
- * Every put stores distinct content, so each one really writes.
+ * Every put stores distinct content, so each one really writes. Beside it, in turn, sample by
+ * sample, the same bytes with a plain SET and GET on the same connections (`redis-raw`): what
+ * the content addressing, chunking and verification cost is their ratio, measured under one load.
  */
 export const context: Benchmark = {
   name: 'context',
@@ -28,6 +30,8 @@ export const context: Benchmark = {
     const puts: number[] = [];
     const gets: number[] = [];
     const pairs: number[] = [];
+    const raw = { puts: [] as number[], gets: [] as number[], pairs: [] as number[] };
+    const rawKey = `${swarm}:raw`;
     try {
       await putter.redis.ping();
       for (let i = 0; i < warmup + samples; i++) {
@@ -37,22 +41,34 @@ export const context: Benchmark = {
         const ref = await putter.context.put(swarm, content);
         const putMs = performance.now() - putStart;
 
+        const rawPutStart = performance.now();
+        await putter.redis.set(rawKey, content);
+        const rawPutMs = performance.now() - rawPutStart;
+
         const reader = new RedisBus({ url: ctx.redisUrl });
         let getMs: number;
+        let rawGetMs: number;
         try {
           await reader.redis.ping();
           const getStart = performance.now();
           const read = await reader.context.get(swarm, ref);
           getMs = performance.now() - getStart;
           if (!read.equals(content)) throw new Error(`context ${ref} read back different content`);
+          const rawGetStart = performance.now();
+          const rawRead = await reader.redis.getBuffer(rawKey);
+          rawGetMs = performance.now() - rawGetStart;
+          if (!rawRead?.equals(content)) throw new Error('GET read back different content');
         } finally {
           await reader.close();
         }
-        await putter.redis.unlink(keys.context(swarm, ref));
+        await putter.redis.unlink(keys.context(swarm, ref), rawKey);
         if (i < warmup) continue;
         puts.push(putMs);
         gets.push(getMs);
         pairs.push(putMs + getMs);
+        raw.puts.push(rawPutMs);
+        raw.gets.push(rawGetMs);
+        raw.pairs.push(rawPutMs + rawGetMs);
         if ((i - warmup + 1) % 50 === 0) ctx.log(`${i - warmup + 1} of ${samples} samples`);
       }
     } finally {
@@ -64,9 +80,15 @@ export const context: Benchmark = {
     const get = summarize(gets);
     out.addLatency('swarm', 'put_', put);
     out.addLatency('swarm', 'get_', get);
-    out.addLatency('swarm', '', summarize(pairs));
+    const pair = summarize(pairs);
+    out.addLatency('swarm', '', pair);
     out.add('swarm', 'put_mb_per_sec', bytes / 1e6 / (put.p50 / 1000), 'MB/s');
     out.add('swarm', 'get_mb_per_sec', bytes / 1e6 / (get.p50 / 1000), 'MB/s');
+    const rawPair = summarize(raw.pairs);
+    out.addLatency('redis-raw', 'put_', summarize(raw.puts));
+    out.addLatency('redis-raw', 'get_', summarize(raw.gets));
+    out.addLatency('redis-raw', '', rawPair);
+    out.add('swarm', 'p50_ratio_vs_raw', pair.p50 / rawPair.p50, 'x');
     return {
       rows: out.rows,
       notes: [
@@ -74,6 +96,8 @@ export const context: Benchmark = {
         'put: context.put on one RedisBus (hash + HSET of the chunks)',
         'get: context.get on a new RedisBus per sample, connected before timing (cold cache, hash verified)',
         'p50_ms/p99_ms: put and get of the same sample added together; MB/s from the p50s',
+        'redis-raw: SET of the same bytes on the putting connection, GET on the fresh one, in turn with swarm',
+        'p50_ratio_vs_raw: swarm put+get p50 over redis-raw SET+GET p50, measured in the same run',
       ],
     };
   },
