@@ -156,7 +156,8 @@ export interface RouteRequest {
 /**
  * `route: cheapest`: of `models`, the one whose window holds the prompt and whose worst-case cost
  * for it (the prompt's price tier, no cache discount, the whole answer) is lowest; the earlier in
- * the list on a tie. Throws NoModelFitsError when none holds it.
+ * the list on a tie. Throws NoModelFitsError when none holds it, and UnknownModelError for a model
+ * with no known window (a pool checks its models with modelFacts before it starts).
  */
 export function cheapestFitting(
   models: readonly string[],
