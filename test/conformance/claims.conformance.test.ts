@@ -104,9 +104,11 @@ describe.each([
     };
     const claimed = await claim(bus);
     await bus.report(claimed.handle, { summary: 'costed', usage });
-    await until(env, () => live.length === 1);
-    expect(live[0]?.usage).toEqual(usage);
-    expect((await env.bus().readFindings(swarm))[0]?.usage).toEqual(usage);
+    // An actor's published finding keeps it too.
+    await bus.publish(swarm, { type: 'digest', summary: 'costed digest', usage });
+    await until(env, () => live.length === 2);
+    expect(live.map((f) => f.usage)).toEqual([usage, usage]);
+    expect((await env.bus().readFindings(swarm)).map((f) => f.usage)).toEqual([usage, usage]);
   });
 
   it('answers undefined when no task comes within the wait', async () => {

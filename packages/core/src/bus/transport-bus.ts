@@ -253,6 +253,7 @@ export class TransportBus implements Bus {
       tags: tagsOf(input.tags),
       createdAt: this.clock.now(),
     };
+    if (input.usage !== undefined) finding.usage = input.usage;
     const json = JSON.stringify(finding);
     const size = Buffer.byteLength(json);
     if (size > this.#maxPayload) throw new PayloadTooLargeError(size, this.#maxPayload);
