@@ -1,0 +1,217 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { JsonValue } from '@swarm/core';
+import { buildAnswer } from './answer';
+import { type Delivery, deliver, type Outcome, sendHttpAnswer } from './deliver';
+import type {
+  FakeReply,
+  FakeRequest,
+  FakeVendor,
+  FakeVendorCounts,
+  FakeVendorKind,
+  FakeVendorOptions,
+} from './types';
+import { anthropic } from './vendors/anthropic';
+import { google } from './vendors/google';
+import { openai } from './vendors/openai';
+import { type Endpoint, type HttpAnswer, isObject, type RequestFacts, type Vendor } from './vendors/wire';
+
+const VENDORS: Record<FakeVendorKind, Vendor> = { anthropic, openai, google };
+
+const REDACTED = '<redacted>';
+
+/**
+ * A local HTTP server that speaks one model vendor's API (its paths, auth, JSON and server-sent
+ * events, errors), so the real AI SDK providers can be tested and benchmarked without a network.
+ */
+export async function startFakeVendor(options: FakeVendorOptions): Promise<FakeVendor> {
+  const fake = new FakeVendorServer(options);
+  return fake.listen(options.port ?? 0);
+}
+
+class FakeVendorServer {
+  readonly #options: FakeVendorOptions;
+  readonly #vendor: Vendor;
+  readonly #apiKey: string;
+  readonly #requests: FakeRequest[] = [];
+  readonly #counts: FakeVendorCounts = {
+    requests: 0,
+    answered: 0,
+    errors: 0,
+    refused: 0,
+    stalled: 0,
+    cut: 0,
+    streamErrors: 0,
+    aborted: 0,
+    inFlight: 0,
+    maxInFlight: 0,
+    connections: 0,
+  };
+  /** Requests that reached the script: its `n`, and each answer's id. */
+  #scripted = 0;
+  readonly #server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
+    this.#handle(req, res).catch((error: unknown) => {
+      res.destroy(error instanceof Error ? error : new Error(String(error)));
+    });
+  });
+
+  constructor(options: FakeVendorOptions) {
+    this.#options = options;
+    this.#vendor = VENDORS[options.kind];
+    this.#apiKey = options.apiKey ?? 'fake-key';
+  }
+
+  async listen(port: number): Promise<FakeVendor> {
+    this.#server.on('connection', () => this.#counts.connections++);
+    this.#server.listen(port, '127.0.0.1');
+    await once(this.#server, 'listening');
+    const { port: bound } = this.#server.address() as AddressInfo;
+    const server = this.#server;
+    return {
+      kind: this.#options.kind,
+      url: `http://127.0.0.1:${bound}${this.#vendor.basePath}`,
+      apiKey: this.#apiKey,
+      requests: this.#requests,
+      counts: this.#counts,
+      close: async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        await closed;
+      },
+    };
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const counts = this.#counts;
+    counts.requests++;
+    counts.inFlight++;
+    counts.maxInFlight = Math.max(counts.maxInFlight, counts.inFlight);
+    const closing = new AbortController();
+    const ending = { byServer: false };
+    res.on('close', () => {
+      counts.inFlight--;
+      if (!res.writableFinished && !ending.byServer) counts.aborted++;
+      closing.abort();
+    });
+
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const body = parseJson(await readBody(req));
+    const endpoint = this.#vendor.endpoint(req.method ?? 'GET', url);
+    const facts = endpoint !== undefined && isObject(body) ? endpoint.read(body, url) : undefined;
+    const request = this.#record(req, url, body, endpoint, facts);
+
+    const refusal = this.#refusal(req, url, body, endpoint, request);
+    if (refusal !== undefined || endpoint === undefined || facts === undefined) {
+      counts.refused++;
+      sendHttpAnswer(res, refusal ?? this.#vendor.badRequest('Invalid request'));
+      return;
+    }
+
+    const n = this.#scripted++;
+    let reply: FakeReply | undefined;
+    try {
+      reply = await this.#scriptReply(request, n);
+    } catch (error) {
+      counts.errors++;
+      const message = `fake vendor script threw: ${error instanceof Error ? error.message : String(error)}`;
+      sendHttpAnswer(res, this.#vendor.error(500, { message }));
+      return;
+    }
+    const delivery: Delivery = {
+      res,
+      vendor: this.#vendor,
+      endpoint,
+      facts,
+      answer: buildAnswer(n, this.#options, reply, request, facts),
+      reply,
+      latencyMs:
+        (reply !== undefined && 'latencyMs' in reply ? reply.latencyMs : undefined) ??
+        this.#options.latencyMs ??
+        0,
+      firstTokenMs:
+        (reply !== undefined && 'firstTokenMs' in reply ? reply.firstTokenMs : undefined) ??
+        this.#options.firstTokenMs ??
+        0,
+      closed: closing.signal,
+      ending,
+    };
+    this.#count(await deliver(delivery));
+  }
+
+  /** What the real API would refuse before answering: an unknown path, a key, a malformed body. */
+  #refusal(
+    req: IncomingMessage,
+    url: URL,
+    body: JsonValue | undefined,
+    endpoint: Endpoint | undefined,
+    request: FakeRequest,
+  ): HttpAnswer | undefined {
+    const vendor = this.#vendor;
+    if (endpoint === undefined) return vendor.notFound(req.method ?? 'GET', url);
+    if (request.auth !== 'ok') return vendor.unauthorized(vendor.apiKey(req.headers, url));
+    if (!isObject(body)) return vendor.badRequest('The request body is not valid JSON.');
+    return vendor.check(req.headers, body, endpoint);
+  }
+
+  async #scriptReply(request: FakeRequest, n: number): Promise<FakeReply | undefined> {
+    const script = this.#options.script;
+    if (script === undefined) return undefined;
+    return typeof script === 'function' ? await script(request, n) : script[n];
+  }
+
+  #count(outcome: Outcome): void {
+    const counts = this.#counts;
+    if (outcome === 'answered') counts.answered++;
+    else if (outcome === 'error') counts.errors++;
+    else if (outcome === 'stalled') counts.stalled++;
+    else if (outcome === 'cut') counts.cut++;
+    else if (outcome === 'streamError') counts.streamErrors++;
+  }
+
+  #record(
+    req: IncomingMessage,
+    url: URL,
+    body: JsonValue | undefined,
+    endpoint: Endpoint | undefined,
+    facts: RequestFacts | undefined,
+  ): FakeRequest {
+    const key = this.#vendor.apiKey(req.headers, url);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined) continue;
+      headers[name] = this.#vendor.keyHeaders.includes(name) ? REDACTED : String(value);
+    }
+    if (url.searchParams.has('key')) url.searchParams.set('key', REDACTED);
+    const request: FakeRequest = {
+      endpoint: endpoint?.name ?? 'unknown',
+      method: req.method ?? 'GET',
+      path: url.pathname + url.search,
+      headers,
+      auth: !key ? 'missing' : key === this.#apiKey ? 'ok' : 'invalid',
+      model: facts?.model ?? '',
+      stream: facts?.stream ?? false,
+      system: facts?.system ?? '',
+      prompt: facts?.userMessages.join('\n\n') ?? '',
+      structured: facts?.structured ?? false,
+      ...(facts?.schema !== undefined && { schema: facts.schema }),
+      body: body ?? null,
+    };
+    this.#requests.push(request);
+    return request;
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+function parseJson(text: string): JsonValue | undefined {
+  try {
+    return JSON.parse(text) as JsonValue;
+  } catch {
+    return undefined;
+  }
+}
