@@ -50,6 +50,8 @@ class FakeVendorServer {
   };
   /** Requests that reached the script: its `n`, and each answer's id. */
   #scripted = 0;
+  /** Responses not closed yet: close() waits for them, so the counts are final when it resolves. */
+  readonly #open = new Set<Promise<void>>();
   readonly #server = createServer({ keepAliveTimeout: 60_000 }, (req, res) => {
     this.#handle(req, res).catch((error: unknown) => {
       res.destroy(error instanceof Error ? error : new Error(String(error)));
@@ -68,6 +70,7 @@ class FakeVendorServer {
     await once(this.#server, 'listening');
     const { port: bound } = this.#server.address() as AddressInfo;
     const server = this.#server;
+    const open = this.#open;
     return {
       kind: this.#options.kind,
       url: `http://127.0.0.1:${bound}${this.#vendor.basePath}`,
@@ -77,7 +80,8 @@ class FakeVendorServer {
       close: async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeAllConnections();
-        await closed;
+        // The server reports closed before its sockets' close events, which end the responses.
+        await Promise.all([closed, ...open]);
       },
     };
   }
@@ -89,11 +93,16 @@ class FakeVendorServer {
     counts.maxInFlight = Math.max(counts.maxInFlight, counts.inFlight);
     const closing = new AbortController();
     const ending = { byServer: false };
-    res.on('close', () => {
-      counts.inFlight--;
-      if (!res.writableFinished && !ending.byServer) counts.aborted++;
-      closing.abort();
-    });
+    const closed = new Promise<void>((resolve) =>
+      res.on('close', () => {
+        counts.inFlight--;
+        if (!res.writableFinished && !ending.byServer) counts.aborted++;
+        closing.abort();
+        this.#open.delete(closed);
+        resolve();
+      }),
+    );
+    this.#open.add(closed);
 
     const url = new URL(req.url ?? '/', 'http://fake');
     const body = parseJson(await readBody(req));
