@@ -65,7 +65,7 @@ export const PROVIDERS: ProviderUnderTest[] = [
 ];
 
 /** The APICallError a call failed with (fails the test if it failed otherwise). */
-export async function apiCallError(call: Promise<unknown>): Promise<APICallError> {
+export async function apiCallError(call: PromiseLike<unknown>): Promise<APICallError> {
   const error = await call.then(
     () => undefined,
     (reason: unknown) => reason,
