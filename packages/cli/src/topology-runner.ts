@@ -12,7 +12,7 @@ import {
   swarmMatcher,
 } from '@swarm/core';
 import { type GatherResult, shardActor } from '@swarm/shard';
-import { workerPoolActor } from '@swarm/worker';
+import { workerPoolActorWith } from '@swarm/worker';
 import type { Logger } from 'pino';
 
 export interface RunningTopology {
@@ -77,6 +77,12 @@ export async function startTopology(
   };
   try {
     const swarms = Object.entries(topology.swarms);
+    // llm pools take the topology's providers and prices, and their swarm's budget.
+    const workerPoolActor = workerPoolActorWith((swarm) => ({
+      providers: topology.providers,
+      prices: topology.prices,
+      ...(topology.swarms[swarm]?.budget ? { swarmBudget: topology.swarms[swarm].budget } : {}),
+    }));
     for (const [swarm, spec] of swarms)
       for (const pool of spec.workers) await start(workerPoolActor, swarm, pool.type, pool);
     for (const [swarm, spec] of swarms)

@@ -9,8 +9,11 @@ export function handlerContext(
   task: Task,
   log: () => Logger,
   signal: () => AbortSignal,
-  /** The consumer running it: the worker a help request names as its asker. */
-  worker = '',
+  delivery: {
+    /** The consumer running it: the worker a help request names as its asker. */
+    consumer: string;
+    deliveryId: string;
+  },
 ): HandlerContext {
   let content: Promise<Buffer> | undefined;
   const contextBuffer = (): Promise<Buffer> => {
@@ -19,6 +22,7 @@ export function handlerContext(
   };
   return {
     task,
+    deliveryId: delivery.deliveryId,
     contextBuffer,
     context: async () => (await contextBuffer()).toString('utf8'),
     get log() {
@@ -27,7 +31,7 @@ export function handlerContext(
     get signal() {
       return signal();
     },
-    askPeers: (request, options) => askPeers(bus, task, request, options, signal(), worker),
+    askPeers: (request, options) => askPeers(bus, task, request, options, signal(), delivery.consumer),
   };
 }
 

@@ -6,10 +6,11 @@ export {
   type AssistRequest,
   AssistTimeoutError,
 } from './assist';
+export type { ModelSettings } from './llm/llm-handler';
 export { type RunOnceOptions, type RunOnceResult, runOnce } from './once';
 export { type PoolSpec, WorkerPool, type WorkerPoolOptions } from './pool';
-export { workerPoolActor } from './pool-actor';
-export { resolveHandler } from './resolve';
+export { workerPoolActor, workerPoolActorWith } from './pool-actor';
+export { type LlmPoolContext, resolveHandler } from './resolve';
 export type { AfterFailure } from './run-task';
 export { TaskDeferredError, UnretryableError } from './task-errors';
 export type { Handler, HandlerContext, HandlerResult } from './types';

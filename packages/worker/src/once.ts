@@ -48,7 +48,10 @@ export async function runOnce(options: RunOnceOptions): Promise<RunOnceResult> {
   const { bus, swarm, type } = options;
   const maxAttempts = options.maxAttempts ?? 3;
   const log = (options.logger ?? defaultLogger()).child({ swarm, actor: 'worker', type });
-  const handler = await resolveHandler(options.handler, options.baseDir, bus);
+  const handler = await resolveHandler(options.handler, options.baseDir, bus, {
+    swarm,
+    pool: { type, timeoutMs: options.timeoutMs ?? 300_000 },
+  });
 
   const delivery = await new Promise<Delivery | undefined>((resolve, reject) => {
     let subscription: Subscription | undefined;

@@ -2,6 +2,7 @@ import { type Bus, type Delivery, Slots, type WorkerPoolSpec } from '@swarm/core
 import type { Logger } from 'pino';
 import type { Subscription } from 'rxjs';
 import { ASSIST_TYPE } from './assist';
+import type { ModelSettings } from './llm/llm-handler';
 import { defaultLogger } from './logger';
 import { resolvePoolHandler } from './resolve';
 import { toError } from './result';
@@ -19,6 +20,8 @@ export interface WorkerPoolOptions {
   logger?: Logger;
   /** Consumer name; defaults to host-pid-random. */
   consumer?: string;
+  /** For an llm handler: the topology's providers and prices, and the swarm's budget. */
+  models?: ModelSettings;
 }
 
 /** Defaults of the topology schema, for specs built by hand. */
@@ -66,11 +69,11 @@ export class WorkerPool {
   /** Loads the handler, then subscribes to the bus with the spec's concurrency, lease and retries. */
   start(): void {
     if (this.#ready) throw new Error(`worker pool for ${this.#options.spec.type} already started`);
-    const { bus, swarm, spec, baseDir, consumer } = this.#options;
-    this.#ready = resolvePoolHandler(spec, baseDir, bus).then(
+    const { bus, swarm, spec, baseDir, consumer, models } = this.#options;
+    const timeoutMs = spec.timeoutMs ?? DEFAULTS.timeoutMs;
+    this.#ready = resolvePoolHandler({ ...spec, timeoutMs }, baseDir, bus, { swarm, models }).then(
       (handler) => {
         if (this.#stopping) return;
-        const timeoutMs = spec.timeoutMs ?? DEFAULTS.timeoutMs;
         const concurrency = spec.concurrency ?? DEFAULTS.concurrency;
         // With assist, the pool's own tasks and the swarm's help requests share its slots.
         const slots = spec.assist ? new Slots(concurrency) : undefined;

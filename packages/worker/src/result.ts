@@ -1,4 +1,4 @@
-import { type FindingInput, type JsonValue, MAX_DATA_DEPTH, nestedDeeperThan } from '@swarm/core';
+import { type FindingInput, type JsonValue, MAX_DATA_DEPTH, nestedDeeperThan, type Usage } from '@swarm/core';
 
 const SHAPE = 'return a string or { summary, data? }';
 
@@ -7,13 +7,16 @@ export function toFinding(value: unknown): FindingInput {
   if (typeof value === 'string') return { summary: value };
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new Error(`handler returned ${describeValue(value)}: ${SHAPE}`);
-  const { summary, data, contextVersion, tags } = value as Record<string, unknown>;
+  const { summary, data, contextVersion, tags, usage } = value as Record<string, unknown>;
   if (typeof summary !== 'string')
     throw new Error(`handler returned an object without a string summary (${preview(value)}): ${SHAPE}`);
   const finding: FindingInput = { summary };
   if (data !== undefined) finding.data = toJson(data);
   if (typeof contextVersion === 'string') finding.contextVersion = contextVersion;
   if (Array.isArray(tags)) finding.tags = tags.filter((t): t is string => typeof t === 'string');
+  // What a model worker spent (the llm handler's); kept as it is, like data.
+  if (usage !== null && typeof usage === 'object' && !Array.isArray(usage))
+    finding.usage = toJson(usage) as unknown as Usage;
   return finding;
 }
 

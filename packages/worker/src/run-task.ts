@@ -98,7 +98,7 @@ export async function runDelivery(delivery: Delivery, options: RunTaskOptions): 
       // Whoever wanted this has stopped waiting: record that, and spend nothing on it.
       finding = expiredFinding();
     } else {
-      const ctx = handlerContext(options.bus, task, log, signal, delivery.consumer);
+      const ctx = handlerContext(options.bus, task, log, signal, delivery);
       const value = await Promise.race([Promise.resolve().then(() => options.handler(ctx)), aborted]);
       finding = toFinding(value);
     }

@@ -6,6 +6,11 @@ import type { AskPeersOptions, AssistRequest } from './assist';
 export interface HandlerContext {
   /** Only the task: no state crosses tasks. */
   task: Task;
+  /**
+   * The delivery's stream entry id: the same when another worker reclaims the task, new when it
+   * is retried or deferred. What a handler's ledger reservations are held under.
+   */
+  deliveryId: string;
   /** The parent shard's context as UTF-8 text; rejects when the task carries no context. */
   context(): Promise<string>;
   /** The parent shard's context, byte for byte. */

@@ -6,8 +6,12 @@ export { findProgram, type LoadedTopology, type LoadOptions, loadTopology, parse
 export {
   type ActorSpec,
   actorSchema,
+  type BudgetSpec,
   type HandlerSpec,
+  type LlmSpec,
+  llmSchema,
   type PriceSpec,
+  type ProviderSpec,
   priceSchema,
   type ShardSpec,
   type SubscriptionSpecYaml,

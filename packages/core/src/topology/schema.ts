@@ -15,6 +15,76 @@ const name = z
 
 const milliseconds = z.number().int().positive();
 
+/** A model as swarm names it: `provider:model`, the provider as the topology or genai-prices knows it. */
+const modelId = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}:\S+$/,
+    'a model id is provider:model, like anthropic:claude-haiku-4-5 or myvllm:llama-3.1-8b',
+  );
+
+export const llmSchema = z
+  .strictObject({
+    model: modelId.describe('provider:model, e.g. anthropic:claude-haiku-4-5'),
+    fallback: z
+      .array(modelId)
+      .default([])
+      .describe('models tried in turn when the one before fails (429, 5xx, 529, a timeout, a cut stream)'),
+    route: z
+      .enum(['ordered', 'cheapest'])
+      .default('ordered')
+      .describe(
+        'ordered: model, then fallback in turn; cheapest: the cheapest of them whose context window holds the prompt',
+      ),
+    system: z.string().optional().describe('the system prompt'),
+    prompt: z
+      .string()
+      .default('{{description}}\n\n{{data}}')
+      .describe("the user prompt: {{description}}, {{data}} (JSON) and {{data.<key>}} are the task's"),
+    context: z
+      .enum(['full', 'none'])
+      .default('full')
+      .describe("full: the shard's context goes first, a stable prefix the vendor can cache; none: left out"),
+    output: z
+      .union([z.literal('text'), z.record(z.string(), z.unknown())])
+      .default('text')
+      .describe('text, or a JSON Schema the answer must meet (a reply that does not fails the attempt)'),
+    maxOutputTokens: z.number().int().positive().default(1_024),
+    temperature: z.number().min(0).max(2).optional(),
+    hedge: z
+      .strictObject({ afterMs: milliseconds })
+      .optional()
+      .describe('ask the next model too when the first has not answered in afterMs; the first answer wins'),
+  })
+  .describe("a model call per task, through the vendor's API");
+
+export const budgetSchema = z
+  .strictObject({
+    usd: z.number().positive().optional().describe('most dollars to spend, over the life of the swarm'),
+    tokens: z.number().int().positive().optional().describe('most tokens to spend'),
+  })
+  .describe('a spending cap, enforced before each model call across every process');
+
+export const providerSchema = z
+  .strictObject({
+    kind: z
+      .enum(['anthropic', 'openai', 'google', 'deepseek', 'openai-compatible'])
+      .optional()
+      .describe("the vendor's API (default: the provider's own name, when it is one of these)"),
+    apiKey: z.string().optional().describe('use ${ENV_VAR}: never write a key into the file'),
+    baseURL: z.string().url().optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+    limits: z
+      .strictObject({
+        requestsPerMinute: z.number().positive().optional(),
+        tokensPerMinute: z.number().positive().optional(),
+        concurrency: z.number().int().positive().optional(),
+      })
+      .optional()
+      .describe("the provider's rate limits, shared by every process of a swarm"),
+  })
+  .describe('a model vendor: credentials, endpoint and limits');
+
 export const handlerSchema = z
   .strictObject({
     module: z
@@ -47,8 +117,9 @@ export const handlerSchema = z
       .enum(['redis_health_check', 'echo', 'sleep'])
       .optional()
       .describe('a handler that ships with swarm'),
+    llm: llmSchema.optional(),
   })
-  .describe('exactly one of module, command or builtin');
+  .describe('exactly one of module, command, builtin or llm');
 
 const moduleRef = {
   module: z.string().min(1).describe('JS/TS module, relative to this file'),
@@ -109,6 +180,7 @@ export const workerPoolSchema = z.strictObject({
     .boolean()
     .default(false)
     .describe("also answer the swarm's help requests (ctx.askPeers) when a slot is free"),
+  budget: budgetSchema.optional().describe("this pool's spending cap (llm handlers)"),
 });
 
 export const taskSchema = z.strictObject({
@@ -137,15 +209,8 @@ export const swarmSchema = z.strictObject({
   shards: z.array(shardSchema).default([]),
   workers: z.array(workerPoolSchema).default([]),
   actors: z.array(actorSchema).default([]),
+  budget: budgetSchema.optional().describe("the swarm's spending cap, over all its llm pools"),
 });
-
-/** A model as swarm names it: `provider:model`, the provider as the topology or genai-prices knows it. */
-const modelId = z
-  .string()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}:\S+$/,
-    'a model id is provider:model, like anthropic:claude-haiku-4-5 or myvllm:llama-3.1-8b',
-  );
 
 const dollarsPerMTok = z.number().nonnegative();
 
@@ -201,6 +266,12 @@ export const topologySchema = z
           .describe('redis:// or rediss:// URL; empty or absent: embedded, in-process'),
       })
       .default({}),
+    providers: z
+      .record(name, providerSchema)
+      .default({})
+      .describe(
+        'model vendors by name: anthropic, openai, google, deepseek, or your own OpenAI-compatible ones',
+      ),
     swarms: z.record(name, swarmSchema),
     prices: z
       .record(modelId, priceSchema)
@@ -217,6 +288,9 @@ export type ActorSpec = z.output<typeof actorSchema>;
 export type SubscriptionSpecYaml = z.output<typeof subscriptionSchema>;
 export type HandlerSpec = z.output<typeof handlerSchema>;
 export type TaskSpec = z.output<typeof taskSchema>;
+export type LlmSpec = z.output<typeof llmSchema>;
+export type BudgetSpec = z.output<typeof budgetSchema>;
+export type ProviderSpec = z.output<typeof providerSchema>;
 export type PriceSpec = z.output<typeof priceSchema>;
 
 /** The JSON Schema written to config/swarm.schema.json. */

@@ -1,0 +1,49 @@
+/**
+ * What a task's model calls cost (issue #10 item 5): one ModelCall per call, answered, failed or
+ * aborted, each priced by prices.ts; the finding's Usage sums them and names the answering model.
+ */
+import type { ModelCall, Usage } from '@swarm/core';
+import type { CallResult } from './call';
+import { costOf, type PriceOverrides, splitModelId } from './prices';
+
+export interface PricedCall {
+  call: ModelCall;
+  priceVersion: string;
+}
+
+export function priceCall(
+  result: CallResult,
+  outcome: ModelCall['outcome'],
+  overrides: PriceOverrides | undefined,
+): PricedCall {
+  const { provider, model } = splitModelId(result.modelId);
+  const { costUsd, priceVersion } = costOf(result.modelId, result.tokens, overrides ? { overrides } : {});
+  const call: ModelCall = {
+    provider,
+    model,
+    outcome,
+    ...result.tokens,
+    costUsd,
+    ...(result.estimated ? { estimated: true } : {}),
+    ms: Math.round(result.ms),
+    ...(result.failure && outcome !== 'answered' ? { error: result.failure.message } : {}),
+  };
+  return { call, priceVersion };
+}
+
+/** The finding's usage: the answering call's model and tokens, and the cost of every call. */
+export function usageOf(calls: readonly PricedCall[], answered: PricedCall): Usage {
+  const { call } = answered;
+  return {
+    provider: call.provider,
+    model: call.model,
+    inputTokens: call.inputTokens,
+    cachedInputTokens: call.cachedInputTokens,
+    cacheWriteTokens: call.cacheWriteTokens,
+    outputTokens: call.outputTokens,
+    reasoningTokens: call.reasoningTokens,
+    costUsd: calls.reduce((sum, c) => sum + c.call.costUsd, 0),
+    priceVersion: answered.priceVersion,
+    calls: calls.map((c) => c.call),
+  };
+}
