@@ -96,8 +96,11 @@ class FakeVendorServer {
     const closed = new Promise<void>((resolve) =>
       res.on('close', () => {
         counts.inFlight--;
-        if (!res.writableFinished && !ending.byServer) counts.aborted++;
-        closing.abort();
+        // Only an unfinished response has waits to end (aborting builds a DOMException: not per request).
+        if (!res.writableFinished) {
+          if (!ending.byServer) counts.aborted++;
+          closing.abort();
+        }
         this.#open.delete(closed);
         resolve();
       }),
@@ -211,10 +214,13 @@ class FakeVendorServer {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
 }
 
 function parseJson(text: string): JsonValue | undefined {
