@@ -36,11 +36,14 @@ function errorAnswer(delivery: Delivery): HttpAnswer | undefined {
 }
 
 export function sendHttpAnswer(res: ServerResponse, answer: HttpAnswer): void {
-  const body = JSON.stringify(answer.body);
-  res.writeHead(answer.status, {
+  sendJson(res, answer.status, answer.headers, JSON.stringify(answer.body));
+}
+
+function sendJson(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
-    ...answer.headers,
+    ...headers,
   });
   res.end(body);
 }
@@ -75,7 +78,7 @@ export async function deliver(delivery: Delivery): Promise<Outcome> {
     if (!(await schedule.until(reply !== undefined && 'latencyMs' in reply ? (reply.latencyMs ?? 0) : 0)))
       return 'aborted';
     sendHttpAnswer(res, error);
-    return 'streamError' in (reply ?? {}) ? 'streamError' : 'error';
+    return reply !== undefined && 'streamError' in reply ? 'streamError' : 'error';
   }
   if (reply !== undefined && 'stall' in reply && (reply.stall === true || !facts.stream)) {
     // Streaming: the headers go, then nothing; non-streaming: not even the headers.
@@ -104,7 +107,7 @@ async function respond(delivery: Delivery, schedule: Schedule): Promise<Outcome>
     else destroyAfter(delivery, half);
     return 'cut';
   }
-  sendHttpAnswer(res, { status: 200, headers: vendor.responseHeaders(), body: JSON.parse(body) });
+  sendJson(res, 200, vendor.responseHeaders(), body);
   return 'answered';
 }
 

@@ -87,6 +87,41 @@ class FakeVendorServer {
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const tracking = this.#track(res);
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const body = parseJson(await readBody(req));
+    const endpoint = this.#vendor.endpoint(req.method ?? 'GET', url);
+    const facts = endpoint !== undefined && isObject(body) ? endpoint.read(body, url) : undefined;
+    const request = this.#record(req, url, body, endpoint, facts);
+
+    const refusal = this.#refusal(req, url, body, endpoint, request);
+    if (refusal !== undefined || endpoint === undefined || facts === undefined) {
+      this.#counts.refused++;
+      sendHttpAnswer(res, refusal ?? this.#vendor.badRequest('Invalid request'));
+      return;
+    }
+    const n = this.#scripted++;
+    const reply = await this.#scriptReply(request, n).catch(
+      (error: unknown): FakeReply => ({
+        error: 500,
+        message: `fake vendor script threw: ${error instanceof Error ? error.message : String(error)}`,
+      }),
+    );
+    const outcome = await deliver({
+      res,
+      vendor: this.#vendor,
+      endpoint,
+      facts,
+      answer: buildAnswer(n, this.#options, reply, request, facts),
+      reply,
+      ...this.#timing(reply),
+      ...tracking,
+    });
+    this.#count(outcome);
+  }
+
+  /** Counts the response in flight until it closes, and says when its client went away. */
+  #track(res: ServerResponse): Pick<Delivery, 'closed' | 'ending'> {
     const counts = this.#counts;
     counts.requests++;
     counts.inFlight++;
@@ -106,49 +141,20 @@ class FakeVendorServer {
       }),
     );
     this.#open.add(closed);
+    return { closed: closing.signal, ending };
+  }
 
-    const url = new URL(req.url ?? '/', 'http://fake');
-    const body = parseJson(await readBody(req));
-    const endpoint = this.#vendor.endpoint(req.method ?? 'GET', url);
-    const facts = endpoint !== undefined && isObject(body) ? endpoint.read(body, url) : undefined;
-    const request = this.#record(req, url, body, endpoint, facts);
-
-    const refusal = this.#refusal(req, url, body, endpoint, request);
-    if (refusal !== undefined || endpoint === undefined || facts === undefined) {
-      counts.refused++;
-      sendHttpAnswer(res, refusal ?? this.#vendor.badRequest('Invalid request'));
-      return;
-    }
-
-    const n = this.#scripted++;
-    let reply: FakeReply | undefined;
-    try {
-      reply = await this.#scriptReply(request, n);
-    } catch (error) {
-      counts.errors++;
-      const message = `fake vendor script threw: ${error instanceof Error ? error.message : String(error)}`;
-      sendHttpAnswer(res, this.#vendor.error(500, { message }));
-      return;
-    }
-    const delivery: Delivery = {
-      res,
-      vendor: this.#vendor,
-      endpoint,
-      facts,
-      answer: buildAnswer(n, this.#options, reply, request, facts),
-      reply,
+  /** The reply's own timing, else the vendor's. */
+  #timing(reply: FakeReply | undefined): Pick<Delivery, 'latencyMs' | 'firstTokenMs'> {
+    const options = this.#options;
+    return {
       latencyMs:
-        (reply !== undefined && 'latencyMs' in reply ? reply.latencyMs : undefined) ??
-        this.#options.latencyMs ??
-        0,
+        (reply !== undefined && 'latencyMs' in reply ? reply.latencyMs : undefined) ?? options.latencyMs ?? 0,
       firstTokenMs:
         (reply !== undefined && 'firstTokenMs' in reply ? reply.firstTokenMs : undefined) ??
-        this.#options.firstTokenMs ??
+        options.firstTokenMs ??
         0,
-      closed: closing.signal,
-      ending,
     };
-    this.#count(await deliver(delivery));
   }
 
   /** What the real API would refuse before answering: an unknown path, a key, a malformed body. */
