@@ -248,13 +248,14 @@ class Worker:
         return finding
 
     def complete(self, entry_id, finding):
-        """The finding id, or None when the delivery was settled already."""
+        """The finding id; None when the delivery was settled already, or another worker holds it now."""
         [finding_id] = self.call(
             "complete",
             [self.keys.tasks, self.keys.findings],
-            [GROUP, self.keys.channel, *self.trim["findings"], entry_id, to_json(finding)],
+            # With this worker as the owner, a delivery it no longer holds is refused in the same step.
+            [GROUP, self.keys.channel, *self.trim["findings"], self.me, entry_id, to_json(finding)],
         )
-        return finding_id or None
+        return None if finding_id in ("", "lost") else finding_id
 
     def dead_letter(self, entry_id, reason, errors, entry):
         dead = ["type", self.args.type, "reason", reason[:MAX_ERROR_MESSAGE], "dead_at", str(now_ms()),
@@ -338,9 +339,6 @@ class Worker:
             try:
                 context = self.read_context(task["context"]) if task.get("context") else None
                 summary, data, tags = self.work(task, context, lease)
-                # One last look before reporting: a worker that lost its lease reports nothing.
-                if not self.renew(entry_id):
-                    raise LeaseLost()
             except LeaseLost:
                 note(f"lease lost on {entry_id}: another worker took task {task['id']} over; not reporting")
                 return EXIT_LEASE_LOST, {"outcome": "lost", "taskId": task["id"], "entryId": entry_id}

@@ -193,6 +193,20 @@ describe.each([
       expect((await bus.readFindings(swarm)).map((f) => f.summary)).toEqual(['done']);
     });
 
+    it('keeps a live consumer’s lease after pruning forgot it while it waited for work', async () => {
+      const bus = env.bus();
+      const patient = track(collect(bus, swarm, 'echo', { leaseMs: 60_000, consumer: 'patient' }));
+      await env.elapse(100);
+      // Before Redis 7.2 an empty read leaves a consumer looking idle, and pruning drops its record.
+      await env.forgetLease(swarm, 'echo', 'patient');
+      await bus.post(swarm, 'echo', {});
+      await until(env, () => patient.deliveries.length === 1);
+      const hasty = track(collect(env.bus(), swarm, 'echo', { leaseMs: 100 }));
+      await env.elapse(1_000);
+      expect(hasty.deliveries).toHaveLength(0);
+      expect(await patient.deliveries[0]?.complete({ summary: 'mine' })).toMatchObject({ duplicate: false });
+    });
+
     it('reclaims an expired task behind many live ones', async () => {
       const bus = env.bus();
       await bus.postBatch(

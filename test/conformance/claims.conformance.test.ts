@@ -9,6 +9,7 @@ import {
 } from '@swarm/core';
 import type { Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Transport } from '../../packages/core/src/bus/transport';
 import { memoryEnv, redisEnv, type TransportEnv, uniqueSwarm, until } from './transports';
 
 /** Settles a promise while the env's time moves (a MemoryBus waits on its ManualClock). */
@@ -157,10 +158,47 @@ describe.each([
     expect(taken[0]?.task.attempt).toBe(2);
     const owner = taken[0]?.consumer;
     expect(await bus.report(claimed.handle, { summary: 'late' })).toEqual({ outcome: 'lost', owner });
-    expect(await bus.renewClaim(claimed.handle)).toBe(false);
+    expect(await bus.renewClaim(claimed.handle)).toEqual({ outcome: 'lost', owner });
     expect(await taken[0]?.complete({ summary: 'on time' })).toMatchObject({ duplicate: false });
     expect(await bus.report(claimed.handle, { summary: 'later still' })).toEqual({ outcome: 'settled' });
     expect((await bus.readFindings(swarm)).map((f) => f.summary)).toEqual(['on time']);
+  });
+
+  it('refuses a report whose task is taken over between its look and its write', async () => {
+    const bus = env.bus();
+    await bus.post(swarm, 'ask', {});
+    const claimed = await claim(bus, { leaseMs: 200 });
+    await env.elapse(300);
+    // The reporter looks (it still owns the task), then a worker takes the task over, then the
+    // report's write lands: the owner check inside the completion refuses it.
+    const transport = (bus as unknown as { transport: Transport }).transport;
+    const openQueue = transport.openQueue.bind(transport);
+    let thief: Claim | undefined;
+    transport.openQueue = (...args) => {
+      const queue = openQueue(...args);
+      const inspect = queue.inspect.bind(queue);
+      queue.inspect = async (entryId) => {
+        const seen = await inspect(entryId);
+        thief ??= await settle(env, env.bus().claim(swarm, 'ask', { waitMs: 1_000, leaseMs: 60_000 }));
+        return seen;
+      };
+      return queue;
+    };
+    const late = await bus.report(claimed.handle, { summary: 'late' });
+    expect(thief?.task.attempt).toBe(2);
+    expect(late).toEqual({ outcome: 'lost', owner: parseClaimHandle(thief?.handle ?? '').consumer });
+    expect((await env.bus().report(thief?.handle ?? '', { summary: 'on time' })).outcome).toBe('completed');
+    expect((await bus.readFindings(swarm)).map((f) => f.summary)).toEqual(['on time']);
+  });
+
+  it('releases a claimed task unworked: back at once, at the same attempt, no error', async () => {
+    const bus = env.bus();
+    await bus.post(swarm, 'ask', { data: 'x' });
+    const first = await claim(bus);
+    expect(await env.bus().releaseClaim(first.handle)).toEqual({ outcome: 'released' });
+    expect(await bus.releaseClaim(first.handle)).toEqual({ outcome: 'settled' });
+    const again = await claim(bus);
+    expect(again.task).toMatchObject({ data: 'x', attempt: 1, errors: [] });
   });
 
   it("takes over a dead pool worker's task once that worker's lease has run out", async () => {
@@ -178,16 +216,19 @@ describe.each([
     const bus = env.bus();
     await bus.post(swarm, 'ask', {});
     const claimed = await claim(bus, { leaseMs: 300 });
-    expect(await env.bus().renewClaim(claimed.handle, { leaseMs: 60_000 })).toBe(true);
+    expect(await env.bus().renewClaim(claimed.handle, { leaseMs: 60_000 })).toEqual({
+      outcome: 'renewed',
+      leaseMs: 60_000,
+    });
     const taken = pool(env.bus(), 100);
     await env.elapse(1_000);
     expect(taken).toHaveLength(0);
     // Renewed without a lease, it keeps the one it has.
-    expect(await env.bus().renewClaim(claimed.handle)).toBe(true);
+    expect(await env.bus().renewClaim(claimed.handle)).toEqual({ outcome: 'renewed', leaseMs: 60_000 });
     await env.elapse(500);
     expect(taken).toHaveLength(0);
     expect((await bus.report(claimed.handle, { summary: 'done' })).outcome).toBe('completed');
-    expect(await bus.renewClaim(claimed.handle)).toBe(false);
+    expect(await bus.renewClaim(claimed.handle)).toEqual({ outcome: 'settled' });
   });
 
   it('fails a claim into a retry with the error recorded, or straight into the dead letters', async () => {

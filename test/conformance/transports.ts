@@ -30,6 +30,8 @@ export interface TransportEnv {
    * `leaseMs` from now on, whatever lease it recorded, so a test need not wait out a long lease.
    */
   stallConsumer(swarm: string, type: string, consumer: string, leaseMs: number): Promise<void>;
+  /** Deletes a consumer's lease record, as pruning does to one that looked idle. */
+  forgetLease(swarm: string, type: string, consumer: string): Promise<void>;
   /** Makes a consumer that reads once and is never seen again, as a SIGKILLed worker leaves behind. */
   ghostConsumer(swarm: string, type: string, name: string): Promise<void>;
   /** Deletes one field of a stored context blob, as if a chunk had been lost. */
@@ -75,6 +77,9 @@ export function memoryEnv(): EnvFactory {
       async stallConsumer(swarm, type, consumer, leaseMs) {
         root?.memory.stream(keys.tasks(swarm, type)).leases.set(consumer, leaseMs);
       },
+      async forgetLease(swarm, type, consumer) {
+        root?.memory.stream(keys.tasks(swarm, type)).leases.delete(consumer);
+      },
       async ghostConsumer(swarm, type, name) {
         root ??= new MemoryBus({ clock });
         root.memory.stream(keys.tasks(swarm, type)).consumers.set(name, clock.now());
@@ -113,6 +118,9 @@ export function redisEnv(): EnvFactory {
       },
       async stallConsumer(swarm, type, consumer, leaseMs) {
         await raw.hset(keys.leases(swarm, type), consumer, leaseMs);
+      },
+      async forgetLease(swarm, type, consumer) {
+        await raw.hdel(keys.leases(swarm, type), consumer);
       },
       async ghostConsumer(swarm, type, name) {
         const stream = keys.tasks(swarm, type);

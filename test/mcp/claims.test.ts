@@ -138,7 +138,7 @@ describe('swarm mcp claims: claim_task, report_finding, fail_task, renew_lease',
     expect(letters[0]?.errors.map((e) => e.message)).toEqual(['the tool timed out', 'cannot parse']);
   });
 
-  it('renews a lease while the claim holds its task, and says lost once it does not', async () => {
+  it('renews a lease while the claim holds its task, and says settled once it is reported', async () => {
     const swarm = nextSwarm();
     await call(mcp.client, 'post_task', { swarm, type: 'slow' });
     const claimed = await call<Claimed>(mcp.client, 'claim_task', { swarm, type: 'slow', waitMs: 5_000 });
@@ -152,7 +152,7 @@ describe('swarm mcp claims: claim_task, report_finding, fail_task, renew_lease',
     });
     await call(mcp.client, 'report_finding', { claim: claimed.claim, summary: 'done' });
     expect(await call(mcp.client, 'renew_lease', { claim: claimed.claim })).toMatchObject({
-      outcome: 'lost',
+      outcome: 'settled',
     });
   });
 

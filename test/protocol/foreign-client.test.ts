@@ -77,7 +77,7 @@ describe('what a foreign client reads from swarm', () => {
       const first = await bus.claim(swarm, 'work', { leaseMs: 60_000 });
       const second = await bus.claim(swarm, 'work', { leaseMs: 60_000 });
       if (!first || !second) throw new Error('expected two claims');
-      expect(await bus.renewClaim(first.handle)).toBe(true); // renew
+      expect(await bus.renewClaim(first.handle)).toMatchObject({ outcome: 'renewed' }); // renew
       expect(await bus.report(first.handle, { summary: 'complete' })).toMatchObject({ outcome: 'completed' });
       expect(await bus.failClaim(second.handle, 'boom')).toMatchObject({ outcome: 'retry' }); // retry
       const third = await bus.claim(swarm, 'work', { waitMs: 10_000 });

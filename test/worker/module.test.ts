@@ -32,7 +32,7 @@ describe('WorkerPool with a module handler', () => {
       data: { echoed: { n: 1 }, attempt: 1 },
       type: 'work',
     });
-    expect(pool.stats).toEqual({ completed: 1, failed: 0, running: 0 });
+    expect(pool.stats).toEqual({ completed: 1, failed: 0, deferred: 0, running: 0 });
   });
 
   it('turns a returned string into { summary }', async () => {
@@ -84,7 +84,7 @@ describe('WorkerPool with a module handler', () => {
       'succeeded on attempt 2',
       'succeeded on attempt 2',
     ]);
-    expect(pool.stats).toEqual({ completed: 2, failed: 2, running: 0 });
+    expect(pool.stats).toEqual({ completed: 2, failed: 2, deferred: 0, running: 0 });
   });
 
   it('fails a handler that never settles at timeoutMs and aborts its signal', async () => {
@@ -128,7 +128,7 @@ describe('WorkerPool with a module handler', () => {
     await bus.postBatch(swarm, 'work', [{ data: { ms: 300 } }, { data: { ms: 300 } }]);
     await until(() => pool.stats.running === 1, 'the first task to start');
     await pool.stop();
-    expect(pool.stats).toEqual({ completed: 1, failed: 0, running: 0 });
+    expect(pool.stats).toEqual({ completed: 1, failed: 0, deferred: 0, running: 0 });
     expect((await bus.status(swarm)).types[0]).toMatchObject({ waiting: 1, inFlight: 0 });
   });
 });

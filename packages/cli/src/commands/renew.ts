@@ -15,12 +15,12 @@ export const renew: Command = {
     const given = input.values['lease-ms'];
     const leaseMs = given === undefined ? undefined : positiveInt(given, 0, '--lease-ms');
     return withBus(redisBus(input, 'renew'), async (bus) => {
-      if (!(await bus.renewClaim(handle, leaseMs === undefined ? {} : { leaseMs })))
-        return refuseClaim(input.out, handle, { outcome: 'lost' });
+      const renewed = await bus.renewClaim(handle, leaseMs === undefined ? {} : { leaseMs });
+      if (renewed.outcome !== 'renewed') return refuseClaim(input.out, handle, renewed);
       input.out.result(`renewed ${handle}`, {
         outcome: 'renewed',
         claim: handle,
-        ...(leaseMs ? { leaseMs } : {}),
+        leaseMs: renewed.leaseMs,
       });
       return 0;
     });

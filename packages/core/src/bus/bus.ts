@@ -16,7 +16,7 @@ import type {
 } from '../messages';
 import type { FollowOptions } from '../subscription/follow';
 import type { BackoffOptions } from './backoff';
-import type { Claim, ClaimFailure, ClaimOptions, ClaimReport } from './claims';
+import type { Claim, ClaimFailure, ClaimOptions, ClaimRelease, ClaimRenewal, ClaimReport } from './claims';
 import type { Delivery } from './delivery';
 import type { FindingsFrom } from './findings-reader';
 import type { Slots } from './slots';
@@ -73,8 +73,10 @@ export interface Bus {
   claim(swarm: string, type: string, options?: ClaimOptions): Promise<Claim | undefined>;
   /** Completes a claim with a finding, exactly once; `settled` or `lost` when it writes nothing. */
   report(handle: string, finding: FindingInput): Promise<ClaimReport>;
-  /** Renews a claim's lease (to `leaseMs` when given); false when the claim has lost its task. */
-  renewClaim(handle: string, options?: { leaseMs?: number }): Promise<boolean>;
+  /** Renews a claim's lease (to `leaseMs` when given); `settled` or `lost` when it no longer holds its task. */
+  renewClaim(handle: string, options?: { leaseMs?: number }): Promise<ClaimRenewal>;
+  /** Gives a claimed task back unworked: at once, at the same attempt, no error recorded. */
+  releaseClaim(handle: string): Promise<ClaimRelease>;
   /** Fails a claim: retried with backoff, or dead-lettered at `maxAttempts` (default 5) or with `retry: false`. */
   failClaim(
     handle: string,

@@ -47,12 +47,16 @@ export interface Claim {
   expiresAt: number;
 }
 
-export type ClaimReport =
-  | { outcome: 'completed'; findingId: string }
+/** Why a claim could do nothing: nothing was written. */
+export type ClaimRefusal =
   /** Completed, retried or dead-lettered already: by this claim earlier, or by whoever took it over. */
   | { outcome: 'settled' }
   /** The lease lapsed and another worker holds the task now: its finding will count, not this one. */
   | { outcome: 'lost'; owner: string };
+
+export type ClaimReport = { outcome: 'completed'; findingId: string } | ClaimRefusal;
+export type ClaimRenewal = { outcome: 'renewed'; leaseMs: number } | ClaimRefusal;
+export type ClaimRelease = { outcome: 'released' } | ClaimRefusal;
 
 export type ClaimFailure = FailResult | { outcome: 'settled' };
 
@@ -105,6 +109,7 @@ export async function claimTask(
   assertName('consumer', consumer);
   const log = deps.log.child({ swarm, type, consumer });
   const queue = deps.transport.openQueue(swarm, type, consumer, leaseMs);
+  const buried: Promise<unknown>[] = [];
   const { signal } = options;
   const stop = () => queue.interrupt();
   signal?.addEventListener('abort', stop);
@@ -120,7 +125,7 @@ export async function claimTask(
       if (entries.length === 0 && !signal?.aborted)
         entries = await queue.readNew(1, Math.max(1, Math.min(CLAIM_POLL_MS, until - clock.now())));
       for (const entry of entries) {
-        const task = taskOrBury(queue, swarm, type, entry, clock.now(), log);
+        const task = taskOrBury(queue, swarm, type, entry, clock.now(), log, buried);
         if (!task) continue;
         if (signal?.aborted) {
           // Nobody is waiting for it any more: back at once, at the same attempt.
@@ -146,31 +151,54 @@ export async function claimTask(
     return undefined;
   } finally {
     signal?.removeEventListener('abort', stop);
-    // Keeps the consumer (and its lease) while it holds the claim; forgets it otherwise.
+    // Keeps the consumer (and its lease) while it holds the claim; forgets it otherwise, once
+    // what it buried is settled (a pending entry would keep it).
+    await Promise.allSettled(buried);
     await queue.close();
   }
 }
 
-/** The claim's queue, and the task as its holder sees it; undefined task when it is settled. */
-async function openClaim(
+type HeldClaim = { held: true; task: Task; leaseMs: number } | ({ held: false } & ClaimRefusal);
+
+/**
+ * Runs `work` on the claim's queue if the claim still holds its task (the task as its holder sees
+ * it), or answers why not; the queue is closed after, which forgets the consumer once it holds
+ * nothing.
+ */
+async function withClaim<T>(
   deps: ClaimDeps,
   handle: ClaimHandle,
-  leaseMs?: number,
-): Promise<{ queue: TaskQueue; task?: Task; owner?: string }> {
+  leaseMs: number | undefined,
+  work: (queue: TaskQueue, claim: Extract<HeldClaim, { held: true }>) => Promise<T>,
+): Promise<T | ClaimRefusal> {
   const lease =
     leaseMs ??
     (await deps.transport.leaseOf(handle.swarm, handle.type, handle.consumer)) ??
     DEFAULT_CLAIM_LEASE_MS;
   const queue = deps.transport.openQueue(handle.swarm, handle.type, handle.consumer, lease);
-  const pending = await queue.inspect(handle.entryId);
-  if (!pending) return { queue };
-  if (pending.owner !== handle.consumer) return { queue, owner: pending.owner };
-  return { queue, task: decodeTask(handle.swarm, handle.type, pending.fields, pending.deliveries) };
+  try {
+    const held = await holding(queue, handle, lease);
+    return held.held ? await work(queue, held) : refusalOf(held);
+  } finally {
+    await queue.close();
+  }
 }
 
+async function holding(queue: TaskQueue, handle: ClaimHandle, leaseMs: number): Promise<HeldClaim> {
+  const pending = await queue.inspect(handle.entryId);
+  if (!pending) return { held: false, outcome: 'settled' };
+  if (pending.owner !== handle.consumer) return { held: false, outcome: 'lost', owner: pending.owner };
+  const task = decodeTask(handle.swarm, handle.type, pending.fields, pending.deliveries);
+  return { held: true, task, leaseMs };
+}
+
+const refusalOf = (held: { outcome: 'settled' } | { outcome: 'lost'; owner: string }): ClaimRefusal =>
+  held.outcome === 'settled' ? { outcome: 'settled' } : { outcome: 'lost', owner: held.owner };
+
 /**
- * Completes a claim with a finding: exactly once (the same atomic completion every worker uses).
- * Refused, writing nothing, when the claim was settled already or its task went to another worker.
+ * Completes a claim with a finding: exactly once (the same atomic completion every worker uses),
+ * and only while the claim holds its task, checked in the same step. Refused, writing nothing,
+ * when the claim was settled already or its task went to another worker.
  */
 export async function reportClaim(
   deps: ClaimDeps,
@@ -180,28 +208,40 @@ export async function reportClaim(
   const parsed = parseClaimHandle(handle);
   if (nestedDeeperThan(input.data, MAX_DATA_DEPTH))
     throw new InvalidTaskError(`finding data is nested deeper than ${MAX_DATA_DEPTH} levels`);
-  const { queue, task, owner } = await openClaim(deps, parsed);
-  try {
-    if (owner !== undefined) return { outcome: 'lost', owner };
-    if (!task) return { outcome: 'settled' };
+  return withClaim(deps, parsed, undefined, async (queue, { task, leaseMs }) => {
     const finding = findingOf(task, input, parsed.consumer, deps.clock.now());
-    const id = await queue.complete(parsed.entryId, JSON.stringify(finding));
-    return id === null ? { outcome: 'settled' } : { outcome: 'completed', findingId: id };
-  } finally {
-    await queue.close();
-  }
+    const id = await queue.complete(parsed.entryId, JSON.stringify(finding), { owned: true });
+    if (id === null) return { outcome: 'settled' } as const;
+    if (id !== 'lost') return { outcome: 'completed', findingId: id } as const;
+    // Taken over between the look and the report: say by whom, or that it is settled already.
+    const now = await holding(queue, parsed, leaseMs);
+    return now.held ? ({ outcome: 'settled' } as const) : refusalOf(now);
+  });
 }
 
-/** Renews a claim's lease (to `leaseMs` when given); false when the claim no longer holds its task. */
-export async function renewClaim(deps: ClaimDeps, handle: string, leaseMs?: number): Promise<boolean> {
+/** Renews a claim's lease (to `leaseMs` when given, else the lease it holds). */
+export async function renewClaim(deps: ClaimDeps, handle: string, leaseMs?: number): Promise<ClaimRenewal> {
   const parsed = parseClaimHandle(handle);
   const lease = leaseMs === undefined ? undefined : Math.max(1, leaseMs);
-  const { queue, task } = await openClaim(deps, parsed, lease);
-  try {
-    return task !== undefined && (await queue.renew([parsed.entryId])).length === 0;
-  } finally {
-    await queue.close();
-  }
+  return withClaim(deps, parsed, lease, async (queue, claim) => {
+    const lost = await queue.renew([parsed.entryId]);
+    if (lost.length === 0) return { outcome: 'renewed', leaseMs: claim.leaseMs } as const;
+    const now = await holding(queue, parsed, claim.leaseMs);
+    return now.held ? ({ outcome: 'settled' } as const) : refusalOf(now);
+  });
+}
+
+/**
+ * Gives a claimed task back unworked: at once, at the same attempt, with no error recorded (the
+ * agent or the client it was for went away before it began).
+ */
+export async function releaseClaim(deps: ClaimDeps, handle: string): Promise<ClaimRelease> {
+  const parsed = parseClaimHandle(handle);
+  return withClaim(deps, parsed, undefined, async (queue, { task }) =>
+    (await queue.retry(parsed.entryId, encodeTask(task), 0))
+      ? ({ outcome: 'released' } as const)
+      : ({ outcome: 'settled' } as const),
+  );
 }
 
 /** Records a failed attempt: retried with backoff, or dead-lettered at maxAttempts or without retry. */
@@ -212,17 +252,13 @@ export async function failClaim(
   options: { retry?: boolean; maxAttempts?: number } = {},
 ): Promise<ClaimFailure> {
   const parsed = parseClaimHandle(handle);
-  const { queue, task, owner } = await openClaim(deps, parsed);
-  try {
-    if (owner !== undefined) return { outcome: 'lost' };
-    if (!task) return { outcome: 'settled' };
-    return await settleFailure(queue, parsed.entryId, task, new Error(error), {
+  const failed = await withClaim(deps, parsed, undefined, (queue, { task }) =>
+    settleFailure(queue, parsed.entryId, task, new Error(error), {
       retry: options.retry ?? true,
       maxAttempts: Math.max(1, options.maxAttempts ?? DEFAULT_CLAIM_MAX_ATTEMPTS),
       backoff: defaultBackoff,
       now: deps.clock.now(),
-    });
-  } finally {
-    await queue.close();
-  }
+    }),
+  );
+  return failed.outcome === 'lost' ? { outcome: 'lost' } : failed;
 }

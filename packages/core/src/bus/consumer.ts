@@ -269,8 +269,9 @@ export class Consumer {
     const finding = findingOf(delivery.task, input, this.settings.consumer, this.clock.now());
     this.#release();
     try {
+      // A pool's late completion still counts if it comes first: its finding is as good.
       const id = await this.queue.complete(delivery.deliveryId, JSON.stringify(finding));
-      return id === null ? { duplicate: true } : { duplicate: false, findingId: id };
+      return id === null || id === 'lost' ? { duplicate: true } : { duplicate: false, findingId: id };
     } finally {
       this.#forget(delivery);
     }

@@ -103,6 +103,8 @@ export function taskOrBury(
   entry: RawEntry,
   now: number,
   log: Logger,
+  /** Collects the burial's write, for a caller that must wait for it (a claim closing its queue). */
+  burials?: Promise<unknown>[],
 ): Task | undefined {
   try {
     return decodeTask(swarm, type, entry.fields, entry.deliveries);
@@ -110,9 +112,10 @@ export function taskOrBury(
     const reason = `malformed entry: ${errorMessage(error)}`;
     log.warn({ entryId: entry.id, reason }, 'dead-lettering malformed task entry');
     // If this write fails the entry stays pending, and its lease expiry brings it back.
-    queue
+    const burial = queue
       .deadLetter(entry.id, encodeDeadLetter(type, reason, [], entry.fields, now))
       .catch((e: unknown) => log.warn({ err: errorMessage(e) }, 'could not dead-letter entry'));
+    burials?.push(burial);
     return undefined;
   }
 }

@@ -34,9 +34,12 @@ import {
   type ClaimDeps,
   type ClaimFailure,
   type ClaimOptions,
+  type ClaimRelease,
+  type ClaimRenewal,
   type ClaimReport,
   claimTask,
   failClaim,
+  releaseClaim,
   renewClaim,
   reportClaim,
 } from './claims';
@@ -200,9 +203,14 @@ export class TransportBus implements Bus {
     return reportClaim(this.#claims, handle, finding);
   }
 
-  renewClaim(handle: string, options: { leaseMs?: number } = {}): Promise<boolean> {
+  renewClaim(handle: string, options: { leaseMs?: number } = {}): Promise<ClaimRenewal> {
     this.#assertOpen();
     return renewClaim(this.#claims, handle, options.leaseMs);
+  }
+
+  releaseClaim(handle: string): Promise<ClaimRelease> {
+    this.#assertOpen();
+    return releaseClaim(this.#claims, handle);
   }
 
   failClaim(

@@ -71,8 +71,11 @@ export interface TaskQueue {
   renew(ids: string[]): Promise<string[]>;
   /** The pending entry `entryId`, or undefined when it is settled (or was never handed out). */
   inspect(entryId: string): Promise<PendingEntry | undefined>;
-  /** `finding` is the finding as JSON without its id; returns the finding id, or null when already settled. */
-  complete(entryId: string, finding: string): Promise<string | null>;
+  /**
+   * `finding` is the finding as JSON without its id; returns the finding id, or null when already
+   * settled. With `owned`, refused (`lost`) in the same step when this consumer no longer holds it.
+   */
+  complete(entryId: string, finding: string, options?: { owned?: boolean }): Promise<string | null | 'lost'>;
   retry(entryId: string, next: Fields, delayMs: number): Promise<boolean>;
   deadLetter(entryId: string, dead: Fields): Promise<boolean>;
   /** Moves due retries onto the stream; returns ms until the next is due, or -1. */

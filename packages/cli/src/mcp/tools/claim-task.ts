@@ -26,12 +26,9 @@ async function claimWhileWanted(
   return claim;
 }
 
-/**
- * A task claimed for a client that has gone goes back at once rather than after a whole lease.
- * The delivery counted as an attempt already; the error says why it ended.
- */
+/** A task claimed for a client that has gone goes back at once, at the same attempt, unworked. */
 async function handBack({ bus, log }: Pick<ToolEnv, 'bus' | 'log'>, claim: Claim): Promise<void> {
-  const released = await bus.failClaim(claim.handle, 'the MCP client went away before it got this claim');
+  const released = await bus.releaseClaim(claim.handle);
   log.warn({ claim: claim.handle, outcome: released.outcome }, 'claim_task abandoned: task handed back');
 }
 

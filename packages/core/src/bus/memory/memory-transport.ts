@@ -316,7 +316,10 @@ class MemoryTaskQueue implements TaskQueue {
       this.#stream.pending.set(id, { consumer: this.consumer, deliveredAt: this.#now, deliveries: 1 });
       out.push({ id, fields: { ...fields }, deliveries: 1 });
     }
-    if (out.length > 0) this.#seen(true);
+    if (out.length > 0) {
+      this.#seen(true);
+      this.#stream.leases.set(this.consumer, this.leaseMs);
+    }
     return out;
   }
 
@@ -357,10 +360,12 @@ class MemoryTaskQueue implements TaskQueue {
   async reclaim(count: number, maxAttempts: number): Promise<RawEntry[]> {
     const out: RawEntry[] = [];
     const now = this.#now;
+    this.#stream.leases.set(this.consumer, this.leaseMs);
+    const longest = Math.max(...this.#stream.leases.values());
     for (const [id, p] of [...this.#stream.pending]) {
       if (out.length >= count) break;
-      // Each owner's deliveries are held to its own lease, as in reclaim.lua.
-      if (now - p.deliveredAt < (this.#stream.leases.get(p.consumer) ?? this.leaseMs)) continue;
+      // Each owner's deliveries are held to its own lease, one with no record to the longest, as in reclaim.lua.
+      if (now - p.deliveredAt < (this.#stream.leases.get(p.consumer) ?? longest)) continue;
       const fields = this.#stream.entries.get(id);
       if (!fields) {
         this.#stream.pending.delete(id);
@@ -428,7 +433,13 @@ class MemoryTaskQueue implements TaskQueue {
     this.#stream.delete(entryId);
   }
 
-  async complete(entryId: string, finding: string): Promise<string | null> {
+  async complete(
+    entryId: string,
+    finding: string,
+    options: { owned?: boolean } = {},
+  ): Promise<string | null | 'lost'> {
+    if (options.owned && !this.#ownsPending(entryId))
+      return this.#stream.pending.has(entryId) ? 'lost' : null;
     if (!this.#settle(entryId)) return null;
     return this.transport.appendFinding(this.swarm, finding);
   }

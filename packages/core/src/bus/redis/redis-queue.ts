@@ -15,7 +15,7 @@ const MAX_COMPLETE_BATCH = 256;
 interface PendingCompletion {
   entryId: string;
   finding: string;
-  resolve: (id: string | null) => void;
+  resolve: (id: string | null | 'lost') => void;
   reject: (error: unknown) => void;
 }
 
@@ -138,7 +138,13 @@ export class RedisTaskQueue implements TaskQueue {
         this.#stream,
         '>',
       )) as StreamReply;
-      return entriesOf(reply);
+      const entries = entriesOf(reply);
+      // The read recreates a consumer pruned while it waited; so must its lease record be.
+      if (entries.length > 0)
+        this.command
+          .hset(this.#leases, this.consumer, this.leaseMs)
+          .catch((error: unknown) => this.log.debug({ err: String(error) }, 'could not record the lease'));
+      return entries;
     } finally {
       clearTimeout(watchdog);
     }
@@ -219,9 +225,16 @@ export class RedisTaskQueue implements TaskQueue {
     return { owner: info[1], deliveries: Number(info[3]), fields: fieldsFromArray(entry[1]) };
   }
 
-  complete(entryId: string, finding: string): Promise<string | null> {
+  complete(
+    entryId: string,
+    finding: string,
+    options: { owned?: boolean } = {},
+  ): Promise<string | null | 'lost'> {
     return new Promise((resolve, reject) => {
-      this.#completions.push({ entryId, finding, resolve, reject });
+      const completion = { entryId, finding, resolve, reject };
+      // A claim's report is one call of its own, checked against its owner.
+      if (options.owned) return this.#completeBatch([completion], this.consumer);
+      this.#completions.push(completion);
       if (this.#completions.length >= MAX_COMPLETE_BATCH) this.#flushCompletions();
       else if (this.#completions.length === 1) setImmediate(() => this.#flushCompletions());
     });
@@ -232,14 +245,18 @@ export class RedisTaskQueue implements TaskQueue {
     const batch = this.#completions;
     if (batch.length === 0) return;
     this.#completions = [];
+    this.#completeBatch(batch, '');
+  }
+
+  #completeBatch(batch: PendingCompletion[], owner: string): void {
     const [kind, value] = trimOf(this.retention.findings);
-    const args: string[] = [CONSUMER_GROUP, keys.findingsChannel(this.swarm), kind, value];
+    const args: string[] = [CONSUMER_GROUP, keys.findingsChannel(this.swarm), kind, value, owner];
     for (const c of batch) args.push(c.entryId, c.finding);
     this.call('complete', [this.#stream, keys.findings(this.swarm)], args).then(
       (ids) => {
         batch.forEach((c, i) => {
           const id = (ids as string[])[i];
-          c.resolve(id ? id : null);
+          c.resolve(id === 'lost' ? 'lost' : id ? id : null);
         });
       },
       (error: unknown) => {

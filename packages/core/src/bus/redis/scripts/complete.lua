@@ -3,11 +3,16 @@
 -- script call (and one pub/sub message) settle everything a worker finished in one event-loop turn.
 -- The pending-entry list is the dedup marker: XACK answers 0 once any delivery of an entry was
 -- completed or dead-lettered, so a second completion writes nothing.
+-- With an owner (a claim reporting from another process), a delivery that consumer no longer
+-- holds is refused in the same step: a worker whose lapsed claim was taken over writes nothing.
 -- KEYS[1] task stream, KEYS[2] findings stream
 -- ARGV[1] group, ARGV[2] findings channel, ARGV[3] trim kind ('' | 'MAXLEN' | 'MAXAGE'),
--- ARGV[4] trim value, then per delivery: entry id, finding as a JSON object without its id.
--- Returns one value per delivery: the finding id, or '' when it was already settled.
+-- ARGV[4] trim value, ARGV[5] owner ('' for any), then per delivery: entry id, finding as a JSON
+-- object without its id.
+-- Returns one value per delivery: the finding id; '' when it was already settled; 'lost' when
+-- an owner was given and another consumer holds it.
 -- @include now-ms.lua
+-- @include owned-by.lua
 -- @include xadd-trimmed.lua
 -- @include trim-acked.lua
 -- The id before this batch's first finding: a reader that has read up to it takes the batch as is.
@@ -15,9 +20,12 @@ local last = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', 1)[1]
 local prev = last and last[1] or '0-0'
 local out = {}
 local published = {}
-for i = 5, #ARGV, 2 do
+for i = 6, #ARGV, 2 do
   local finding = ARGV[i + 1]
-  if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 0 then
+  if ARGV[5] ~= '' and not ownedBy(KEYS[1], ARGV[1], ARGV[i], ARGV[5]) then
+    local held = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[i], ARGV[i], 1)[1]
+    out[#out + 1] = held and 'lost' or ''
+  elseif redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 0 then
     out[#out + 1] = ''
   else
     local id = xaddTrimmed(KEYS[2], ARGV[3], ARGV[4], { 'finding', finding })

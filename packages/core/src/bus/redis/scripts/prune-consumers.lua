@@ -1,9 +1,10 @@
 -- Forgets consumers that own no pending entries and have not been seen for a while: the names
 -- of workers that were killed (a clean stop removes its own), and their leases. Without this the
--- group grows by one consumer per crashed or scaled-away worker. A live consumer reads at least
--- every blocking timeout, so it is never this idle; one that is (waiting for a shared slot) owns
--- nothing, and its next read creates it again. Entries are never lost: a consumer with pending
--- entries stays, so does the lease of a claim that holds one.
+-- group grows by one consumer per crashed or scaled-away worker. A live consumer may look this
+-- idle too (before Redis 7.2 an empty read does not reset idle time; or it waits for a shared
+-- slot): it owns nothing, its next read creates it again, and that read records its lease again
+-- (reclaimers meanwhile hold owners with no record to the longest lease recorded). Entries are
+-- never lost: a consumer with pending entries stays, so does the lease of a claim that holds one.
 -- KEYS[1] task stream, KEYS[2] leases hash; ARGV[1] group, ARGV[2] idle ms, ARGV[3] the caller
 -- (never removed)
 -- Returns how many consumers were removed.

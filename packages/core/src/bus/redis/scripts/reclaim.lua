@@ -1,8 +1,10 @@
 -- Claims deliveries whose lease expired (their worker died or stalled) for this consumer.
--- A delivery's lease is its owner's, registered in the leases hash when it joined (a claim made
--- by an agent may hold 10 minutes while a pool's workers hold 30 s); an owner that registered
--- none is held to the reclaimer's lease. A claimed entry past maxAttempts goes to the dead-letter
--- stream instead, with its history.
+-- A delivery's lease is its owner's, recorded in the leases hash (a claim made by an agent may
+-- hold 10 minutes while a pool's workers hold 30 s). An owner with no record (pruned while it
+-- looked idle: before Redis 7.2 an empty read does not reset a consumer's idle time) is held to
+-- the longest lease recorded, never less than the reclaimer's own. The caller records its own
+-- lease here too, so a live consumer's record comes back within one round. A claimed entry past
+-- maxAttempts goes to the dead-letter stream instead, with its history.
 -- Returns { next cursor, { {entry id, fields, deliveries}, ... } }: each call scans on from the
 -- cursor the last one returned, so expired entries behind many live ones are reached in turn.
 -- KEYS[1] task stream, KEYS[2] dead-letter stream, KEYS[3] leases hash (consumer -> lease ms)
@@ -13,14 +15,17 @@
 local SCAN = 100
 local ownLease = tonumber(ARGV[3])
 local count = tonumber(ARGV[4])
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
 local leases = {}
 local shortest = ownLease
+local longest = ownLease
 local registered = redis.call('HGETALL', KEYS[3])
 for i = 1, #registered, 2 do
   local ms = tonumber(registered[i + 1])
   if ms then
     leases[registered[i]] = ms
     shortest = math.min(shortest, ms)
+    longest = math.max(longest, ms)
   end
 end
 local start = ARGV[9] == '0-0' and '-' or '(' .. ARGV[9]
@@ -34,7 +39,7 @@ for i, pending in ipairs(page) do
     break
   end
   local id, owner, idle = pending[1], pending[2], pending[3]
-  local lease = leases[owner] or ownLease
+  local lease = leases[owner] or longest
   -- XCLAIM answers nothing for an entry deleted while pending, and drops it from the list.
   local entry = idle >= lease and redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], lease, id)[1]
   if entry then
