@@ -3,7 +3,7 @@
 // is a third of what `swarm worker --once` spends beyond `node -e 0`, and Node 20 keeps no code
 // cache of its own (module.enableCompileCache came in Node 22). The first successful run of a verb
 // stores the cache, with the code compiled by the end of the run; later runs start from it.
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,9 +31,21 @@ const uncached = new Map();
  */
 const askedForHelp = process.argv.some((arg) => arg === '--help' || arg === '-h');
 process.once('exit', (code) => {
-  if (code !== 0 || loaded.size !== 1 || askedForHelp) return;
+  if (code !== 0 || loaded.size !== 1 || askedForHelp || uncached.size === 0) return;
+  // A read-only install (sudo npm i -g, an image layer) would pay for createCachedData on every
+  // run and never keep it: look before making one.
+  if (!writable(DIST)) return;
   for (const [file, script] of uncached) storeCache(script, file);
 });
+
+function writable(dir) {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The exports of dist/<verb>.cjs. */
 export function loadVerb(verb) {

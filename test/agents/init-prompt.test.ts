@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +14,7 @@ const PROMPT = join(ROOT, 'examples/agents/worker-prompt.md');
 function promptCommands(): { claim: string; renew: string; report: string; fail: string } {
   const blocks = [...readFileSync(PROMPT, 'utf8').matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
   const find = (verb: string) => {
-    const block = blocks.find((b) => b.trimStart().startsWith(`swarm ${verb} `));
+    const block = blocks.find((b) => b.includes(`swarm ${verb} `));
     if (!block) throw new Error(`the prompt has no \`swarm ${verb}\` block`);
     return block;
   };
@@ -45,6 +45,18 @@ describe('the init prompt turns a shell-capable agent into a worker', () => {
     await server.stop();
   });
 
+  /** Runs a block as another process at the same time as others; resolves with its stdout. */
+  const shellAsync = (cwd: string, script: string, vars: Record<string, string>) =>
+    new Promise<string>((resolve, reject) => {
+      execFile(
+        'sh',
+        ['-c', script],
+        { cwd, env: { ...process.env, PATH: path, SWARM_REDIS_URL: server.url, ...vars } },
+        (error, stdout, stderr) =>
+          error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+      );
+    });
+
   const shell = (cwd: string, script: string, vars: Record<string, string>) =>
     spawnSync('sh', ['-c', script], {
       cwd,
@@ -65,8 +77,9 @@ describe('the init prompt turns a shell-capable agent into a worker', () => {
 
     const claimed = shell(cwd, commands.claim, vars);
     expect(claimed.status, claimed.stderr).toBe(0);
-    const claim = JSON.parse(readFileSync(join(cwd, 'swarm-claim.json'), 'utf8'));
-    const context = readFileSync(join(cwd, 'swarm-context.txt'), 'utf8');
+    const work = claimed.stdout.trim();
+    const claim = JSON.parse(readFileSync(join(work, 'claim.json'), 'utf8'));
+    const context = readFileSync(join(work, 'context.txt'), 'utf8');
     // The agent's thinking: the line of the context the task is about.
     const answer = context.split('\n').find((line) => line.includes(claim.task.data.keyword)) ?? '';
     expect(shell(cwd, commands.renew, { ...vars, CLAIM: claim.claim }).status).toBe(0);
@@ -95,8 +108,9 @@ describe('the init prompt turns a shell-capable agent into a worker', () => {
     const swarm = uniqueSwarm();
     await bus.post(swarm, 'ask', { description: 'impossible' });
     const cwd = mkdtempSync(join(tmpdir(), 'swarm-agent-'));
-    expect(shell(cwd, commands.claim, { SWARM: swarm, TYPE: 'ask' }).status).toBe(0);
-    const claim = JSON.parse(readFileSync(join(cwd, 'swarm-claim.json'), 'utf8'));
+    const claimed = shell(cwd, commands.claim, { SWARM: swarm, TYPE: 'ask' });
+    expect(claimed.status).toBe(0);
+    const claim = JSON.parse(readFileSync(join(claimed.stdout.trim(), 'claim.json'), 'utf8'));
     const failed = shell(cwd, commands.fail, {
       CLAIM: claim.claim,
       REASON: 'the context says nothing about it',
@@ -104,6 +118,24 @@ describe('the init prompt turns a shell-capable agent into a worker', () => {
     expect(failed.status, failed.stderr).toBe(0);
     expect(failed.stdout).toContain('will be retried');
     expect((await bus.status(swarm)).types).toMatchObject([{ type: 'ask', delayed: 1, inFlight: 0 }]);
+  });
+
+  it('lets agents run side by side in one directory: each claims and reports its own task', async () => {
+    const swarm = uniqueSwarm();
+    const posted = await bus.postBatch(swarm, 'ask', [{ data: 'a' }, { data: 'b' }, { data: 'c' }]);
+    const cwd = mkdtempSync(join(tmpdir(), 'swarm-agents-'));
+    const agents = await Promise.all(
+      posted.map(() =>
+        shellAsync(cwd, commands.claim, { SWARM: swarm, TYPE: 'ask' }).then(async (claimed) => {
+          const claim = JSON.parse(readFileSync(join(claimed.trim(), 'claim.json'), 'utf8'));
+          const vars = { CLAIM: claim.claim, SUMMARY: `answered ${claim.task.data}`, DATA: '{}' };
+          return (await shellAsync(cwd, commands.report, vars)).trim();
+        }),
+      ),
+    );
+    expect(agents).toHaveLength(3);
+    const summaries = (await bus.readFindings(swarm)).map((f) => f.summary).sort();
+    expect(summaries).toEqual(['answered a', 'answered b', 'answered c']);
   });
 
   it('exits 3 when there is no task, as the prompt tells the agent', () => {

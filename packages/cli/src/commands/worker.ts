@@ -2,6 +2,7 @@ import { assertName, type HandlerSpec, type WorkerPoolSpec } from '@swarm/core';
 import { type RunOnceResult, runOnce, WorkerPool } from '@swarm/worker';
 import type { Command } from '../command';
 import { EXIT, UsageError } from '../errors';
+import { positiveInt } from '../flags';
 import { cliLogger, redisBus, withBus } from '../require-redis';
 
 const BUILTINS = ['redis_health_check', 'echo', 'sleep'] as const;
@@ -37,14 +38,6 @@ function describeFailure(
   if (result.next === 'dead-letter')
     return `${failed} and was dead-lettered (see swarm dlq ${swarm} list): ${error}`;
   return `${failed}, and the failure could not be recorded: a worker reclaims the task once its lease lapses: ${error}`;
-}
-
-function positiveInt(value: string | boolean | undefined, fallback: number, flag: string): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1)
-    throw new UsageError(`${flag} must be a positive integer, got ${String(value)}`);
-  return n;
 }
 
 export const worker: Command = {

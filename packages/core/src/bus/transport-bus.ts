@@ -52,8 +52,16 @@ import type { Transport } from './transport';
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 const DEFAULT_IDEMPOTENCY_WINDOW = 24 * 60 * 60 * 1000;
 
+/**
+ * host-pid-random, always a valid name: the host name keeps only name characters and is cut so
+ * the whole fits 64 (a container's long or dotted host name must not make every claim fail).
+ */
 export function defaultConsumerName(): string {
-  return `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const suffix = `-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const host = hostname()
+    .replace(/[^A-Za-z0-9_.-]/g, '-')
+    .replace(/^[^A-Za-z0-9]+/, '');
+  return `${host || 'host'}`.slice(0, 64 - suffix.length) + suffix;
 }
 
 /** The bus over any transport: RedisBus and MemoryBus differ only in the transport they pass. */
