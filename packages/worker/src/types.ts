@@ -7,8 +7,9 @@ export interface HandlerContext {
   /** Only the task: no state crosses tasks. */
   task: Task;
   /**
-   * The delivery's stream entry id: the same when another worker reclaims the task, new when it
-   * is retried or deferred. What a handler's ledger reservations are held under.
+   * The delivery's entry id in its task type's stream (unique within that type only): the same
+   * when another worker reclaims the task, new when it is retried or deferred. What the llm
+   * handler's ledger reservations are held under, with the task type.
    */
   deliveryId: string;
   /** The parent shard's context as UTF-8 text; rejects when the task carries no context. */

@@ -29,7 +29,7 @@ const RATE_LIMITED_WAIT_MS = 1_000;
 export interface AttemptOptions {
   /** In order of preference; each is tried at most once. */
   candidates: readonly Candidate[];
-  /** The delivery's id: the main call's reservation is held under it, a hedge's under `<id>/hedge`. */
+  /** The delivery's: the main call's reservation is held under it, a hedge's under `<holder>/hedge`. */
   holder: string;
   promptTokens: number;
   hedgeAfterMs: number | undefined;
