@@ -73,6 +73,8 @@ const USER_ERRORS = new Set([
   'SWARM_PAYLOAD_TOO_LARGE',
   'SWARM_INVALID_TASK',
   'SWARM_INVALID_CLAIM',
+  // A model provider without its key or kind: the message names the variable to set.
+  'SWARM_PROVIDER_INVALID',
 ]);
 
 /** A user's mistake gets its message and exit 2; a runtime failure its message and exit 1; never a stack. */
