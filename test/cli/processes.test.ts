@@ -307,7 +307,7 @@ describe('the swarm CLI as long-running processes', () => {
       worker.child.kill('SIGTERM');
       expect(await worker.exit).toEqual({ code: 0, signal: null });
       expectClean(worker, true);
-      expect(jsonLines(worker.stdout)).toEqual([{ completed: 4, failed: 0, running: 0 }]);
+      expect(jsonLines(worker.stdout)).toEqual([{ completed: 4, failed: 0, deferred: 0, running: 0 }]);
       const findings = await bus.readFindings('pool');
       expect(findings.map((f) => f.taskId).sort()).toEqual([...ids].sort());
     });
