@@ -7,6 +7,7 @@ export {
   AssistTimeoutError,
 } from './assist';
 export type { ModelSettings } from './llm/llm-handler';
+export { checkModel } from './llm/model-check';
 export { type RunOnceOptions, type RunOnceResult, runOnce } from './once';
 export { type PoolSpec, WorkerPool, type WorkerPoolOptions } from './pool';
 export { workerPoolActor, workerPoolActorWith } from './pool-actor';

@@ -7,6 +7,7 @@ import {
   RedisBus,
   redactUrl,
 } from '@swarm/core';
+import { checkModel } from '@swarm/worker';
 import type { Subscription } from 'rxjs';
 import type { Command } from '../command';
 import { redisUrlOf } from '../connect';
@@ -115,7 +116,8 @@ export const run: Command = {
   async run(input) {
     const [file] = input.positionals;
     if (!file) throw new UsageError('swarm run needs a topology file');
-    const loaded = loadTopology(file);
+    // The worker's price table checks each llm pool's models, at their lines in the file.
+    const loaded = loadTopology(file, { checkModel });
     const { topology } = loaded;
     const url = redisUrlOf(input.redis, topology.transport.redis);
     const logger = cliLogger();

@@ -1,4 +1,5 @@
 import { checkActors, loadTopology } from '@swarm/core';
+import { checkModel } from '@swarm/worker';
 import type { Command } from '../command';
 import { UsageError } from '../errors';
 
@@ -10,7 +11,8 @@ export const validate: Command = {
   async run({ positionals, out }) {
     const [file] = positionals;
     if (!file) throw new UsageError('swarm validate needs a topology file');
-    const loaded = loadTopology(file);
+    // The worker's price table checks each llm pool's models, at their lines in the file.
+    const loaded = loadTopology(file, { checkModel });
     // Custom actors are imported, so each config block is checked by the schema its actor exports.
     await checkActors(loaded);
     const { topology, file: path } = loaded;

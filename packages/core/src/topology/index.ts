@@ -1,4 +1,5 @@
 export { checkActors, loadWhere } from './check-actors';
+export type { ModelCheck } from './check-models';
 export { didYouMean } from './did-you-mean';
 export { formatIssue, TopologyInvalidError, type TopologyIssue } from './errors';
 export { HANDLER_KINDS } from './handler-kinds';

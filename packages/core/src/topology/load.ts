@@ -3,6 +3,7 @@ import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
 import { type Document, isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { durableName } from '../actor/actor-host';
+import { checkModelPools, type ModelCheck } from './check-models';
 import { didYouMean, keysAt } from './did-you-mean';
 import { TopologyInvalidError, type TopologyIssue } from './errors';
 import { HANDLER_KINDS } from './handler-kinds';
@@ -28,6 +29,8 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Skip checks that look at the machine (modules and commands exist). */
   offline?: boolean;
+  /** Checks an llm pool's models against a price table (the worker's); without it, prices are checked at start. */
+  checkModel?: ModelCheck;
 }
 
 /** Reads, interpolates and validates a topology file; every problem is reported with its position. */
@@ -95,9 +98,9 @@ export function parseTopology(source: string, file: string, options: LoadOptions
   }
   if (issues.length > 0) throw new TopologyInvalidError(sortIssues(issues));
   const dir = dirname(file);
-  checkSemantics(parsed.data, dir, options, (path, message, key) =>
-    at(offsetOf(doc, path, key), path, message),
-  );
+  const report = (path: Path, message: string, key?: string) => at(offsetOf(doc, path, key), path, message);
+  checkSemantics(parsed.data, dir, options, report);
+  checkModelPools(parsed.data, report, options.checkModel);
   if (issues.length > 0) throw new TopologyInvalidError(sortIssues(issues));
   const locate = (path: Path) => {
     const last = path.at(-1);
