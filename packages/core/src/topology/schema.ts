@@ -71,6 +71,7 @@ export const providerSchema = z
       .enum(['anthropic', 'openai', 'google', 'deepseek', 'openai-compatible'])
       .optional()
       .describe("the vendor's API (default: the provider's own name, when it is one of these)"),
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: the topology's ${ENV} syntax, not a template
     apiKey: z.string().optional().describe('use ${ENV_VAR}: never write a key into the file'),
     baseURL: z.string().url().optional(),
     headers: z.record(z.string(), z.string()).optional(),
