@@ -1,6 +1,7 @@
-import type { SwarmStatus } from '@swarm/core';
+import type { BudgetState, SwarmStatus } from '@swarm/core';
 import type { Command } from '../command';
 import { redisBus, withBus } from '../require-redis';
+import { formatTokens, formatUsd } from '../usage-format';
 
 function ageOf(ms: number): string {
   if (ms === 0) return '-';
@@ -9,7 +10,33 @@ function ageOf(ms: number): string {
   return `${Math.round(ms / 60_000)}m`;
 }
 
-export function formatStatus(s: SwarmStatus): string {
+/** What a budget has spent and, when it has a cap, what is left (holds of calls under way count as spent). */
+export interface BudgetSpend extends BudgetState {
+  leftUsd?: number;
+  leftTokens?: number;
+}
+
+export function budgetSpend(state: BudgetState): BudgetSpend {
+  const left = (limit: number | undefined, spent: number, held: number) =>
+    limit === undefined ? undefined : Math.max(0, limit - spent - held);
+  const leftUsd = left(state.limitUsd, state.spentUsd, state.heldUsd);
+  const leftTokens = left(state.limitTokens, state.spentTokens, state.heldTokens);
+  return {
+    ...state,
+    ...(leftUsd !== undefined ? { leftUsd } : {}),
+    ...(leftTokens !== undefined ? { leftTokens } : {}),
+  };
+}
+
+/** `spend swarm: $0.0123 of $5.00 ($4.9827 left), 12k tokens, $0.0050 held by calls under way`. */
+function formatSpend(b: BudgetSpend): string {
+  const usd = `${formatUsd(b.spentUsd)}${b.limitUsd !== undefined ? ` of ${formatUsd(b.limitUsd)} (${formatUsd(b.leftUsd ?? 0)} left)` : ''}`;
+  const tokens = `${formatTokens(b.spentTokens)}${b.limitTokens !== undefined ? ` of ${formatTokens(b.limitTokens)} (${formatTokens(b.leftTokens ?? 0)} left)` : ''} tokens`;
+  const held = b.heldUsd > 0 || b.heldTokens > 0 ? `, ${formatUsd(b.heldUsd)} held by calls under way` : '';
+  return `  spend ${b.name}: ${usd}, ${tokens}${held}`;
+}
+
+export function formatStatus(s: SwarmStatus, budgets: readonly BudgetSpend[] = []): string {
   const lines = [`swarm ${s.swarm}: ${s.findings} finding(s), ${s.deadLetters} dead letter(s)`];
   if (s.types.length === 0) lines.push('  no task types yet');
   for (const t of s.types)
@@ -22,6 +49,7 @@ export function formatStatus(s: SwarmStatus): string {
     lines.push(
       `  subscriber ${sub.name}: at ${sub.cursor}${sub.cursor === s.lastFinding ? ' (up to date)' : ` (newest ${s.lastFinding})`}`,
     );
+  for (const budget of budgets) lines.push(formatSpend(budget));
   return lines.join('\n');
 }
 
@@ -29,7 +57,7 @@ export const status: Command = {
   name: 'status',
   usage: 'swarm status [<swarm>] [--json]',
   summary:
-    'queue depths per task type, findings, dead letters, shards and their context versions, durable subscribers',
+    'queue depths per task type, findings, dead letters, shards and their context versions, durable subscribers, model spend and budget left',
   options: {},
   async run(input) {
     return withBus(redisBus(input, 'status'), async (bus) => {
@@ -37,7 +65,9 @@ export const status: Command = {
       if (names.length === 0) input.out.note('no swarms on this Redis');
       for (const name of names) {
         const s = await bus.status(name);
-        input.out.result(formatStatus(s), { ...s });
+        // The swarm's and each llm pool's spend, as the ledger counts it across every process.
+        const budgets = (await bus.ledger.budgets(name)).map(budgetSpend);
+        input.out.result(formatStatus(s, budgets), { ...s, budgets });
       }
       return 0;
     });
