@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { RedisBus } from '@swarm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, SWARM_BIN } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 import { uniqueSwarm } from '../worker/helpers';
 
 const PROMPT = join(ROOT, 'examples/agents/worker-prompt.md');
@@ -27,14 +27,13 @@ function promptCommands(): { claim: string; renew: string; report: string; fail:
  * the task asks about). `swarm` is on its PATH, as an installed CLI would be.
  */
 describe('the init prompt turns a shell-capable agent into a worker', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let bus: RedisBus;
   let path: string;
   const commands = promptCommands();
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    bus = new RedisBus({ url: server.url });
+    bus = new RedisBus({ url: redis.url });
     const bin = mkdtempSync(join(tmpdir(), 'swarm-bin-'));
     writeFileSync(join(bin, 'swarm'), `#!/bin/sh\nexec "${process.execPath}" "${SWARM_BIN}" "$@"\n`);
     chmodSync(join(bin, 'swarm'), 0o755);
@@ -42,7 +41,6 @@ describe('the init prompt turns a shell-capable agent into a worker', () => {
   });
   afterAll(async () => {
     await bus.close();
-    await server.stop();
   });
 
   /** Runs a block as another process at the same time as others; resolves with its stdout. */
@@ -51,7 +49,7 @@ describe('the init prompt turns a shell-capable agent into a worker', () => {
       execFile(
         'sh',
         ['-c', script],
-        { cwd, env: { ...process.env, PATH: path, SWARM_REDIS_URL: server.url, ...vars } },
+        { cwd, env: { ...process.env, PATH: path, SWARM_REDIS_URL: redis.url, ...vars } },
         (error, stdout, stderr) =>
           error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
       );
@@ -61,7 +59,7 @@ describe('the init prompt turns a shell-capable agent into a worker', () => {
     spawnSync('sh', ['-c', script], {
       cwd,
       encoding: 'utf8',
-      env: { ...process.env, PATH: path, SWARM_REDIS_URL: server.url, ...vars },
+      env: { ...process.env, PATH: path, SWARM_REDIS_URL: redis.url, ...vars },
     });
 
   it('claims, reads the context, renews, reports, and the finding persists after it exits', async () => {

@@ -6,7 +6,7 @@ import { keys, RedisBus } from '@swarm/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { swarmCli } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 
 /**
  * What a client in another language finds for itself (docs/PROTOCOL.md): the scripts, as
@@ -35,17 +35,15 @@ const SCRIPT_FILES = [
 ];
 
 describe('what a foreign client reads from swarm', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let raw: Redis;
   const dir = mkdtempSync(join(tmpdir(), 'swarm-scripts-'));
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    raw = new Redis(server.url);
+    raw = new Redis(redis.url);
   });
   afterAll(async () => {
     raw.disconnect();
-    await server.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -67,7 +65,7 @@ describe('what a foreign client reads from swarm', () => {
     // An empty script cache, then a bus that runs every script once: each written file's SHA1
     // is then in the cache, so a foreign EVALSHA with it runs the script swarm runs.
     await raw.script('FLUSH');
-    const bus = new RedisBus({ url: server.url });
+    const bus = new RedisBus({ url: redis.url });
     try {
       const swarm = 'scripts';
       await bus.post(swarm, 'work', { description: 'post-batch' });
@@ -102,10 +100,10 @@ describe('what a foreign client reads from swarm', () => {
   it('records the bounds a worker trims with in swarm:{S}:retention, and an unbounded worker leaves them', async () => {
     const swarm = 'kept';
     const bounded = new RedisBus({
-      url: server.url,
+      url: redis.url,
       retention: { findings: { maxLen: 1_000 }, deadLetters: { maxAgeMs: 86_400_000 } },
     });
-    const unbounded = new RedisBus({ url: server.url });
+    const unbounded = new RedisBus({ url: redis.url });
     try {
       expect(await bounded.claim(swarm, 'work')).toBeUndefined();
       expect(await raw.hgetall(keys.retention(swarm))).toEqual({

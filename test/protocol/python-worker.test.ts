@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { firstValueFrom, mergeMap, take } from 'rxjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT, swarmCli } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 
 /**
  * Issue #9, other languages: examples/python/worker.py, written from docs/PROTOCOL.md alone with
@@ -50,7 +50,7 @@ async function until(condition: () => boolean | Promise<boolean>, what: string, 
 }
 
 describe('a Python worker written from PROTOCOL.md', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let bus: RedisBus;
   let raw: Redis;
   let python: string;
@@ -62,7 +62,7 @@ describe('a Python worker written from PROTOCOL.md', () => {
   const startPython = (args: string[]): PythonRun => {
     const child = spawn(
       python,
-      [WORKER, '--redis', server.url, '--swarm', swarm, '--scripts', scripts, '--json', ...args],
+      [WORKER, '--redis', redis.url, '--swarm', swarm, '--scripts', scripts, '--json', ...args],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );
     child.stdin.end();
@@ -102,9 +102,8 @@ describe('a Python worker written from PROTOCOL.md', () => {
 
   beforeAll(async () => {
     python = findPython();
-    server = await startRedisServer();
-    bus = new RedisBus({ url: server.url });
-    raw = new Redis(server.url);
+    bus = new RedisBus({ url: redis.url });
+    raw = new Redis(redis.url);
     const written = await swarmCli(['protocol', 'scripts', '--dir', scripts]);
     expect(written.code, written.stderr).toBe(0);
   });
@@ -120,7 +119,6 @@ describe('a Python worker written from PROTOCOL.md', () => {
   afterAll(async () => {
     await bus?.close();
     raw?.disconnect();
-    await server?.stop();
     rmSync(scripts, { recursive: true, force: true });
   });
   it('claims a task posted with `swarm post`, reads its context, and reports a finding swarm’s readers accept', async () => {
@@ -128,7 +126,7 @@ describe('a Python worker written from PROTOCOL.md', () => {
     const ref = await bus.context.put(swarm, content);
     const posted = await swarmCli(
       ['post', swarm, 'scan', '--description', 'look', '--data', '{"n":1}', '--context', ref, '--json'],
-      { env: { SWARM_REDIS_URL: server.url } },
+      { env: { SWARM_REDIS_URL: redis.url } },
     );
     expect(posted.code, posted.stderr).toBe(0);
     const taskId = (JSON.parse(posted.stdout) as { id: string }).id;
@@ -159,7 +157,7 @@ describe('a Python worker written from PROTOCOL.md', () => {
     expect(finding?.workerId).toMatch(/^py-/);
     expect(finding?.createdAt).toBeGreaterThan(0);
 
-    const printed = await swarmCli(['findings', swarm, '--json'], { env: { SWARM_REDIS_URL: server.url } });
+    const printed = await swarmCli(['findings', swarm, '--json'], { env: { SWARM_REDIS_URL: redis.url } });
     expect(printed.code, printed.stderr).toBe(0);
     expect(JSON.parse(printed.stdout)).toEqual({ ...finding });
 
@@ -219,7 +217,7 @@ describe('a Python worker written from PROTOCOL.md', () => {
 
   it('reclaims a task whose swarm worker died, held to that worker’s recorded lease, at the next attempt', async () => {
     const posted = await bus.post(swarm, 'scan', { description: 'orphaned' });
-    const crashed = new RedisBus({ url: server.url });
+    const crashed = new RedisBus({ url: redis.url });
     const delivery = await firstValueFrom(crashed.consume(swarm, 'scan', { leaseMs: 300, blockMs: 50 }));
     expect(delivery.attempt).toBe(1);
     // Gone without settling: the entry stays pending under a consumer that never renews it.
@@ -279,7 +277,7 @@ describe('a Python worker written from PROTOCOL.md', () => {
   });
 
   it('trims findings with the bound the swarm recorded in swarm:{S}:retention', async () => {
-    const bounded = new RedisBus({ url: server.url, retention: { findings: { maxLen: 1 } } });
+    const bounded = new RedisBus({ url: redis.url, retention: { findings: { maxLen: 1 } } });
     try {
       // Joining the task type records the bound; no task is waiting yet.
       expect(await bounded.claim(swarm, 'scan')).toBeUndefined();

@@ -1,22 +1,18 @@
 import { RedisBus } from '@swarm/core';
 import { Redis } from 'ioredis';
 import { mergeMap } from 'rxjs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { describe, expect, it } from 'vitest';
+import { useRedisServer } from '../support/redis-server';
 
 describe('findings broadcast', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(() => server.stop());
+  const redis = useRedisServer();
 
   it('publishes each batch with the id before it, chained to the stream, for any SUBSCRIBE client', async () => {
-    const listener = new Redis(server.url, { protocol: 2 });
+    const listener = new Redis(redis.url, { protocol: 2 });
     const messages: { prev: string; findings: { id: string; summary: string }[] }[] = [];
     listener.on('message', (_channel: string, message: string) => messages.push(JSON.parse(message)));
     await listener.subscribe('swarm:{cast}:findings');
-    const bus = new RedisBus({ url: server.url });
+    const bus = new RedisBus({ url: redis.url });
     const worker = bus
       .consume('cast', 'echo', { concurrency: 4 })
       .pipe(mergeMap((d) => d.complete({ summary: `s${String(d.task.data)}` })))
@@ -40,9 +36,9 @@ describe('findings broadcast', () => {
 
   it('lets live readers take findings from the broadcasts, reading the stream rarely, and miss none', async () => {
     const TOTAL = 20_000;
-    const admin = new Redis(server.url, { protocol: 2 });
-    const bus = new RedisBus({ url: server.url });
-    const reader = new RedisBus({ url: server.url });
+    const admin = new Redis(redis.url, { protocol: 2 });
+    const bus = new RedisBus({ url: redis.url });
+    const reader = new RedisBus({ url: redis.url });
     // 25 readers in one process, as 25 actors following one swarm would be.
     const readers = Array.from({ length: 25 }, () => [] as string[]);
     const subscriptions = readers.map((got) =>

@@ -1,7 +1,7 @@
 import { type Finding, RedisBus } from '@swarm/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type CliProcess, startSwarmCli } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 
 /**
  * A durable subscriber as a real OS process (`swarm findings --follow --subscriber`), stopped and
@@ -9,18 +9,14 @@ import { type RedisServer, startRedisServer } from '../support/redis-server';
  * must be every finding, once, in order per swarm.
  */
 describe('durable subscriber across restarts (real processes, real Redis)', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(() => server.stop());
+  const redis = useRedisServer();
 
   const TOTAL = 10_000;
   let SOURCES = ['feed-a', 'feed-b'];
 
   function subscriber(name: string): CliProcess {
     return startSwarmCli(['findings', ...SOURCES, '--follow', '--subscriber', name, '--json'], {
-      env: { SWARM_REDIS_URL: server.url },
+      env: { SWARM_REDIS_URL: redis.url },
     });
   }
 
@@ -80,7 +76,7 @@ describe('durable subscriber across restarts (real processes, real Redis)', () =
   }
 
   it('catches up after SIGTERM restarts with zero gaps and zero duplicates across 10,000 findings', async () => {
-    const bus = new RedisBus({ url: server.url });
+    const bus = new RedisBus({ url: redis.url });
     const lives: CliProcess[] = [];
     const received = () => lives.flatMap(lines);
     try {
@@ -131,7 +127,7 @@ describe('durable subscriber across restarts (real processes, real Redis)', () =
   }, 240_000);
 
   it('after a SIGKILL, resumes with zero gaps; repeats are at most what it printed since its last stored cursor', async () => {
-    const bus = new RedisBus({ url: server.url });
+    const bus = new RedisBus({ url: redis.url });
     const lives: CliProcess[] = [];
     const received = () => lives.flatMap(lines);
     const name = 'crashy';

@@ -3,21 +3,20 @@ import { type Delivery, type Finding, RedisBus } from '@swarm/core';
 import { Redis } from 'ioredis';
 import { mergeMap, type Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 
 /**
  * A consumer or reader must never stay wedged: after a killed connection, a Redis restart or a
  * Redis that stops answering for longer than the blocking timeout, work flows again by itself.
  */
 describe('RedisBus connections', () => {
-  let server: RedisServer;
+  const redis = useRedisServer({ appendonly: 'always' });
   let admin: Redis;
   const subscriptions: Subscription[] = [];
   const buses: RedisBus[] = [];
 
   beforeAll(async () => {
-    server = await startRedisServer({ appendonly: 'always' });
-    admin = new Redis(server.url, { protocol: 2, maxRetriesPerRequest: null });
+    admin = new Redis(redis.url, { protocol: 2, maxRetriesPerRequest: null });
     admin.on('error', () => {});
   });
   afterEach(async () => {
@@ -26,12 +25,11 @@ describe('RedisBus connections', () => {
   });
   afterAll(async () => {
     admin.disconnect();
-    await server.stop();
   });
 
   /** A worker that completes everything, and a reader that records every finding. */
   function pipeline(swarm: string) {
-    const bus = new RedisBus({ url: server.url });
+    const bus = new RedisBus({ url: redis.url });
     buses.push(bus);
     const findings: Finding[] = [];
     const handled: Delivery[] = [];
@@ -79,9 +77,9 @@ describe('RedisBus connections', () => {
       Array.from({ length: 20 }, (_, i) => ({ data: `a${i}` })),
     );
     await until(() => findings.length === 20);
-    await server.kill();
+    await redis.server.kill();
     await sleep(300);
-    await server.start();
+    await redis.server.start();
     await bus.postBatch(
       'restart',
       'echo',
@@ -97,10 +95,10 @@ describe('RedisBus connections', () => {
     const { bus, findings } = pipeline('paused');
     await bus.post('paused', 'echo', { data: 'before' });
     await until(() => findings.length === 1);
-    server.pause();
+    redis.server.pause();
     // Past BLOCK (200 ms) plus the watchdog's grace (3 s): the blocked read is given up on.
     await sleep(4_000);
-    server.resume();
+    redis.server.resume();
     await bus.post('paused', 'echo', { data: 'after' });
     await until(() => findings.length === 2);
     expect(summaries(findings)).toEqual(['after', 'before']);

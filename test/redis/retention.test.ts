@@ -1,19 +1,17 @@
 import { keys, RedisBus } from '@swarm/core';
 import { mergeMap } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 
 describe('RedisBus retention', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let bus: RedisBus;
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    bus = new RedisBus({ url: server.url, retention: { findings: { maxLen: 100 } } });
+    bus = new RedisBus({ url: redis.url, retention: { findings: { maxLen: 100 } } });
   });
   afterAll(async () => {
     await bus.close();
-    await server.stop();
   });
 
   it('deletes acked tasks, so the task stream holds only waiting and running work', async () => {

@@ -3,28 +3,24 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Delivery, RedisBus } from '@swarm/core';
 import { type GatherResult, Shard, type ShardFinding } from '@swarm/shard';
 import type { Observable, Subscription } from 'rxjs';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { afterEach, expect, it } from 'vitest';
+import { useRedisServer } from '../support/redis-server';
 
 /**
  * The shard against real Redis, with each actor on its own bus as separate processes would be:
  * a worker process, a shard process that stops, and the shard's next process.
  */
-let server: RedisServer;
+const redis = useRedisServer();
 const buses: RedisBus[] = [];
 const subscriptions: Subscription[] = [];
 
-beforeAll(async () => {
-  server = await startRedisServer();
-});
 afterEach(async () => {
   for (const s of subscriptions.splice(0)) s.unsubscribe();
   await Promise.all(buses.splice(0).map((b) => b.close()));
 });
-afterAll(() => server?.stop());
 
 function newBus(): RedisBus {
-  const bus = new RedisBus({ url: server.url });
+  const bus = new RedisBus({ url: redis.url });
   buses.push(bus);
   return bus;
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface RedisServerOptions {
   /** Append-only persistence; `false` keeps nothing on disk. */
@@ -135,6 +136,38 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
       child?.kill('SIGTERM');
       await exited();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What useRedisServer() hands a describe body: read `url` and `server` inside hooks and tests. */
+export interface RedisServerFixture {
+  readonly url: string;
+  readonly server: RedisServer;
+}
+
+/**
+ * A private redis-server for the enclosing describe (or file): started in beforeAll, stopped in
+ * afterAll. Call it before the hooks that use it: vitest runs after-hooks in reverse order, so
+ * theirs (closing buses and clients) run before the server stops.
+ */
+export function useRedisServer(options: RedisServerOptions = {}): RedisServerFixture {
+  let started: RedisServer | undefined;
+  beforeAll(async () => {
+    started = await startRedisServer(options);
+  });
+  afterAll(async () => {
+    await started?.stop();
+  });
+  return {
+    get server() {
+      // The describe body runs before beforeAll: a URL read there would be undefined.
+      if (!started)
+        throw new Error('useRedisServer(): the server starts in beforeAll; read it in a hook or test');
+      return started;
+    },
+    get url() {
+      return this.server.url;
     },
   };
 }

@@ -1,25 +1,21 @@
 import { type Bus, type Finding, RedisBus } from '@swarm/core';
 import { ASSIST_REQUEST_TYPE, ASSIST_TYPE } from '@swarm/worker';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startSwarmCli } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 import { FIXTURES, Pools, poolSpec, uniqueSwarm, until } from './helpers';
 
 const handler = (name: string) => ({ module: 'handlers/assist.mjs', export: name });
 
 /** Peer assist on a real Redis: ctx.askPeers, `assist: true` pools, deadlines and timeouts. */
 describe('peer assist', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let bus: Bus;
   let swarm: string;
   const pools = new Pools();
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(() => server.stop());
   beforeEach(() => {
-    bus = new RedisBus({ url: server.url });
+    bus = new RedisBus({ url: redis.url });
     swarm = uniqueSwarm();
   });
   afterEach(async () => {
@@ -70,7 +66,7 @@ describe('peer assist', () => {
     );
     const helper = startSwarmCli(
       ['worker', swarm, 'review', '--assist', '--handler', `${FIXTURES}/handlers/assist.mjs#helper`],
-      { env: { SWARM_REDIS_URL: server.url } },
+      { env: { SWARM_REDIS_URL: redis.url } },
     );
     try {
       await bus.post(swarm, 'research', { description: 'the billing module', data: { timeoutMs: 30_000 } });

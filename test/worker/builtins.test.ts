@@ -1,22 +1,16 @@
 import { MemoryBus, RedisBus } from '@swarm/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useRedisServer } from '../support/redis-server';
 import { Pools, poolSpec, uniqueSwarm, until } from './helpers';
 
 describe('builtin handlers', () => {
   const pools = new Pools();
   const buses: (MemoryBus | RedisBus)[] = [];
-  let server: RedisServer;
+  const redis = useRedisServer();
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
   afterEach(async () => {
     await pools.stopAll();
     await Promise.all(buses.splice(0).map((b) => b.close()));
-  });
-  afterAll(async () => {
-    await server.stop();
   });
 
   /** Posts one task to a pool running the builtin; returns its finding or its first error. */
@@ -67,7 +61,7 @@ describe('builtin handlers', () => {
   });
 
   it("redis_health_check: pings the swarm's Redis", async () => {
-    const { finding } = await runTask(new RedisBus({ url: server.url }), 'redis_health_check', {
+    const { finding } = await runTask(new RedisBus({ url: redis.url }), 'redis_health_check', {
       description: 'ping',
       data: { test: 'ping' },
     });

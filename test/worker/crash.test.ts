@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisBus } from '@swarm/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useRedisServer } from '../support/redis-server';
 import { FIXTURES, Pools, poolSpec, uniqueSwarm, until } from './helpers';
 
 /**
@@ -11,30 +11,26 @@ import { FIXTURES, Pools, poolSpec, uniqueSwarm, until } from './helpers';
  * task and completes it, and the task has exactly one finding.
  */
 describe('a worker process killed mid-task', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let child: ChildProcess | undefined;
   const pools = new Pools();
   const buses: RedisBus[] = [];
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
   afterEach(async () => {
     child?.kill('SIGKILL');
     await pools.stopAll();
     await Promise.all(buses.splice(0).map((b) => b.close()));
   });
-  afterAll(() => server.stop());
 
   it('is replaced by another pool that completes its task exactly once', async () => {
     const swarm = uniqueSwarm();
-    const bus = new RedisBus({ url: server.url });
+    const bus = new RedisBus({ url: redis.url });
     buses.push(bus);
     const { id } = await bus.post(swarm, 'slow', { description: 'survive a crash' });
 
     const worker = spawn(
       process.execPath,
-      ['--import', 'tsx', join(FIXTURES, 'crash-pool.ts'), server.url, swarm],
+      ['--import', 'tsx', join(FIXTURES, 'crash-pool.ts'), redis.url, swarm],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },
