@@ -120,6 +120,30 @@ describe('an llm pool falls back to the next model', () => {
     expect((probe as { waitMs: number }).waitMs).toBeGreaterThan(20_000);
   });
 
+  it('cools a vendor that keeps failing down for every process, after three failures in a row', async () => {
+    const first = await poolWithFailingFirst({ error: 500 });
+    const answer = async (i: number) => {
+      await bus.post(swarm, 'ask', { description: `q${i}` });
+      return (await findings(bus, swarm, i + 1)).at(-1);
+    };
+    for (let i = 0; i < 3; i++) await answer(i);
+    // Another process (another bus) is held up now.
+    const other = new RedisBus({ url: server.url });
+    buses.push(other);
+    const probe = await other.ledger.reserve(swarm, {
+      holder: 'probe',
+      usd: 0,
+      tokens: 0,
+      budgets: [],
+      rates: [{ name: 'anthropic' }],
+      holdMs: 1_000,
+    });
+    expect(probe).toMatchObject({ outcome: 'wait', limit: 'anthropic' });
+    // And the pool leaves the vendor alone: the next task goes straight to the fallback.
+    expect((await answer(3))?.usage?.calls.map((c) => c.provider)).toEqual(['openai']);
+    expect(first.counts.requests).toBe(3);
+  });
+
   it('defers, not fails, a task when every model is rate-limited', async () => {
     const first = await rig.vendor({ kind: 'anthropic', script: () => ({ error: 429, retryAfterS: 1 }) });
     const limited = await rig.vendor({ kind: 'openai', script: [{ error: 429, retryAfterS: 1 }] });
