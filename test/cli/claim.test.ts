@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { RedisBus } from '@swarm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { swarmCli } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 import { uniqueSwarm } from '../worker/helpers';
 
 interface ClaimJson {
@@ -18,18 +18,16 @@ interface ClaimJson {
  * spawned agent calls them, on a real Redis. Each process exits before the next one starts.
  */
 describe('swarm claim / report / renew / fail', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let env: NodeJS.ProcessEnv;
   let bus: RedisBus;
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    env = { SWARM_REDIS_URL: server.url };
-    bus = new RedisBus({ url: server.url });
+    env = { SWARM_REDIS_URL: redis.url };
+    bus = new RedisBus({ url: redis.url });
   });
   afterAll(async () => {
     await bus.close();
-    await server.stop();
   });
 
   const claim = async (swarm: string, ...flags: string[]): Promise<ClaimJson> => {

@@ -1,7 +1,7 @@
 import type { FindingInput, ModelCall, RedisBus, Usage } from '@swarm/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { swarmCli } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 
 function call(
   model: string,
@@ -59,7 +59,7 @@ const DAY_1 = Date.parse('2025-12-01T10:00:00Z');
 const DAY_2 = Date.parse('2025-12-02T10:00:00Z');
 
 describe('swarm cost', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let env: NodeJS.ProcessEnv;
   const json = async (...args: string[]) => {
     const result = await swarmCli(['cost', 'spend', ...args, '--json'], { env });
@@ -71,10 +71,9 @@ describe('swarm cost', () => {
   };
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    env = { SWARM_REDIS_URL: server.url };
+    env = { SWARM_REDIS_URL: redis.url };
     const { RedisBus, keys } = await import('@swarm/core');
-    const bus = new RedisBus({ url: server.url });
+    const bus = new RedisBus({ url: redis.url });
     // Findings of earlier days, written as the protocol lays them down, with the ids Redis would
     // have given them then (a stream's ids only grow, so these go first).
     const old = (createdAt: number, type: string, usage: Usage) =>
@@ -113,7 +112,6 @@ describe('swarm cost', () => {
     await complete(bus, 'spend', 'ask', { summary: 'no model made this' });
     await bus.close();
   });
-  afterAll(() => server.stop());
 
   it('sums every call under its own model, fallbacks and hedge losers included', async () => {
     const records = await json();
@@ -203,14 +201,13 @@ describe('swarm cost', () => {
 });
 
 describe('swarm findings with usage', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    env = { SWARM_REDIS_URL: server.url };
+    env = { SWARM_REDIS_URL: redis.url };
     const { RedisBus } = await import('@swarm/core');
-    const bus = new RedisBus({ url: server.url });
+    const bus = new RedisBus({ url: redis.url });
     await complete(bus, 'priced', 'ask', {
       summary: 'answered by haiku',
       usage: usageOf(
@@ -221,7 +218,6 @@ describe('swarm findings with usage', () => {
     await complete(bus, 'priced', 'ask', { summary: 'no model made this' });
     await bus.close();
   });
-  afterAll(() => server.stop());
 
   it('shows what a finding cost, its model and tokens, beside the finding', async () => {
     const result = await swarmCli(['findings', 'priced'], { env });

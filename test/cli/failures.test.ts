@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, swarmCli } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 
 /** Issue #9: agents and scripts read a failed task from the exit code and the message alone. */
 
@@ -16,14 +16,12 @@ const jsonLines = (stdout: string) =>
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('swarm worker --once with a failing handler', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    env = { SWARM_REDIS_URL: server.url };
+    env = { SWARM_REDIS_URL: redis.url };
   });
-  afterAll(() => server.stop());
 
   const post = async (swarm: string) => {
     const posted = await swarmCli(['post', swarm, 'work', '--description', 'try me'], { env });
@@ -115,16 +113,11 @@ describe('swarm worker --once with a failing handler', () => {
 });
 
 describe('swarm run --once with a dead-lettered task', () => {
-  let server: RedisServer;
-
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(() => server.stop());
+  const redis = useRedisServer();
 
   it.each([
     ['embedded', () => ({})],
-    ['Redis', () => ({ SWARM_REDIS_URL: server.url })],
+    ['Redis', () => ({ SWARM_REDIS_URL: redis.url })],
   ])('exits 1 and prints the dead letter with its last error (%s)', async (_transport, env) => {
     const result = await swarmCli(['run', DEAD_LETTER_TOPOLOGY, '--once'], { env: env() });
     expect(result.code, result.stderr).toBe(1);

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import cliPackage from '../../packages/cli/package.json' with { type: 'json' };
 import { type CliOptions, ROOT, swarmCli } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 
 const run = promisify(execFile);
 
@@ -21,7 +21,7 @@ function envForNpm(): NodeJS.ProcessEnv {
  * run: packing and installing take seconds to minutes.
  */
 describe('swarm installed from its packed tarball', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let tmp: string;
   /** Where every command runs from: neither the repository nor the project. */
   let elsewhere: string;
@@ -29,7 +29,6 @@ describe('swarm installed from its packed tarball', () => {
   let packageDir: string;
 
   beforeAll(async () => {
-    server = await startRedisServer();
     tmp = mkdtempSync(join(tmpdir(), 'swarm-install-'));
     await run('pnpm', ['pack', '--pack-destination', tmp], { cwd: join(ROOT, 'packages/cli') });
     const tarball = readdirSync(tmp).find((f) => f.endsWith('.tgz'));
@@ -51,12 +50,11 @@ describe('swarm installed from its packed tarball', () => {
       bin: join(prefix, 'bin/swarm'),
       cwd: elsewhere,
       // pnpm's bin shims point NODE_PATH into this repository's node_modules: a user has no such thing.
-      env: { SWARM_REDIS_URL: server.url, NODE_PATH: undefined },
+      env: { SWARM_REDIS_URL: redis.url, NODE_PATH: undefined },
     };
   }, 300_000);
 
   afterAll(async () => {
-    await server?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 

@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT, SWARM_BIN } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 
 /**
  * The `swarm` CLI as long-running OS processes: signalled mid-run (SIGTERM, SIGINT, SIGKILL),
@@ -47,7 +47,7 @@ interface Done extends Exit {
 const live = new Map<ChildProcess, Promise<Exit>>();
 
 describe('the swarm CLI as long-running processes', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let raw: Redis;
   let bus: RedisBus;
   let tmp: string;
@@ -56,7 +56,7 @@ describe('the swarm CLI as long-running processes', () => {
   function launch(argv: string[], label: string): Proc {
     const child = spawn(process.execPath, argv, {
       cwd: ROOT,
-      env: { ...process.env, SWARM_REDIS_URL: server.url },
+      env: { ...process.env, SWARM_REDIS_URL: redis.url },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out = { stdout: '', stderr: '' };
@@ -151,15 +151,13 @@ describe('the swarm CLI as long-running processes', () => {
   }
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    raw = new Redis(server.url);
-    bus = new RedisBus({ url: server.url });
+    raw = new Redis(redis.url);
+    bus = new RedisBus({ url: redis.url });
   });
 
   afterAll(async () => {
     await bus?.close();
     raw?.disconnect();
-    await server?.stop();
   });
 
   beforeEach(async () => {

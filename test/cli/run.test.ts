@@ -1,17 +1,12 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ROOT, SWARM_BIN, startSwarmCli, swarmCli } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 
 const example = (name: string) => join(ROOT, 'config/examples', name);
 
 describe('swarm run', () => {
-  let server: RedisServer;
-
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(() => server.stop());
+  const redis = useRedisServer();
 
   it('runs hello.yaml embedded with no Redis and exits when every task is done', async () => {
     const result = await swarmCli(['run', example('hello.yaml'), '--once', '--json']);
@@ -28,7 +23,7 @@ describe('swarm run', () => {
   });
 
   it('runs the health check on Redis, where the finding outlives the run', async () => {
-    const env = { SWARM_REDIS_URL: server.url };
+    const env = { SWARM_REDIS_URL: redis.url };
     const result = await swarmCli(['run', example('health-check.yaml'), '--once'], { env });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Redis ping successful: PONG');
@@ -51,7 +46,7 @@ describe('swarm run', () => {
   });
 
   it('runs the two-swarm example: ops learns from research and summarises it', async () => {
-    const env = { SWARM_REDIS_URL: server.url };
+    const env = { SWARM_REDIS_URL: redis.url };
     const result = await swarmCli(['run', example('cross-swarm.yaml'), '--once', '--json'], { env });
     expect(result.code, result.stderr).toBe(0);
     const printed = result.stdout

@@ -1,17 +1,15 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ROOT, swarmCli } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 
 describe('swarm CLI verbs', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    env = { SWARM_REDIS_URL: server.url };
+    env = { SWARM_REDIS_URL: redis.url };
   });
-  afterAll(() => server.stop());
 
   it('prints usage and exits 2 with no command, 0 with --help', async () => {
     const none = await swarmCli([]);
@@ -97,7 +95,7 @@ describe('swarm CLI verbs', () => {
 
   it('lists and retries dead letters', async () => {
     const { Redis } = await import('ioredis');
-    const raw = new Redis(server.url, { protocol: 2 });
+    const raw = new Redis(redis.url, { protocol: 2 });
     // A dead letter as a worker would leave it.
     await raw.xadd(
       'swarm:{dead}:dead',
@@ -131,14 +129,13 @@ describe('swarm CLI verbs', () => {
 });
 
 describe('swarm findings across swarms', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    env = { SWARM_REDIS_URL: server.url };
+    env = { SWARM_REDIS_URL: redis.url };
     const { RedisBus } = await import('@swarm/core');
-    const bus = new RedisBus({ url: server.url });
+    const bus = new RedisBus({ url: redis.url });
     for (const [swarm, tags] of [
       ['research-a', ['risk']],
       ['research-b', ['auth']],
@@ -156,7 +153,6 @@ describe('swarm findings across swarms', () => {
     }
     await bus.close();
   });
-  afterAll(() => server.stop());
 
   const summaries = (stdout: string) =>
     stdout

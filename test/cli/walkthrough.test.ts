@@ -1,20 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { swarmCli } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 
 /**
  * The field report's steps 2-5, for real: each step is its own OS process, and the worker
  * process exits before the finding is read back.
  */
 describe('the walkthrough: post, an ephemeral worker, the finding persists', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    env = { SWARM_REDIS_URL: server.url };
+    env = { SWARM_REDIS_URL: redis.url };
   });
-  afterAll(() => server.stop());
 
   it('runs redis_health_check through a worker that claims it, reports and exits', async () => {
     const context = await swarmCli(['context', 'put', 'health', '-'], {
