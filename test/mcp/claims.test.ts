@@ -1,6 +1,6 @@
 import { RedisBus } from '@swarm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 import { call, callError, connectStdio, type StdioSwarm } from './support';
 
 interface Claimed {
@@ -19,21 +19,19 @@ interface Page {
 }
 
 describe('swarm mcp claims: claim_task, report_finding, fail_task, renew_lease', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let bus: RedisBus;
   let mcp: StdioSwarm;
   let swarmCount = 0;
   const nextSwarm = () => `claims-${++swarmCount}`;
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    bus = new RedisBus({ url: server.url });
-    mcp = await connectStdio(['--swarm', 'claims-*'], { SWARM_REDIS_URL: server.url });
+    bus = new RedisBus({ url: redis.url });
+    mcp = await connectStdio(['--swarm', 'claims-*'], { SWARM_REDIS_URL: redis.url });
   });
   afterAll(async () => {
     await mcp?.close();
     await bus?.close();
-    await server?.stop();
   });
 
   it('posts, claims, pages the context, reports once, and the finding is listed', async () => {

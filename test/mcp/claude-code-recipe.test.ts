@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RedisBus } from '@swarm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 import { isAlive, until } from '../worker/helpers';
 import { call, connectStdio, SWARM_BIN } from './support';
 
@@ -68,17 +68,15 @@ function argsOf(step: { args: string }, values: Record<string, unknown>): Record
 }
 
 describe('the Claude Code recipe: a subagent that claims, reads the context, reports and exits', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let bus: RedisBus;
   const agent = subagent();
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    bus = new RedisBus({ url: server.url });
+    bus = new RedisBus({ url: redis.url });
   });
   afterAll(async () => {
     await bus?.close();
-    await server?.stop();
   });
 
   it('defines a subagent whose prompt uses only tools its frontmatter grants', () => {
@@ -110,7 +108,7 @@ describe('the Claude Code recipe: a subagent that claims, reads the context, rep
     });
 
     // Claude Code starts the server as .mcp.json says; `swarm` is the built CLI here.
-    const entry = mcpServer({ SWARM_REDIS_URL: server.url });
+    const entry = mcpServer({ SWARM_REDIS_URL: redis.url });
     expect(entry.command).toBe('swarm');
     const mcp = await connectStdio(entry.args.slice(1), entry.env, {
       command: process.execPath,
@@ -171,7 +169,7 @@ describe('the Claude Code recipe: a subagent that claims, reads the context, rep
   it('fails a task it cannot do, as the prompt says, and the task is retried', async () => {
     const swarm = 'research';
     const posted = await bus.post(swarm, 'review', { description: 'Review the attached file' });
-    const entry = mcpServer({ SWARM_REDIS_URL: server.url });
+    const entry = mcpServer({ SWARM_REDIS_URL: redis.url });
     const mcp = await connectStdio(entry.args.slice(1), entry.env, {
       command: process.execPath,
       args: [SWARM_BIN, entry.args[0] as string],

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 import { call, childEnv, connectHttp, type HttpSwarm, SWARM_BIN, startHttp } from './support';
 
 const TOKEN = 's3cret-token-for-this-test';
@@ -52,16 +52,14 @@ async function exitOf(args: string[], env: Record<string, string>) {
 }
 
 describe('swarm mcp --http', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let withToken: HttpSwarm;
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    withToken = await startHttp(['--swarm', 'web'], { SWARM_REDIS_URL: server.url, SWARM_MCP_TOKEN: TOKEN });
+    withToken = await startHttp(['--swarm', 'web'], { SWARM_REDIS_URL: redis.url, SWARM_MCP_TOKEN: TOKEN });
   });
   afterAll(async () => {
     await withToken?.stop();
-    await server?.stop();
   });
 
   it('binds 127.0.0.1 and serves the tools to a client with the bearer token', async () => {
@@ -118,7 +116,7 @@ describe('swarm mcp --http', () => {
   });
 
   it('needs no token on loopback when none is set', async () => {
-    const open = await startHttp([], { SWARM_REDIS_URL: server.url });
+    const open = await startHttp([], { SWARM_REDIS_URL: redis.url });
     try {
       const client = await connectHttp(open.url);
       expect(await call(client, 'swarm_status', { swarm: 'web' })).toMatchObject({
@@ -131,17 +129,17 @@ describe('swarm mcp --http', () => {
   });
 
   it('exits 2 when asked to listen beyond loopback without a token', async () => {
-    const refused = await exitOf(['--http', '0', '--host', '0.0.0.0'], { SWARM_REDIS_URL: server.url });
+    const refused = await exitOf(['--http', '0', '--host', '0.0.0.0'], { SWARM_REDIS_URL: redis.url });
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('SWARM_MCP_TOKEN');
-    const stray = await exitOf(['--token', 'x'], { SWARM_REDIS_URL: server.url });
+    const stray = await exitOf(['--token', 'x'], { SWARM_REDIS_URL: redis.url });
     expect(stray.code).toBe(2);
-    const port = await exitOf(['--http', 'eighty'], { SWARM_REDIS_URL: server.url });
+    const port = await exitOf(['--http', 'eighty'], { SWARM_REDIS_URL: redis.url });
     expect(port.code).toBe(2);
   });
 
   it('listens beyond loopback with a token, and still refuses requests without it', async () => {
-    const wide = await startHttp(['--host', '0.0.0.0', '--token', TOKEN], { SWARM_REDIS_URL: server.url });
+    const wide = await startHttp(['--host', '0.0.0.0', '--token', TOKEN], { SWARM_REDIS_URL: redis.url });
     try {
       const local = new URL(wide.url.pathname, `http://127.0.0.1:${wide.url.port}`);
       expect((await send(local, { body: INITIALIZE })).status).toBe(401);

@@ -1,6 +1,6 @@
 import { RedisBus } from '@swarm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 import { isAlive, until } from '../worker/helpers';
 import { call, callError, connectHttp, connectStdio, type HttpSwarm, startHttp } from './support';
 
@@ -11,19 +11,17 @@ interface Claimed {
 }
 
 describe('swarm mcp survives its clients and its Redis', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let bus: RedisBus;
   let http: HttpSwarm;
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    bus = new RedisBus({ url: server.url });
-    http = await startHttp(['--swarm', 'tough'], { SWARM_REDIS_URL: server.url, SWARM_LOG_LEVEL: 'warn' });
+    bus = new RedisBus({ url: redis.url });
+    http = await startHttp(['--swarm', 'tough'], { SWARM_REDIS_URL: redis.url, SWARM_LOG_LEVEL: 'warn' });
   });
   afterAll(async () => {
     await http?.stop();
     await bus?.close();
-    await server?.stop();
   });
 
   /** Whether some connection is blocked reading new tasks: a claim is waiting. */
@@ -56,7 +54,7 @@ describe('swarm mcp survives its clients and its Redis', () => {
   });
 
   it('over stdio: a client that goes away mid-claim ends its server process, and a new one serves', async () => {
-    const env = { SWARM_REDIS_URL: server.url, SWARM_LOG_LEVEL: 'warn' };
+    const env = { SWARM_REDIS_URL: redis.url, SWARM_LOG_LEVEL: 'warn' };
     const leaving = await connectStdio(['--swarm', 'tough'], env);
     const pid = leaving.transport.pid as number;
     const abandoned = leaving.client
@@ -83,14 +81,14 @@ describe('swarm mcp survives its clients and its Redis', () => {
   });
 
   it('answers with a clean tool error while Redis is down, and works again once it is back', async () => {
-    const mcp = await connectStdio(['--swarm', 'tough'], { SWARM_REDIS_URL: server.url });
+    const mcp = await connectStdio(['--swarm', 'tough'], { SWARM_REDIS_URL: redis.url });
     try {
       await call(mcp.client, 'post_task', { swarm: 'tough', type: 'restart', description: 'before' });
-      await server.kill();
+      await redis.server.kill();
       const down = await callError(mcp.client, 'swarm_status', { swarm: 'tough' });
       expect(down).toContain('did not come back');
       expect(down).toContain('nothing was done');
-      await server.start();
+      await redis.server.start();
       // The bus reconnects on its own; the first calls after the restart may still find it reconnecting.
       let status: { swarms: { types: { type: string }[] }[] } | undefined;
       await until(

@@ -1,6 +1,6 @@
 import { RedisBus } from '@swarm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 import { call, callError, connectStdio, type StdioSwarm } from './support';
 
 interface Page {
@@ -24,19 +24,17 @@ function bigContext(): string {
 }
 
 describe('swarm mcp tools over stdio', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let bus: RedisBus;
   let mcp: StdioSwarm;
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    bus = new RedisBus({ url: server.url });
-    mcp = await connectStdio(['--swarm', 'tools', '--swarm', 'tools-*'], { SWARM_REDIS_URL: server.url });
+    bus = new RedisBus({ url: redis.url });
+    mcp = await connectStdio(['--swarm', 'tools', '--swarm', 'tools-*'], { SWARM_REDIS_URL: redis.url });
   });
   afterAll(async () => {
     await mcp?.close();
     await bus?.close();
-    await server?.stop();
   });
 
   it('lists its tools, each with an input and an output schema', async () => {
