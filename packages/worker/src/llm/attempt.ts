@@ -58,7 +58,11 @@ interface Running {
   done: Promise<CallResult>;
 }
 
-type Ended = { result: CallResult; parsed?: ReturnType<AnswerFormat['parse']>; failure?: ModelCallError };
+interface Ended {
+  priced: PricedCall;
+  parsed?: ReturnType<AnswerFormat['parse']>;
+  failure?: ModelCallError;
+}
 
 export async function runAttempt(options: AttemptOptions): Promise<AttemptAnswer> {
   return new Attempt(options).run();
@@ -79,6 +83,16 @@ class Attempt {
 
   async run(): Promise<AttemptAnswer> {
     const pending = new Set<Running>();
+    try {
+      return await this.#race(pending);
+    } catch (error) {
+      // A ledger that cannot be reached, say: no call is left running unsettled.
+      await this.#stopAll(pending, 'the attempt failed');
+      throw error;
+    }
+  }
+
+  async #race(pending: Set<Running>): Promise<AttemptAnswer> {
     let hedged = false;
     const first = await this.#launch(this.#o.holder, 'main');
     if (first) pending.add(first);
@@ -99,25 +113,18 @@ class Attempt {
       if (ended === 'hedge') {
         hedged = true;
         const [main] = pending;
-        const running = await this.#launch(
-          main?.holder === this.#o.holder ? `${this.#o.holder}/hedge` : this.#o.holder,
-          'hedge',
-        );
+        const holder = main?.holder === this.#o.holder ? `${this.#o.holder}/hedge` : this.#o.holder;
+        const running = await this.#launch(holder, 'hedge');
         if (running) pending.add(running);
         continue;
       }
       pending.delete(ended);
-      const outcome = await this.#end(ended);
-      if (outcome.parsed) {
-        const answered = this.#calls.at(-1) as PricedCall;
+      const { priced, parsed, failure } = await this.#end(ended);
+      if (parsed) {
         await this.#stopAll(pending, 'another model answered first');
-        return { candidate: ended.candidate, parsed: outcome.parsed, answered, calls: this.#calls };
+        return { candidate: ended.candidate, parsed, answered: priced, calls: this.#calls };
       }
-      const failure = outcome.failure as ModelCallError;
-      if (!FALLBACK_KINDS.has(failure.kind)) {
-        await this.#stopAll(pending, 'the attempt failed');
-        throw failure;
-      }
+      if (failure && !FALLBACK_KINDS.has(failure.kind)) throw failure;
       if (pending.size === 0) {
         const next = await this.#launch(ended.holder, 'main');
         if (next) pending.add(next);
@@ -198,7 +205,7 @@ class Attempt {
     }
     await this.#tellHealth(running.candidate, parsed !== undefined, failure);
     if (failure && !lost) this.#failures.push(failure);
-    return { result, ...(parsed ? { parsed } : {}), ...(failure ? { failure } : {}) };
+    return { priced, ...(parsed ? { parsed } : {}), ...(failure ? { failure } : {}) };
   }
 
   async #tellHealth(
@@ -224,9 +231,10 @@ class Attempt {
   }
 
   async #stopAll(pending: Set<Running>, reason: string): Promise<void> {
-    for (const running of pending) running.controller.abort(new Error(reason));
-    await Promise.all([...pending].map((running) => this.#end(running, true)));
+    const stopping = [...pending];
     pending.clear();
+    for (const running of stopping) running.controller.abort(new Error(reason));
+    await Promise.all(stopping.map((running) => this.#end(running, true)));
   }
 
   /** No candidate answered: wait if some could not go (or every one was rate-limited), else fail. */
