@@ -5,9 +5,9 @@ import { Writable } from 'node:stream';
 import { RedisBus } from '@swarm/core';
 import { WorkerPool } from '@swarm/worker';
 import pino from 'pino';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { swarmCli } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 import { FIXTURES } from '../worker/helpers';
 import { findings, LlmRig, llmPoolSpec, uniqueSwarm, until } from './helpers';
 
@@ -15,17 +15,13 @@ import { findings, LlmRig, llmPoolSpec, uniqueSwarm, until } from './helpers';
 const KEY = 'sk-ant-api03-SWARMTESTKEY-7f3e9c1d5b2a4e6f8091a2b3c4d5e6f7';
 
 describe('an llm pool’s API keys', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let bus: RedisBus;
   let swarm: string;
   const rig = new LlmRig();
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(() => server.stop());
   beforeEach(() => {
-    bus = new RedisBus({ url: server.url });
+    bus = new RedisBus({ url: redis.url });
     swarm = uniqueSwarm();
   });
   afterEach(async () => {
@@ -119,7 +115,7 @@ swarms:
         TEST_LLM_KEY: KEY,
         ANTHROPIC_FAKE: answering.url,
         OPENAI_FAKE: failing.url,
-        SWARM_REDIS_URL: server.url,
+        SWARM_REDIS_URL: redis.url,
         SWARM_LOG_LEVEL: 'debug',
       };
       const run = await swarmCli(['run', topology, '--once', '--json'], { env });

@@ -1,7 +1,7 @@
 import { RedisBus } from '@swarm/core';
 import type { FakeVendor } from '@swarm/worker/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useRedisServer } from '../support/redis-server';
 import { findings, LlmRig, llmPoolSpec, providersOf, uniqueSwarm, until } from './helpers';
 
 const MODEL = 'anthropic:claude-haiku-4-5';
@@ -12,21 +12,17 @@ const usage = { inputTokens: 1_000, outputTokens: 500 };
 const CALL_USD = 0.0035;
 
 describe('llm pools within budgets and rate limits shared across processes', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let swarm: string;
   let fake: FakeVendor;
   const rig = new LlmRig();
   const buses: RedisBus[] = [];
   const newBus = () => {
-    const bus = new RedisBus({ url: server.url });
+    const bus = new RedisBus({ url: redis.url });
     buses.push(bus);
     return bus;
   };
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(() => server.stop());
   beforeEach(async () => {
     swarm = uniqueSwarm();
     fake = await rig.vendor({ kind: 'anthropic', usage });

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisBus } from '@swarm/core';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useRedisServer } from '../support/redis-server';
 import { findings, LlmRig, llmPoolSpec, providersOf, uniqueSwarm, until } from './helpers';
 
 /**
@@ -12,24 +12,20 @@ import { findings, LlmRig, llmPoolSpec, providersOf, uniqueSwarm, until } from '
  * replaces it, so the budget holds only what live calls hold.
  */
 describe('an llm worker process killed mid-call', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let child: ChildProcess | undefined;
   const rig = new LlmRig();
   const buses: RedisBus[] = [];
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
   afterEach(async () => {
     child?.kill('SIGKILL');
     await rig.stop();
     await Promise.all(buses.splice(0).map((b) => b.close()));
   });
-  afterAll(() => server.stop());
 
   it('has its reservation replaced at reclaim, and its task answered once', async () => {
     const swarm = uniqueSwarm();
-    const bus = new RedisBus({ url: server.url });
+    const bus = new RedisBus({ url: redis.url });
     buses.push(bus);
     // The first request stalls (the worker is killed during it); the rescuer's is answered.
     const fake = await rig.vendor({ kind: 'anthropic', script: [{ stall: true }] });
@@ -37,7 +33,7 @@ describe('an llm worker process killed mid-call', () => {
 
     const worker = spawn(
       process.execPath,
-      ['--import', 'tsx', join(import.meta.dirname, 'fixtures/llm-pool.ts'), server.url, swarm, fake.url],
+      ['--import', 'tsx', join(import.meta.dirname, 'fixtures/llm-pool.ts'), redis.url, swarm, fake.url],
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FAKE_KEY: fake.apiKey } },
     );
     child = worker;

@@ -1,26 +1,22 @@
 import { RedisBus } from '@swarm/core';
 import type { FakeReply, FakeVendor } from '@swarm/worker/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useRedisServer } from '../support/redis-server';
 import { findings, LlmRig, llmPoolSpec, providersOf, uniqueSwarm, until } from './helpers';
 
 const FIRST = 'anthropic:claude-haiku-4-5';
 const SECOND = 'openai:gpt-4.1-mini';
 
 describe('an llm pool falls back to the next model', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let bus: RedisBus;
   let swarm: string;
   let second: FakeVendor;
   const rig = new LlmRig();
   const buses: RedisBus[] = [];
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(() => server.stop());
   beforeEach(async () => {
-    bus = new RedisBus({ url: server.url });
+    bus = new RedisBus({ url: redis.url });
     buses.push(bus);
     swarm = uniqueSwarm();
     second = await rig.vendor({ kind: 'openai' });
@@ -106,7 +102,7 @@ describe('an llm pool falls back to the next model', () => {
     // The vendor asked for 30 s: after its first 429s, the pool stops asking it.
     expect(first.counts.requests).toBeLessThanOrEqual(2);
     // Another process (another bus) is held up too.
-    const other = new RedisBus({ url: server.url });
+    const other = new RedisBus({ url: redis.url });
     buses.push(other);
     const probe = await other.ledger.reserve(swarm, {
       holder: 'probe',
@@ -128,7 +124,7 @@ describe('an llm pool falls back to the next model', () => {
     };
     for (let i = 0; i < 3; i++) await answer(i);
     // Another process (another bus) is held up now.
-    const other = new RedisBus({ url: server.url });
+    const other = new RedisBus({ url: redis.url });
     buses.push(other);
     const probe = await other.ledger.reserve(swarm, {
       holder: 'probe',

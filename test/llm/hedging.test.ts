@@ -1,20 +1,16 @@
 import { RedisBus } from '@swarm/core';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useRedisServer } from '../support/redis-server';
 import { findings, LlmRig, llmPoolSpec, providersOf, uniqueSwarm, until } from './helpers';
 
 describe('an llm pool that hedges', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let bus: RedisBus;
   let swarm: string;
   const rig = new LlmRig();
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(() => server.stop());
   beforeEach(() => {
-    bus = new RedisBus({ url: server.url });
+    bus = new RedisBus({ url: redis.url });
     swarm = uniqueSwarm();
   });
   afterEach(async () => {

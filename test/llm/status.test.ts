@@ -1,20 +1,18 @@
 import { RedisBus } from '@swarm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { swarmCli } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 import { uniqueSwarm } from './helpers';
 
 describe('swarm status shows model spend', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let bus: RedisBus;
 
-  beforeAll(async () => {
-    server = await startRedisServer();
-    bus = new RedisBus({ url: server.url });
+  beforeAll(() => {
+    bus = new RedisBus({ url: redis.url });
   });
   afterAll(async () => {
     await bus.close();
-    await server.stop();
   });
 
   it('per swarm and pool: spent, the cap and what is left, and what calls under way hold', async () => {
@@ -36,7 +34,7 @@ describe('swarm status shows model spend', () => {
     await bus.ledger.reserve(swarm, { holder: 'ask/2-0', ...hold });
     await bus.post(swarm, 'ask', { description: 'q' });
 
-    const env = { SWARM_REDIS_URL: server.url };
+    const env = { SWARM_REDIS_URL: redis.url };
     const human = await swarmCli(['status', swarm], { env });
     expect(human.code).toBe(0);
     expect(human.stdout).toContain(
@@ -73,9 +71,9 @@ describe('swarm status shows model spend', () => {
   it('says nothing of spend for a swarm with no model workers', async () => {
     const swarm = uniqueSwarm();
     await bus.post(swarm, 'ask', { description: 'q' });
-    const human = await swarmCli(['status', swarm], { env: { SWARM_REDIS_URL: server.url } });
+    const human = await swarmCli(['status', swarm], { env: { SWARM_REDIS_URL: redis.url } });
     expect(human.stdout).not.toContain('spend');
-    const json = await swarmCli(['status', swarm, '--json'], { env: { SWARM_REDIS_URL: server.url } });
+    const json = await swarmCli(['status', swarm, '--json'], { env: { SWARM_REDIS_URL: redis.url } });
     expect(JSON.parse(json.stdout.trim()).budgets).toEqual([]);
   });
 });
