@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { firstValueFrom, type Subscription, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { swarmCli } from '../support/cli';
-import { freePort, type RedisServer, startRedisServer } from '../support/redis-server';
+import { freePort, useRedisServer } from '../support/redis-server';
 
 /**
  * Access: swarm runs as a Redis ACL user restricted to its swarms' key patterns and channels; a
@@ -138,7 +138,8 @@ function quietBus(options: RedisBusOptions): RedisBus {
 }
 
 describe('access: one Redis ACL user per swarm', () => {
-  let server: RedisServer;
+  // Passing args always starts a private server, even with REDIS_URL set: this test changes its users.
+  const redis = useRedisServer({ args: ['--acllog-max-len', '1000'] });
   let admin: Redis;
   let adminBus: RedisBus;
   const buses: RedisBus[] = [];
@@ -150,7 +151,7 @@ describe('access: one Redis ACL user per swarm', () => {
   let secretContext: string;
 
   const userUrl = (user: string, password: string) => {
-    const url = new URL(server.url);
+    const url = new URL(redis.url);
     url.username = user;
     url.password = password;
     return url.toString();
@@ -162,16 +163,14 @@ describe('access: one Redis ACL user per swarm', () => {
   };
 
   beforeAll(async () => {
-    // Passing args always starts a private server, even with REDIS_URL set: this test changes its users.
-    server = await startRedisServer({ args: ['--acllog-max-len', '1000'] });
-    admin = new Redis(server.url, { protocol: 2 });
+    admin = new Redis(redis.url, { protocol: 2 });
     await admin.call('ACL', 'SETUSER', 'alice', ...aclRules('A', ALICE_PW));
     await admin.call('ACL', 'SETUSER', 'bob', ...aclRules('B', BOB_PW));
     await admin.call('ACL', 'LOG', 'RESET');
     aliceUrl = userUrl('alice', ALICE_PW);
     bobUrl = userUrl('bob', BOB_PW);
     // Swarm B holds a waiting task, a finding, a context and a dead letter, written by the admin.
-    adminBus = new RedisBus({ url: server.url });
+    adminBus = new RedisBus({ url: redis.url });
     secretContext = await adminBus.context.put('B', 'B-only context');
     await adminBus.post('B', 'secret-job', { data: { payload: 'B-only task' }, context: secretContext });
     await adminBus.publish('B', { type: 'note', summary: 'B-only finding' });
@@ -196,7 +195,6 @@ describe('access: one Redis ACL user per swarm', () => {
     await Promise.all(buses.map((b) => b.close()));
     await adminBus?.close();
     admin?.disconnect();
-    await server?.stop();
   });
 
   /** What swarm B holds, read by the admin: Alice's attempts must leave it exactly as it was. */

@@ -13,7 +13,7 @@ import {
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliProcess, type CliResult, ROOT, startSwarmCli, swarmCli } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 
 /**
  * Issue #5, item 8: bad input. Malformed task entries and finding entries written with a raw
@@ -175,12 +175,12 @@ const jsonLines = (stdout: string) =>
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('bad input', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let bus: RedisBus;
   let raw: Redis;
   const processes: CliProcess[] = [];
 
-  const cliEnv = () => ({ SWARM_REDIS_URL: server.url, SWARM_LOG_LEVEL: 'warn' });
+  const cliEnv = () => ({ SWARM_REDIS_URL: redis.url, SWARM_LOG_LEVEL: 'warn' });
   const start = (args: string[]) => {
     const proc = startSwarmCli(args, { env: cliEnv() });
     proc.child.stdin.end();
@@ -191,9 +191,8 @@ describe('bad input', () => {
   const xadd = (key: string, args: (string | Buffer)[]) => raw.call('XADD', key, '*', ...args);
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    bus = new RedisBus({ url: server.url });
-    raw = new Redis(server.url, { protocol: 2 });
+    bus = new RedisBus({ url: redis.url });
+    raw = new Redis(redis.url, { protocol: 2 });
   });
 
   afterAll(async () => {
@@ -201,7 +200,6 @@ describe('bad input', () => {
     await Promise.all(processes.map((p) => p.exited.catch(() => null)));
     await bus?.close();
     raw?.disconnect();
-    await server?.stop();
   });
 
   describe('malformed task entries (test/fixtures/entries/tasks.json)', () => {

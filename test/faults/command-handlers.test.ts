@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type DeadLetter, type Finding, RedisBus } from '@swarm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, ROOT, swarmCli } from '../support/cli';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 import { isAlive } from '../worker/helpers';
 
 /**
@@ -53,20 +53,18 @@ interface Run extends CliResult {
 }
 
 describe('command handlers that misbehave, through `swarm run --once`', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let bus: RedisBus;
   let pidRoot: string;
   let runs = 0;
 
   beforeAll(async () => {
-    server = await startRedisServer();
-    bus = new RedisBus({ url: server.url });
+    bus = new RedisBus({ url: redis.url });
     pidRoot = mkdtempSync(join(tmpdir(), 'swarm-fault-pids-'));
   });
 
   afterAll(async () => {
     await bus?.close();
-    await server?.stop();
     if (pidRoot) rmSync(pidRoot, { recursive: true, force: true });
   });
 
@@ -80,7 +78,7 @@ describe('command handlers that misbehave, through `swarm run --once`', () => {
     const started = Date.now();
     const result = await swarmCli(['run', join(FIXTURES, topology), '--once', '--json'], {
       env: {
-        SWARM_REDIS_URL: server.url,
+        SWARM_REDIS_URL: redis.url,
         SWARM_LOG_LEVEL: 'warn',
         SWARM_FAULT_SWARM: swarm,
         SWARM_FAULT_MARKER: marker,

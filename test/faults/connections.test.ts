@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Finding, RedisBus } from '@swarm/core';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { describe, expect, it } from 'vitest';
+import { useRedisServer } from '../support/redis-server';
 import { allFindings, FIXTURES, ledger, openTasks, postTasks, report, Workers, waitFor } from './support';
 
 /**
@@ -11,20 +11,16 @@ import { allFindings, FIXTURES, ledger, openTasks, postTasks, report, Workers, w
  * no task may be lost or done twice, and a durable subscriber must miss nothing.
  */
 describe('dropped connections and a frozen Redis', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(() => server.stop());
+  const redis = useRedisServer();
 
   it('CLIENT KILL of every client, then SIGSTOP past the blocking timeout: nothing lost, nothing twice, nobody wedged', async () => {
     const swarm = 'cut';
     const TOTAL = 8_000;
-    const bus = new RedisBus({ url: server.url });
-    const admin = new Redis(server.url, { protocol: 2 });
+    const bus = new RedisBus({ url: redis.url });
+    const admin = new Redis(redis.url, { protocol: 2 });
     const seen: Finding[] = [];
     const following = bus.follow({ swarms: [swarm], name: 'auditor' }).subscribe((f) => seen.push(f));
-    const workers = new Workers(server.url, swarm, 'work', [
+    const workers = new Workers(redis.url, swarm, 'work', [
       '--handler',
       `${FIXTURES}/handlers.mjs#work`,
       '--concurrency',
@@ -55,9 +51,9 @@ describe('dropped connections and a frozen Redis', () => {
         () => '4,000 findings',
       );
       // Frozen: connections stay open, nothing answers, for longer than BLOCK (1 s) + watchdog (3 s).
-      server.pause();
+      redis.server.pause();
       await sleep(6_000);
-      server.resume();
+      redis.server.resume();
       const resumedAt = Date.now();
       const atResume = await findings();
       const stopResumeMs = await waitFor(

@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisBus } from '@swarm/core';
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { describe, expect, it } from 'vitest';
+import { useRedisServer } from '../support/redis-server';
 import { report, Workers, waitFor } from './support';
 
 /** How many tasks; FAULTS_MEMORY_TASKS lowers it for a quick local run. */
@@ -24,17 +24,13 @@ const rssOf = (pid: number) =>
  * must stay flat.
  */
 describe(`memory over ${TOTAL.toLocaleString('en')} tasks`, () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(() => server.stop());
+  const redis = useRedisServer();
 
   it('Redis returns to its baseline and the worker RSS stays flat', async () => {
     const swarm = 'million';
-    const admin = new Redis(server.url, { protocol: 2 });
-    const bus = new RedisBus({ url: server.url });
-    const workers = new Workers(server.url, swarm, 'echo', [
+    const admin = new Redis(redis.url, { protocol: 2 });
+    const bus = new RedisBus({ url: redis.url });
+    const workers = new Workers(redis.url, swarm, 'echo', [
       '--handler',
       'echo',
       '--concurrency',

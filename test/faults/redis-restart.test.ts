@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Finding, RedisBus } from '@swarm/core';
-import { afterEach, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { describe, expect, it } from 'vitest';
+import { useRedisServer } from '../support/redis-server';
 import { allFindings, FIXTURES, ledger, openTasks, report, Workers, waitFor } from './support';
 
 /**
@@ -10,15 +10,13 @@ import { allFindings, FIXTURES, ledger, openTasks, report, Workers, waitFor } fr
  * nothing acknowledged is lost; with everysec the loss is bounded by about a second of writes.
  */
 describe.each(['always', 'everysec'] as const)('Redis SIGKILLed mid-run (appendfsync %s)', (fsync) => {
-  let server: RedisServer;
-  afterEach(() => server?.stop());
+  const redis = useRedisServer({ appendonly: fsync });
 
   it('resumes by itself; acknowledged posts and recorded findings survive as the fsync policy promises', async () => {
-    server = await startRedisServer({ appendonly: fsync });
     const swarm = `restart-${fsync}`;
-    const poster = new RedisBus({ url: server.url });
-    const watcher = new RedisBus({ url: server.url });
-    const workers = new Workers(server.url, swarm, 'work', [
+    const poster = new RedisBus({ url: redis.url });
+    const watcher = new RedisBus({ url: redis.url });
+    const workers = new Workers(redis.url, swarm, 'work', [
       '--handler',
       `${FIXTURES}/handlers.mjs#work`,
       '--concurrency',
@@ -56,9 +54,9 @@ describe.each(['always', 'everysec'] as const)('Redis SIGKILLed mid-run (appendf
       );
       const seenBeforeKill = seen.map((f) => f.id);
       const ackedBeforeKill = acked.length;
-      await server.kill();
+      await redis.server.kill();
       await sleep(1_000);
-      await server.start();
+      await redis.server.start();
       const restartedAt = Date.now();
       const countAtRestart = seen.length;
       const resumeMs = await waitFor(

@@ -6,7 +6,7 @@ import { RedisBus } from '@swarm/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliResult, swarmCli } from '../support/cli';
-import { freePort, type RedisServer, startRedisServer } from '../support/redis-server';
+import { freePort, useRedisServer } from '../support/redis-server';
 
 /**
  * Secrets: no command handler runs through a shell; task data never becomes a command argument
@@ -34,7 +34,8 @@ const records = (stdout: string) =>
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('secrets', () => {
-  let server: RedisServer;
+  // Passing args always starts a private server, even with REDIS_URL set: this test adds a user.
+  const redis = useRedisServer({ args: ['--acllog-max-len', '128'] });
   let admin: Redis;
   // Characters a URL must encode, so both the raw and the encoded form are looked for.
   const token = randomUUID().slice(0, 12);
@@ -63,11 +64,9 @@ describe('secrets', () => {
   });
 
   beforeAll(async () => {
-    // Passing args always starts a private server, even with REDIS_URL set: this test adds a user.
-    server = await startRedisServer({ args: ['--acllog-max-len', '128'] });
-    admin = new Redis(server.url, { protocol: 2 });
+    admin = new Redis(redis.url, { protocol: 2 });
     await admin.call('ACL', 'SETUSER', 'swarm-app', 'reset', 'on', `>${PASSWORD}`, '~*', '&*', '+@all');
-    const parsed = new URL(server.url);
+    const parsed = new URL(redis.url);
     hostPort = `${parsed.hostname}:${parsed.port}`;
     url = `redis://swarm-app:${encodeURIComponent(PASSWORD)}@${hostPort}`;
     marker = join(tmpdir(), `pwned-${randomUUID()}`);
@@ -76,7 +75,6 @@ describe('secrets', () => {
 
   afterAll(async () => {
     admin?.disconnect();
-    await server?.stop();
     if (scratch) rmSync(scratch, { recursive: true, force: true });
     if (marker) rmSync(marker, { force: true });
   });

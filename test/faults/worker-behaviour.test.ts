@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisBus } from '@swarm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { useRedisServer } from '../support/redis-server';
 import { FIXTURES, ledger, openTasks, report, Workers, waitFor } from './support';
 
 const flags = (handler: string, ...more: string[]) => [
@@ -13,21 +13,19 @@ const starts = (stderr: string) => [...stderr.matchAll(/^START (\S+)$/gm)].map((
 
 /** Items 4, 5 and 6: a handler slower than its lease, a poison task, and SIGTERM under load. */
 describe('workers under trying conditions (real processes)', () => {
-  let server: RedisServer;
+  const redis = useRedisServer();
   let bus: RedisBus;
   beforeAll(async () => {
-    server = await startRedisServer();
-    bus = new RedisBus({ url: server.url });
+    bus = new RedisBus({ url: redis.url });
   });
   afterAll(async () => {
     await bus.close();
-    await server.stop();
   });
 
   it('a live handler running 5x past its lease is never redelivered: one execution, one finding', async () => {
     const swarm = 'slow';
     const workers = new Workers(
-      server.url,
+      redis.url,
       swarm,
       'slow',
       flags('slow', '--concurrency', '2', '--lease-ms', '400'),
@@ -64,7 +62,7 @@ describe('workers under trying conditions (real processes)', () => {
   it('a poison task is dead-lettered after maxAttempts with its error history; the other 1,000 flow', async () => {
     const swarm = 'poison';
     const workers = new Workers(
-      server.url,
+      redis.url,
       swarm,
       'work',
       flags('poison', '--concurrency', '8', '--max-attempts', '3'),
@@ -105,7 +103,7 @@ describe('workers under trying conditions (real processes)', () => {
   it('SIGTERM under load: the stopped worker finishes what it holds and exits 0; nothing lost, nothing twice', async () => {
     const swarm = 'drain';
     const workers = new Workers(
-      server.url,
+      redis.url,
       swarm,
       'slow',
       flags('slow', '--concurrency', '4', '--lease-ms', '5000'),

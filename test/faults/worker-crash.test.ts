@@ -1,6 +1,6 @@
 import { RedisBus } from '@swarm/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { describe, expect, it } from 'vitest';
+import { useRedisServer } from '../support/redis-server';
 import { FIXTURES, ledger, openTasks, postTasks, report, Workers, waitFor } from './support';
 
 /**
@@ -8,17 +8,13 @@ import { FIXTURES, ledger, openTasks, postTasks, report, Workers, waitFor } from
  * moments mid-run and replaced. Every task must end with exactly one finding, none stuck.
  */
 describe('worker processes killed mid-run', () => {
-  let server: RedisServer;
-  beforeAll(async () => {
-    server = await startRedisServer();
-  });
-  afterAll(() => server.stop());
+  const redis = useRedisServer();
 
   it('10,000 tasks, 4 workers, 2 SIGKILLed and restarted: one finding each, none lost, none stuck', async () => {
     const swarm = 'crash';
     const TOTAL = 10_000;
-    const bus = new RedisBus({ url: server.url });
-    const workers = new Workers(server.url, swarm, 'work', [
+    const bus = new RedisBus({ url: redis.url });
+    const workers = new Workers(redis.url, swarm, 'work', [
       '--handler',
       `${FIXTURES}/handlers.mjs#work`,
       '--concurrency',
