@@ -1,43 +1,28 @@
-import { type Bus, type Finding, RedisBus } from '@swarm/core';
+import { type Finding, RedisBus } from '@swarm/core';
 import { ASSIST_REQUEST_TYPE, ASSIST_TYPE } from '@swarm/worker';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { startSwarmCli } from '../support/cli';
 import { useRedisServer } from '../support/redis-server';
-import { FIXTURES, Pools, poolSpec, uniqueSwarm, until } from './helpers';
+import { FIXTURES, poolSpec, until, usePools } from './helpers';
 
 const handler = (name: string) => ({ module: 'handlers/assist.mjs', export: name });
 
 /** Peer assist on a real Redis: ctx.askPeers, `assist: true` pools, deadlines and timeouts. */
 describe('peer assist', () => {
   const redis = useRedisServer();
-  let bus: Bus;
-  let swarm: string;
-  const pools = new Pools();
+  const rig = usePools(() => new RedisBus({ url: redis.url }));
 
-  beforeEach(() => {
-    bus = new RedisBus({ url: redis.url });
-    swarm = uniqueSwarm();
-  });
-  afterEach(async () => {
-    await pools.stopAll();
-    await bus.close();
-  });
-
-  const findings = () => bus.readFindings(swarm);
-  const ofType = async (type: string) => (await findings()).filter((f) => f.type === type);
+  const ofType = async (type: string) => (await rig.findings()).filter((f) => f.type === type);
 
   it('a concurrency-1 pool whose only worker asks for help finishes when another pool assists', async () => {
-    const asking = pools.start(
-      bus,
-      swarm,
+    const asking = rig.start(
       poolSpec({ type: 'research', handler: handler('asker'), concurrency: 1, assist: true }),
     );
-    pools.start(
-      bus,
-      swarm,
-      poolSpec({ type: 'review', handler: handler('helper'), concurrency: 1, assist: true }),
-    );
-    const posted = await bus.post(swarm, 'research', { description: 'the auth module', data: { n: 7 } });
+    rig.start(poolSpec({ type: 'review', handler: handler('helper'), concurrency: 1, assist: true }));
+    const posted = await rig.bus.post(rig.swarm, 'research', {
+      description: 'the auth module',
+      data: { n: 7 },
+    });
     await until(async () => (await ofType('research')).length === 1, 'the asking task to finish');
 
     const [done] = await ofType('research');
@@ -55,21 +40,20 @@ describe('peer assist', () => {
     expect(done?.data).toMatchObject({ answer: answer?.id, helper: answer?.workerId });
     // The asking pool held its only slot the whole time, so it never took the request itself.
     expect(asking.stats.completed).toBe(1);
-    expect(await bus.deadLetters(swarm)).toEqual([]);
+    expect(await rig.deadLetters()).toEqual([]);
   });
 
   it('is answered by another process: a `swarm worker --assist` CLI worker', async () => {
-    pools.start(
-      bus,
-      swarm,
-      poolSpec({ type: 'research', handler: handler('asker'), concurrency: 1, assist: true }),
-    );
+    rig.start(poolSpec({ type: 'research', handler: handler('asker'), concurrency: 1, assist: true }));
     const helper = startSwarmCli(
-      ['worker', swarm, 'review', '--assist', '--handler', `${FIXTURES}/handlers/assist.mjs#helper`],
+      ['worker', rig.swarm, 'review', '--assist', '--handler', `${FIXTURES}/handlers/assist.mjs#helper`],
       { env: { SWARM_REDIS_URL: redis.url } },
     );
     try {
-      await bus.post(swarm, 'research', { description: 'the billing module', data: { timeoutMs: 30_000 } });
+      await rig.bus.post(rig.swarm, 'research', {
+        description: 'the billing module',
+        data: { timeoutMs: 30_000 },
+      });
       await until(
         async () => (await ofType('research')).length === 1,
         () => `the asking task; helper said ${helper.stderr}`,
@@ -84,12 +68,11 @@ describe('peer assist', () => {
   });
 
   it('times out with a typed error when no peer can help, and the late request expires unrun', async () => {
-    pools.start(
-      bus,
-      swarm,
-      poolSpec({ type: 'research', handler: handler('asker'), concurrency: 1, assist: true }),
-    );
-    const posted = await bus.post(swarm, 'research', { description: 'alone', data: { timeoutMs: 300 } });
+    rig.start(poolSpec({ type: 'research', handler: handler('asker'), concurrency: 1, assist: true }));
+    const posted = await rig.bus.post(rig.swarm, 'research', {
+      description: 'alone',
+      data: { timeoutMs: 300 },
+    });
     await until(async () => (await ofType('research')).length === 1, 'the asking task to give up');
     const [done] = await ofType('research');
     expect(done?.summary).toMatch(/^escalated: no peer answered help request \S+ within 300 ms$/);
@@ -100,19 +83,15 @@ describe('peer assist', () => {
     const [expired] = await ofType(ASSIST_TYPE);
     expect(expired).toMatchObject({ parent: posted.id, tags: ['expired', 'assist', 'answer'] });
     expect(expired?.summary).toMatch(/^expired/);
-    expect(await bus.deadLetters(swarm)).toEqual([]);
+    expect(await rig.deadLetters()).toEqual([]);
   });
 
   it('hands each request to one helper, once', async () => {
-    pools.start(
-      bus,
-      swarm,
-      poolSpec({ type: 'research', handler: handler('asker'), concurrency: 4, assist: false }),
-    );
+    rig.start(poolSpec({ type: 'research', handler: handler('asker'), concurrency: 4, assist: false }));
     for (const type of ['a', 'b', 'c'])
-      pools.start(bus, swarm, poolSpec({ type, handler: handler('helper'), concurrency: 2, assist: true }));
-    await bus.postBatch(
-      swarm,
+      rig.start(poolSpec({ type, handler: handler('helper'), concurrency: 2, assist: true }));
+    await rig.bus.postBatch(
+      rig.swarm,
       'research',
       Array.from({ length: 20 }, (_, i) => ({ description: `q${i}` })),
     );

@@ -1,41 +1,16 @@
 import { join } from 'node:path';
-import { MemoryBus, type TaskInput } from '@swarm/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Pools, poolSpec, uniqueSwarm, until } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { useMemoryPools } from './helpers';
 
 /** The stand-in for `claude -p … --output-format json` (test/fixtures/bin/claude). */
 const CLAUDE = join(import.meta.dirname, '../fixtures/bin/claude');
 const claudeJson = [CLAUDE, '-p', 'Answer the task given as JSON on stdin.', '--output-format', 'json'];
 
 describe('a command handler with output: claude', () => {
-  let bus: MemoryBus;
-  let swarm: string;
-  const pools = new Pools();
-
-  beforeEach(() => {
-    bus = new MemoryBus();
-    swarm = uniqueSwarm();
-  });
-  afterEach(async () => {
-    await pools.stopAll();
-    await bus.close();
-  });
-
-  /** Runs one task through the command (one attempt) and returns its finding or its dead letter's error. */
-  async function runTask(handler: Parameters<typeof poolSpec>[0]['handler'], task: TaskInput = {}) {
-    pools.start(bus, swarm, poolSpec({ handler, maxAttempts: 1 }));
-    await bus.post(swarm, 'work', task);
-    await until(
-      async () => (await bus.readFindings(swarm)).length + (await bus.deadLetters(swarm)).length === 1,
-      'the task to settle',
-    );
-    const [finding] = await bus.readFindings(swarm);
-    const [dead] = await bus.deadLetters(swarm);
-    return { finding, error: dead?.errors[0]?.message };
-  }
+  const rig = useMemoryPools();
 
   it("makes claude's result the summary, and its cost, tokens, durations and turns data.usage", async () => {
-    const { finding, error } = await runTask(
+    const { finding, error } = await rig.runTask(
       { command: claudeJson, output: 'claude' },
       { description: 'what is a shard?' },
     );
@@ -57,7 +32,7 @@ describe('a command handler with output: claude', () => {
   });
 
   it('fails the attempt with the message of an is_error result, though claude exits 1', async () => {
-    const { finding, error } = await runTask(
+    const { finding, error } = await rig.runTask(
       { command: claudeJson, output: 'claude' },
       { data: { standIn: 'api-error' } },
     );
@@ -68,7 +43,7 @@ describe('a command handler with output: claude', () => {
   });
 
   it('fails the attempt with the subtype of a result that stopped early (error_max_turns)', async () => {
-    const { error } = await runTask(
+    const { error } = await rig.runTask(
       { command: claudeJson, output: 'claude' },
       { data: { standIn: 'max-turns' } },
     );
@@ -76,14 +51,14 @@ describe('a command handler with output: claude', () => {
   });
 
   it("fails the attempt when the command does not print claude's JSON (no --output-format json)", async () => {
-    const { error } = await runTask({ command: [CLAUDE, '-p', 'Answer.'], output: 'claude' });
+    const { error } = await rig.runTask({ command: [CLAUDE, '-p', 'Answer.'], output: 'claude' });
     expect(error).toBe(
       'output: claude expects the one JSON object with "type": "result" that claude -p … --output-format json prints; the command printed "no context line for: Answer."',
     );
   });
 
   it("does not guess from the shape: without output: claude, claude's JSON is plain text", async () => {
-    const { finding } = await runTask({ command: claudeJson });
+    const { finding } = await rig.runTask({ command: claudeJson });
     expect(finding?.summary).toMatch(/^\{"type":"result","subtype":"success"/);
     expect(finding?.data).toBeNull();
   });

@@ -1,36 +1,22 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryBus } from '@swarm/core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isAlive, Pools, poolSpec, uniqueSwarm, until } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { isAlive, poolSpec, until, useMemoryPools } from './helpers';
 
 describe('WorkerPool with isolation: process', () => {
-  let bus: MemoryBus;
-  let swarm: string;
-  const pools = new Pools();
+  const rig = useMemoryPools();
 
-  beforeEach(() => {
-    bus = new MemoryBus();
-    swarm = uniqueSwarm();
-  });
-  afterEach(async () => {
-    await pools.stopAll();
-    await bus.close();
-  });
-
-  const findings = () => bus.readFindings(swarm);
-  const deadLetters = () => bus.deadLetters(swarm);
   const isolated = (
     handler: { module: string; export?: string },
     more: Partial<Parameters<typeof poolSpec>[0]> = {},
   ) => poolSpec({ handler, isolation: 'process', ...more });
 
   it('runs each task in its own fresh child process, so module state never leaks', async () => {
-    pools.start(bus, swarm, isolated({ module: 'handlers/counter.mjs' }));
-    await bus.postBatch(swarm, 'work', [{}, {}]);
-    await until(async () => (await findings()).length === 2, 'both findings');
-    const data = (await findings()).map((f) => f.data as { pid: number; count: number });
+    rig.start(isolated({ module: 'handlers/counter.mjs' }));
+    await rig.bus.postBatch(rig.swarm, 'work', [{}, {}]);
+    await until(async () => (await rig.findings()).length === 2, 'both findings');
+    const data = (await rig.findings()).map((f) => f.data as { pid: number; count: number });
     expect(data.map((d) => d.count)).toEqual([1, 1]);
     const [first, second] = data.map((d) => d.pid);
     expect(first).not.toBe(second);
@@ -38,48 +24,35 @@ describe('WorkerPool with isolation: process', () => {
   });
 
   it('sends the context along with the task: the child needs no bus', async () => {
-    pools.start(bus, swarm, isolated({ module: 'handlers/isolated-misc.mjs', export: 'context' }));
-    const context = await bus.context.put(swarm, 'context for the child é✓');
-    await bus.post(swarm, 'work', { context });
-    await until(async () => (await findings()).length === 1, 'the finding');
-    expect((await findings())[0]?.summary).toBe('context for the child é✓');
+    rig.start(isolated({ module: 'handlers/isolated-misc.mjs', export: 'context' }));
+    const context = await rig.bus.context.put(rig.swarm, 'context for the child é✓');
+    await rig.bus.post(rig.swarm, 'work', { context });
+    await until(async () => (await rig.findings()).length === 1, 'the finding');
+    expect((await rig.findings())[0]?.summary).toBe('context for the child é✓');
   });
 
   it('reports what the child threw, and a child that exits without reporting', async () => {
-    pools.start(
-      bus,
-      swarm,
-      isolated({ module: 'handlers/isolated-misc.mjs', export: 'fails' }, { maxAttempts: 1 }),
-    );
-    await bus.post(swarm, 'work', {});
-    await until(async () => (await deadLetters()).length === 1, 'the dead letter');
-    expect((await deadLetters())[0]?.errors[0]?.message).toBe(
+    rig.start(isolated({ module: 'handlers/isolated-misc.mjs', export: 'fails' }, { maxAttempts: 1 }));
+    await rig.bus.post(rig.swarm, 'work', {});
+    await until(async () => (await rig.deadLetters()).length === 1, 'the dead letter');
+    expect((await rig.deadLetters())[0]?.errors[0]?.message).toBe(
       'handler threw a non-Error value: {"code":"E_ISOLATED"}',
     );
 
-    await pools.stopAll();
-    swarm = uniqueSwarm();
-    pools.start(
-      bus,
-      swarm,
-      isolated({ module: 'handlers/isolated-misc.mjs', export: 'exits' }, { maxAttempts: 1 }),
-    );
-    await bus.post(swarm, 'work', {});
-    await until(async () => (await deadLetters()).length === 1, 'the dead letter');
-    expect((await deadLetters())[0]?.errors[0]?.message).toBe(
+    await rig.nextSwarm();
+    rig.start(isolated({ module: 'handlers/isolated-misc.mjs', export: 'exits' }, { maxAttempts: 1 }));
+    await rig.bus.post(rig.swarm, 'work', {});
+    await until(async () => (await rig.deadLetters()).length === 1, 'the dead letter');
+    expect((await rig.deadLetters())[0]?.errors[0]?.message).toBe(
       'handler process exited with code 7 before reporting a result',
     );
   });
 
   it('normalises the result in the parent: undefined fails clearly', async () => {
-    pools.start(
-      bus,
-      swarm,
-      isolated({ module: 'handlers/handlers.mjs', export: 'nothing' }, { maxAttempts: 1 }),
-    );
-    await bus.post(swarm, 'work', {});
-    await until(async () => (await deadLetters()).length === 1, 'the dead letter');
-    expect((await deadLetters())[0]?.errors[0]?.message).toBe(
+    rig.start(isolated({ module: 'handlers/handlers.mjs', export: 'nothing' }, { maxAttempts: 1 }));
+    await rig.bus.post(rig.swarm, 'work', {});
+    await until(async () => (await rig.deadLetters()).length === 1, 'the dead letter');
+    expect((await rig.deadLetters())[0]?.errors[0]?.message).toBe(
       'handler returned undefined: return a string or { summary, data? }',
     );
   });
@@ -88,20 +61,16 @@ describe('WorkerPool with isolation: process', () => {
     const dir = mkdtempSync(join(tmpdir(), 'swarm-worker-test-'));
     const pidFile = join(dir, 'pid');
     try {
-      pools.start(
-        bus,
-        swarm,
-        isolated({ module: 'handlers/isolated-hang.mjs' }, { timeoutMs: 2_500, maxAttempts: 1 }),
-      );
-      await bus.post(swarm, 'work', { data: { pidFile } });
+      rig.start(isolated({ module: 'handlers/isolated-hang.mjs' }, { timeoutMs: 2_500, maxAttempts: 1 }));
+      await rig.bus.post(rig.swarm, 'work', { data: { pidFile } });
       await until(
         () => existsSync(pidFile) && readFileSync(pidFile, 'utf8').length > 0,
         'the child to start',
       );
       const pid = Number(readFileSync(pidFile, 'utf8'));
       expect(pid).not.toBe(process.pid);
-      await until(async () => (await deadLetters()).length === 1, 'the dead letter');
-      expect((await deadLetters())[0]?.errors[0]?.message).toBe('timed out after 2500 ms');
+      await until(async () => (await rig.deadLetters()).length === 1, 'the dead letter');
+      expect((await rig.deadLetters())[0]?.errors[0]?.message).toBe('timed out after 2500 ms');
       await until(() => !isAlive(pid), 'the child to be gone');
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -109,7 +78,7 @@ describe('WorkerPool with isolation: process', () => {
   });
 
   it('refuses isolation for a handler that is not a module', async () => {
-    const pool = pools.start(bus, swarm, poolSpec({ handler: { builtin: 'echo' }, isolation: 'process' }));
+    const pool = rig.start(poolSpec({ handler: { builtin: 'echo' }, isolation: 'process' }));
     await expect(pool.ready).rejects.toThrow('isolation: process applies to module handlers only');
   });
 });

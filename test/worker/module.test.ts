@@ -1,32 +1,18 @@
 import { MemoryBus } from '@swarm/core';
 import { resolveHandler } from '@swarm/worker';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FIXTURES, Pools, poolSpec, uniqueSwarm, until } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES, poolSpec, until, useMemoryPools } from './helpers';
 
 const fixture = (name: string) => ({ module: 'handlers/handlers.mjs', export: name });
 
 describe('WorkerPool with a module handler', () => {
-  let bus: MemoryBus;
-  let swarm: string;
-  const pools = new Pools();
-
-  beforeEach(() => {
-    bus = new MemoryBus();
-    swarm = uniqueSwarm();
-  });
-  afterEach(async () => {
-    await pools.stopAll();
-    await bus.close();
-  });
-
-  const findings = () => bus.readFindings(swarm);
-  const deadLetters = () => bus.deadLetters(swarm);
+  const rig = useMemoryPools();
 
   it('records the finding a handler returns, summary and data', async () => {
-    const pool = pools.start(bus, swarm, poolSpec({ handler: fixture('finding') }));
-    await bus.post(swarm, 'work', { description: 'task one', data: { n: 1 } });
-    await until(async () => (await findings()).length === 1, 'the finding');
-    const [f] = await findings();
+    const pool = rig.start(poolSpec({ handler: fixture('finding') }));
+    await rig.bus.post(rig.swarm, 'work', { description: 'task one', data: { n: 1 } });
+    await until(async () => (await rig.findings()).length === 1, 'the finding');
+    const [f] = await rig.findings();
     expect(f).toMatchObject({
       summary: 'done: task one',
       data: { echoed: { n: 1 }, attempt: 1 },
@@ -36,10 +22,10 @@ describe('WorkerPool with a module handler', () => {
   });
 
   it('turns a returned string into { summary }', async () => {
-    pools.start(bus, swarm, poolSpec({ handler: fixture('text') }));
-    await bus.post(swarm, 'work', {});
-    await until(async () => (await findings()).length === 1, 'the finding');
-    expect((await findings())[0]).toMatchObject({ summary: 'a plain string', data: null });
+    rig.start(poolSpec({ handler: fixture('text') }));
+    await rig.bus.post(rig.swarm, 'work', {});
+    await until(async () => (await rig.findings()).length === 1, 'the finding');
+    expect((await rig.findings())[0]).toMatchObject({ summary: 'a plain string', data: null });
   });
 
   it.each([
@@ -47,12 +33,12 @@ describe('WorkerPool with a module handler', () => {
     ['number', 'handler returned a number (42): return a string or { summary, data? }'],
     ['noSummary', 'handler returned an object without a string summary ({"result":"forgot the summary"})'],
   ])('fails a task whose handler (%s) returns no finding, saying what it got', async (name, message) => {
-    pools.start(bus, swarm, poolSpec({ handler: fixture(name), maxAttempts: 1 }));
-    await bus.post(swarm, 'work', {});
-    await until(async () => (await deadLetters()).length === 1, 'the dead letter');
-    const [dead] = await deadLetters();
+    rig.start(poolSpec({ handler: fixture(name), maxAttempts: 1 }));
+    await rig.bus.post(rig.swarm, 'work', {});
+    await until(async () => (await rig.deadLetters()).length === 1, 'the dead letter');
+    const [dead] = await rig.deadLetters();
     expect(dead?.errors[0]?.message).toContain(message);
-    expect(await findings()).toEqual([]);
+    expect(await rig.findings()).toEqual([]);
   });
 
   it.each([
@@ -62,10 +48,10 @@ describe('WorkerPool with a module handler', () => {
   ])(
     'retries a handler that throws a non-Error (%s), then dead-letters it with a readable message',
     async (name, message) => {
-      const pool = pools.start(bus, swarm, poolSpec({ handler: fixture(name), maxAttempts: 3 }));
-      await bus.post(swarm, 'work', {});
-      await until(async () => (await deadLetters()).length === 1, 'the dead letter');
-      const [dead] = await deadLetters();
+      const pool = rig.start(poolSpec({ handler: fixture(name), maxAttempts: 3 }));
+      await rig.bus.post(rig.swarm, 'work', {});
+      await until(async () => (await rig.deadLetters()).length === 1, 'the dead letter');
+      const [dead] = await rig.deadLetters();
       expect(dead?.errors.map((e) => [e.attempt, e.message])).toEqual([
         [1, message],
         [2, message],
@@ -77,10 +63,10 @@ describe('WorkerPool with a module handler', () => {
   );
 
   it('keeps working after failures: a retried task and the next task both complete', async () => {
-    const pool = pools.start(bus, swarm, poolSpec({ handler: fixture('flaky'), concurrency: 2 }));
-    await bus.postBatch(swarm, 'work', [{ description: 'a' }, { description: 'b' }]);
-    await until(async () => (await findings()).length === 2, 'both findings');
-    expect((await findings()).map((f) => f.summary)).toEqual([
+    const pool = rig.start(poolSpec({ handler: fixture('flaky'), concurrency: 2 }));
+    await rig.bus.postBatch(rig.swarm, 'work', [{ description: 'a' }, { description: 'b' }]);
+    await until(async () => (await rig.findings()).length === 2, 'both findings');
+    expect((await rig.findings()).map((f) => f.summary)).toEqual([
       'succeeded on attempt 2',
       'succeeded on attempt 2',
     ]);
@@ -88,14 +74,10 @@ describe('WorkerPool with a module handler', () => {
   });
 
   it('fails a handler that never settles at timeoutMs and aborts its signal', async () => {
-    const pool = pools.start(
-      bus,
-      swarm,
-      poolSpec({ handler: fixture('hangs'), timeoutMs: 200, maxAttempts: 1 }),
-    );
-    const { id } = await bus.post(swarm, 'work', {});
-    await until(async () => (await deadLetters()).length === 1, 'the dead letter');
-    expect((await deadLetters())[0]?.errors[0]?.message).toBe('timed out after 200 ms');
+    const pool = rig.start(poolSpec({ handler: fixture('hangs'), timeoutMs: 200, maxAttempts: 1 }));
+    const { id } = await rig.bus.post(rig.swarm, 'work', {});
+    await until(async () => (await rig.deadLetters()).length === 1, 'the dead letter');
+    expect((await rig.deadLetters())[0]?.errors[0]?.message).toBe('timed out after 200 ms');
     const aborts = (globalThis as { swarmTestAborts?: { taskId: string; reason: string }[] }).swarmTestAborts;
     expect(aborts).toContainEqual({ taskId: id, reason: 'timed out after 200 ms' });
     // The hung handler does not hold the pool: it is free, and stop() does not wait for it.
@@ -103,11 +85,11 @@ describe('WorkerPool with a module handler', () => {
   });
 
   it("hands the handler the shard's context, as text and as bytes", async () => {
-    pools.start(bus, swarm, poolSpec({ handler: fixture('readsContext') }));
-    const context = await bus.context.put(swarm, 'the shard knows: é✓');
-    await bus.post(swarm, 'work', { context });
-    await until(async () => (await findings()).length === 1, 'the finding');
-    expect((await findings())[0]).toMatchObject({
+    rig.start(poolSpec({ handler: fixture('readsContext') }));
+    const context = await rig.bus.context.put(rig.swarm, 'the shard knows: é✓');
+    await rig.bus.post(rig.swarm, 'work', { context });
+    await until(async () => (await rig.findings()).length === 1, 'the finding');
+    expect((await rig.findings())[0]).toMatchObject({
       summary: 'the shard knows: é✓',
       data: { bytes: Buffer.byteLength('the shard knows: é✓') },
       contextVersion: context,
@@ -115,21 +97,21 @@ describe('WorkerPool with a module handler', () => {
   });
 
   it('rejects context() clearly when the task has none', async () => {
-    pools.start(bus, swarm, poolSpec({ handler: fixture('readsContext'), maxAttempts: 1 }));
-    const { id } = await bus.post(swarm, 'work', {});
-    await until(async () => (await deadLetters()).length === 1, 'the dead letter');
-    expect((await deadLetters())[0]?.errors[0]?.message).toBe(
+    rig.start(poolSpec({ handler: fixture('readsContext'), maxAttempts: 1 }));
+    const { id } = await rig.bus.post(rig.swarm, 'work', {});
+    await until(async () => (await rig.deadLetters()).length === 1, 'the dead letter');
+    expect((await rig.deadLetters())[0]?.errors[0]?.message).toBe(
       `task ${id} has no context: the shard posted it without one`,
     );
   });
 
   it('stop() lets a running task finish, then claims nothing more', async () => {
-    const pool = pools.start(bus, swarm, poolSpec({ handler: { builtin: 'sleep' }, concurrency: 1 }));
-    await bus.postBatch(swarm, 'work', [{ data: { ms: 300 } }, { data: { ms: 300 } }]);
+    const pool = rig.start(poolSpec({ handler: { builtin: 'sleep' }, concurrency: 1 }));
+    await rig.bus.postBatch(rig.swarm, 'work', [{ data: { ms: 300 } }, { data: { ms: 300 } }]);
     await until(() => pool.stats.running === 1, 'the first task to start');
     await pool.stop();
     expect(pool.stats).toEqual({ completed: 1, failed: 0, deferred: 0, running: 0 });
-    expect((await bus.status(swarm)).types[0]).toMatchObject({ waiting: 1, inFlight: 0 });
+    expect((await rig.bus.status(rig.swarm)).types[0]).toMatchObject({ waiting: 1, inFlight: 0 });
   });
 });
 

@@ -1,23 +1,15 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { MemoryBus } from '@swarm/core';
 import { runOnce } from '@swarm/worker';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FIXTURES, uniqueSwarm } from './helpers';
+import { describe, expect, it } from 'vitest';
+import { FIXTURES, useMemoryPools } from './helpers';
 
 describe('runOnce: one ephemeral worker', () => {
-  let bus: MemoryBus;
-  let swarm: string;
-
-  beforeEach(() => {
-    bus = new MemoryBus();
-    swarm = uniqueSwarm();
-  });
-  afterEach(() => bus.close());
+  const rig = useMemoryPools();
 
   const once = (overrides: Partial<Parameters<typeof runOnce>[0]> = {}) =>
     runOnce({
-      bus,
-      swarm,
+      bus: rig.bus,
+      swarm: rig.swarm,
       type: 'work',
       handler: { builtin: 'echo' },
       baseDir: FIXTURES,
@@ -26,9 +18,12 @@ describe('runOnce: one ephemeral worker', () => {
     });
 
   it('completes one task, returns its finding, and leaves the other tasks alone', async () => {
-    const [first] = await bus.postBatch(swarm, 'work', [{ description: 'first' }, { description: 'second' }]);
+    const [first] = await rig.bus.postBatch(rig.swarm, 'work', [
+      { description: 'first' },
+      { description: 'second' },
+    ]);
     const result = await once();
-    const findings = await bus.readFindings(swarm);
+    const findings = await rig.findings();
     expect(result).toEqual({
       outcome: 'completed',
       taskId: first?.id,
@@ -36,26 +31,28 @@ describe('runOnce: one ephemeral worker', () => {
       summary: 'first',
     });
     expect(findings.map((f) => f.taskId)).toEqual([first?.id]);
-    expect((await bus.status(swarm)).types).toMatchObject([{ type: 'work', waiting: 1, inFlight: 0 }]);
+    expect((await rig.bus.status(rig.swarm)).types).toMatchObject([
+      { type: 'work', waiting: 1, inFlight: 0 },
+    ]);
   });
 
   it('takes a task posted while it waits', async () => {
     const result = once();
     await sleep(50);
-    await bus.post(swarm, 'work', { description: 'late' });
+    await rig.bus.post(rig.swarm, 'work', { description: 'late' });
     expect(await result).toMatchObject({ outcome: 'completed', summary: 'late' });
   });
 
   it('answers no-task after waitMs when the queue stays empty', async () => {
     expect(await once({ waitMs: 100 })).toEqual({ outcome: 'no-task' });
     // A task posted afterwards is not claimed by the worker that gave up.
-    await bus.post(swarm, 'work', {});
+    await rig.bus.post(rig.swarm, 'work', {});
     await sleep(50);
-    expect((await bus.status(swarm)).types).toMatchObject([{ waiting: 1, inFlight: 0 }]);
+    expect((await rig.bus.status(rig.swarm)).types).toMatchObject([{ waiting: 1, inFlight: 0 }]);
   });
 
   it('reports a failure and leaves the task to be retried, saying when and as which attempt', async () => {
-    const { id } = await bus.post(swarm, 'work', {});
+    const { id } = await rig.bus.post(rig.swarm, 'work', {});
     const result = await once({ handler: { module: 'handlers/handlers.mjs', export: 'throwsString' } });
     expect(result).toEqual({
       outcome: 'failed',
@@ -66,13 +63,13 @@ describe('runOnce: one ephemeral worker', () => {
       next: 'retry',
       retryInMs: expect.any(Number),
     });
-    expect(await bus.deadLetters(swarm)).toEqual([]);
-    const status = (await bus.status(swarm)).types[0];
+    expect(await rig.deadLetters()).toEqual([]);
+    const status = (await rig.bus.status(rig.swarm)).types[0];
     expect((status?.waiting ?? 0) + (status?.delayed ?? 0)).toBe(1);
   });
 
   it('dead-letters on the attempt that reaches maxAttempts', async () => {
-    await bus.post(swarm, 'work', {});
+    await rig.bus.post(rig.swarm, 'work', {});
     const result = await once({
       handler: { module: 'handlers/handlers.mjs', export: 'nothing' },
       maxAttempts: 1,
@@ -84,11 +81,11 @@ describe('runOnce: one ephemeral worker', () => {
       maxAttempts: 1,
       next: 'dead-letter',
     });
-    expect(await bus.deadLetters(swarm)).toHaveLength(1);
+    expect(await rig.deadLetters()).toHaveLength(1);
   });
 
   it('fails at timeoutMs', async () => {
-    await bus.post(swarm, 'work', {});
+    await rig.bus.post(rig.swarm, 'work', {});
     const result = await once({
       handler: { module: 'handlers/handlers.mjs', export: 'hangs' },
       timeoutMs: 100,
