@@ -170,5 +170,37 @@ describe('an llm pool falls back to the next model', () => {
       expect(error.message).toMatch(/openai:gpt-4\.1-mini: 500 /);
     }
     expect(await bus.readFindings(swarm)).toEqual([]);
+    // Each failed call is in the history with what it cost, model by model.
+    expect(letter?.errors.map((e) => e.calls?.map((c) => [c.model, c.outcome]))).toEqual([
+      [
+        ['claude-haiku-4-5', 'failed'],
+        ['gpt-4.1-mini', 'failed'],
+      ],
+      [
+        ['claude-haiku-4-5', 'failed'],
+        ['gpt-4.1-mini', 'failed'],
+      ],
+    ]);
+  });
+
+  it('counts every call the task took on its finding: the failed attempts’ calls as well as the answering one', async () => {
+    const flaky = await rig.vendor({
+      kind: 'anthropic',
+      script: (_request, n) => (n === 0 ? { cut: { afterChunks: 2 } } : { text: 'second time lucky' }),
+    });
+    await rig.pool(bus, swarm, llmPoolSpec({ model: FIRST }, { maxAttempts: 3 }), {
+      providers: providersOf({ anthropic: flaky }),
+    });
+    await bus.post(swarm, 'ask', { description: 'question' });
+    await until(async () => (await bus.readFindings(swarm)).length === 1, 'the finding');
+    const [finding] = await bus.readFindings(swarm);
+    expect(finding?.attempt).toBe(2);
+    const calls = finding?.usage?.calls ?? [];
+    expect(calls.map((c) => c.outcome)).toEqual(['failed', 'answered']);
+    expect(calls[0]?.costUsd).toBeGreaterThan(0);
+    expect(finding?.usage?.costUsd).toBeCloseTo(
+      calls.reduce((sum, c) => sum + c.costUsd, 0),
+      12,
+    );
   });
 });

@@ -39,6 +39,8 @@ export interface AttemptError {
   attempt: number;
   message: string;
   at: number;
+  /** The model calls the failed attempt made, each costed: the finding's usage counts them too. */
+  calls?: ModelCall[];
 }
 
 /** One model call a task made: every attempt, fallback and hedge loser is one, each costed. */

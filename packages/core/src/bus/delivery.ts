@@ -1,4 +1,4 @@
-import type { AttemptError, CompleteResult, FailResult, FindingInput, Task } from '../messages';
+import type { AttemptError, CompleteResult, FailResult, FindingInput, ModelCall, Task } from '../messages';
 
 /** One task handed to one consumer, until it is completed, failed, or its lease is lost. */
 export interface Delivery {
@@ -41,6 +41,17 @@ export function errorMessage(error: unknown): string {
 
 export const MAX_ERROR_MESSAGE = 2_000;
 
+/** Most model calls one attempt's error keeps (a long fallback list is still counted in the ledger). */
+const MAX_ATTEMPT_CALLS = 32;
+
+/**
+ * The error history's entry for a failed attempt. An error that carries `calls` (a model worker's:
+ * what the attempt's model calls cost) keeps them, so the task's finding can count every call.
+ */
 export function attemptError(attempt: number, error: unknown, at: number): AttemptError {
-  return { attempt, message: errorMessage(error).slice(0, MAX_ERROR_MESSAGE), at };
+  const entry: AttemptError = { attempt, message: errorMessage(error).slice(0, MAX_ERROR_MESSAGE), at };
+  const calls = (error as { calls?: unknown } | null)?.calls;
+  if (Array.isArray(calls) && calls.length > 0)
+    entry.calls = calls.slice(0, MAX_ATTEMPT_CALLS) as ModelCall[];
+  return entry;
 }

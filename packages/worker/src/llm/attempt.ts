@@ -88,6 +88,10 @@ class Attempt {
     } catch (error) {
       // A ledger that cannot be reached, say: no call is left running unsettled.
       await this.#stopAll(pending, 'the attempt failed');
+      // What the failed attempt's calls cost goes into the task's error history with it, so the
+      // finding of a later attempt counts every call the task took.
+      if (error instanceof Error && this.#calls.length > 0)
+        Object.assign(error, { calls: this.#calls.map((c) => c.call) });
       throw error;
     }
   }

@@ -124,7 +124,8 @@ export function llmHandler(options: LlmHandlerOptions): Handler {
         }),
     });
     sticky.answered(task.context, answer.candidate.modelId);
-    const usage = usageOf(answer.calls, answer.answered);
+    const earlier = task.errors.flatMap((e) => e.calls ?? []);
+    const usage = usageOf(answer.calls, answer.answered, earlier);
     if (ctx.log.isLevelEnabled('debug'))
       ctx.log.debug(
         { model: answer.candidate.modelId, costUsd: usage.costUsd, calls: usage.calls.length },

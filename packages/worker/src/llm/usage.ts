@@ -31,9 +31,17 @@ export function priceCall(
   return { call, priceVersion };
 }
 
-/** The finding's usage: the answering call's model and tokens, and the cost of every call. */
-export function usageOf(calls: readonly PricedCall[], answered: PricedCall): Usage {
+/**
+ * The finding's usage: the answering call's model and tokens, and the cost of every call the task
+ * took: `earlier` are those of its failed attempts (from its error history), then this attempt's.
+ */
+export function usageOf(
+  calls: readonly PricedCall[],
+  answered: PricedCall,
+  earlier: readonly ModelCall[] = [],
+): Usage {
   const { call } = answered;
+  const all = [...earlier, ...calls.map((c) => c.call)];
   return {
     provider: call.provider,
     model: call.model,
@@ -42,8 +50,8 @@ export function usageOf(calls: readonly PricedCall[], answered: PricedCall): Usa
     cacheWriteTokens: call.cacheWriteTokens,
     outputTokens: call.outputTokens,
     reasoningTokens: call.reasoningTokens,
-    costUsd: calls.reduce((sum, c) => sum + c.call.costUsd, 0),
+    costUsd: all.reduce((sum, c) => sum + c.costUsd, 0),
     priceVersion: answered.priceVersion,
-    calls: calls.map((c) => c.call),
+    calls: all,
   };
 }
