@@ -9,6 +9,7 @@ import { firstValueFrom } from 'rxjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT, SWARM_BIN } from '../support/cli';
 import { useRedisServer } from '../support/redis-server';
+import { until } from '../support/until';
 
 /**
  * The `swarm` CLI as long-running OS processes: signalled mid-run (SIGTERM, SIGINT, SIGKILL),
@@ -98,23 +99,24 @@ describe('the swarm CLI as long-running processes', () => {
     return { ...exit, stdout: proc.stdout, stderr: proc.stderr };
   }
 
-  /** Polls until `probe` is truthy; fails at once, with its output, if `proc` exits meanwhile. */
-  async function until<T>(what: string, probe: () => T | Promise<T>, proc?: Proc, timeoutMs = 20_000) {
-    const deadline = Date.now() + timeoutMs;
+  /** Polls until `probe` holds; fails at once, with its output, if `proc` exits meanwhile. */
+  async function untilOrExit(what: string, probe: () => boolean | Promise<boolean>, proc: Proc) {
     let exited = false;
-    proc?.exit.then(() => {
+    void proc.exit.then(() => {
       exited = true;
     });
-    for (;;) {
-      const value = await probe();
-      if (value) return value;
-      if (exited && proc)
-        throw new Error(
-          `${proc.label} exited while waiting for ${what}\nstdout: ${proc.stdout}\nstderr: ${proc.stderr}`,
-        );
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await sleep(50);
-    }
+    await until(
+      async () => {
+        if (await probe()) return true;
+        if (exited)
+          throw new Error(
+            `${proc.label} exited while waiting for ${what}\nstdout: ${proc.stdout}\nstderr: ${proc.stderr}`,
+          );
+        return false;
+      },
+      what,
+      { limitMs: 20_000, everyMs: 50 },
+    );
   }
 
   /** Its exit, or 'still running' when it has not exited within `ms`: a hang, not a timing. */
@@ -186,13 +188,13 @@ describe('the swarm CLI as long-running processes', () => {
         // Posted after the first, so the pool (concurrency 1) cannot have claimed it yet.
         await post('drain', 'slow', data);
 
-        await until(
+        await untilOrExit(
           'the run to say it is running and the first handler to start',
           () => run.stderr.includes('running;') && marked(marker, 'start').length > 0,
           run,
         );
         run.child.kill(signal);
-        await until('the run to start draining', () => run.stderr.includes('draining'), run);
+        await untilOrExit('the run to start draining', () => run.stderr.includes('draining'), run);
         expect(marked(marker, 'start')).toEqual([first]);
         expect(marked(marker, 'end')).toEqual([]);
         writeFileSync(release, '');
@@ -220,13 +222,13 @@ describe('the swarm CLI as long-running processes', () => {
       const release = join(tmp, 'release');
       const run = swarm(['run', fixture('slow-worker.yaml'), '--json']);
       const id = await post('drain', 'slow', { marker, release, ms: 20_000 });
-      await until(
+      await untilOrExit(
         'the handler to start',
         () => run.stderr.includes('running;') && marked(marker, 'start').length > 0,
         run,
       );
       run.child.kill('SIGTERM');
-      await until('the run to start draining', () => run.stderr.includes('draining'), run);
+      await untilOrExit('the run to start draining', () => run.stderr.includes('draining'), run);
       writeFileSync(release, '');
       expect(await run.exit).toEqual({ code: 0, signal: null });
       expect((await bus.readFindings('drain')).map((f) => f.taskId)).toEqual([id]);
@@ -247,8 +249,12 @@ describe('the swarm CLI as long-running processes', () => {
 
     const all = swarm(['findings', 'fol', '--follow', '--json']);
     const after = swarm(['findings', 'fol', '--follow', '--from', firstId, '--json']);
-    await until('the follower to replay the first finding', () => jsonLines(all.stdout).length >= 1, all);
-    await until('the second follower to start', () => after.stderr.includes('transport:'), after);
+    await untilOrExit(
+      'the follower to replay the first finding',
+      () => jsonLines(all.stdout).length >= 1,
+      all,
+    );
+    await untilOrExit('the second follower to start', () => after.stderr.includes('transport:'), after);
 
     // A second finding while they follow: posted, then completed by `swarm worker --once`.
     const second = await post('fol', 'echo', null, 'second finding');
@@ -257,8 +263,8 @@ describe('the swarm CLI as long-running processes', () => {
     expectClean(worker, true);
     const secondId = jsonLines<{ findingId: string }>(worker.stdout)[0]?.findingId as string;
 
-    await until('the second finding, printed live', () => jsonLines(all.stdout).length >= 2, all);
-    await until('the second finding after --from', () => jsonLines(after.stdout).length >= 1, after);
+    await untilOrExit('the second finding, printed live', () => jsonLines(all.stdout).length >= 2, all);
+    await untilOrExit('the second finding after --from', () => jsonLines(after.stdout).length >= 1, after);
     all.child.kill('SIGINT');
     after.child.kill('SIGINT');
     expect(await all.exit).toEqual({ code: 0, signal: null });
@@ -297,7 +303,7 @@ describe('the swarm CLI as long-running processes', () => {
     it('processes posted tasks with builtin echo and --concurrency 2; SIGTERM: exits 0 with its stats', async () => {
       const worker = swarm(['worker', 'pool', 'echo', '--concurrency', '2', '--json']);
       const ids = await Promise.all(['a', 'b', 'c', 'd'].map((n) => post('pool', 'echo', { n })));
-      await until(
+      await untilOrExit(
         'four findings',
         async () => worker.stderr.includes('running;') && (await bus.readFindings('pool')).length >= 4,
         worker,
@@ -315,7 +321,7 @@ describe('the swarm CLI as long-running processes', () => {
       const worker = swarm(['worker', 'pool2', 'slow', '--handler', SLOW, '--concurrency', '2']);
       const release = join(tmp, 'release');
       const ids = await Promise.all([1, 2].map(() => post('pool2', 'slow', { marker, release, ms: 20_000 })));
-      await until(
+      await untilOrExit(
         'both handlers to start',
         () => worker.stderr.includes('running;') && marked(marker, 'start').length === 2,
         worker,
@@ -425,7 +431,7 @@ describe('the swarm CLI as long-running processes', () => {
       '--wait',
       '20',
     ]);
-    await until('worker A to start the task', () => marked(marker, 'start').includes(id), a);
+    await untilOrExit('worker A to start the task', () => marked(marker, 'start').includes(id), a);
     a.child.kill('SIGKILL');
     expect(await a.exit).toEqual({ code: null, signal: 'SIGKILL' });
     // The task is in flight with a consumer that is gone.

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, SWARM_BIN, startSwarmCli, swarmCli } from '../support/cli';
 import { useRedisServer } from '../support/redis-server';
+import { until } from '../support/until';
 
 const example = (name: string) => join(ROOT, 'config/examples', name);
 
@@ -98,13 +99,18 @@ describe('swarm run on a terminal', () => {
 });
 
 describe('swarm run without --once, embedded', () => {
+  /** Starting the bundled CLI and its actors takes seconds on a loaded machine. */
+  const STARTING = { limitMs: 30_000, everyMs: 50 };
+
   it('keeps running until told to stop, then drains and exits 0', async () => {
     const run = startSwarmCli(['run', 'config/examples/hello.yaml']);
     const { child } = run;
     try {
-      const deadline = Date.now() + 30_000;
-      while (!run.stderr.includes('running;') && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 50));
+      await until(
+        () => run.stderr.includes('running;'),
+        () => `the run to start: ${run.stderr}`,
+        STARTING,
+      );
       // Alive well after its tasks are done: nothing but the run itself holds it open.
       await new Promise((r) => setTimeout(r, 1_500));
       expect(child.exitCode).toBeNull();
@@ -120,9 +126,11 @@ describe('swarm run without --once, embedded', () => {
     const run = startSwarmCli(['run', 'test/cli/fixtures/slow-shard.yaml', '--json']);
     const { child } = run;
     try {
-      const deadline = Date.now() + 30_000;
-      while (!run.stderr.includes('running;') && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 50));
+      await until(
+        () => run.stderr.includes('running;'),
+        () => `the run to start: ${run.stderr}`,
+        STARTING,
+      );
       await new Promise((r) => setTimeout(r, 500)); // the first task is running
       child.kill('SIGTERM');
       expect(await run.exited, run.stderr).toBe(0);

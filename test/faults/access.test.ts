@@ -2,13 +2,13 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Delivery, type Finding, RedisBus, type RedisBusOptions } from '@swarm/core';
 import { Redis } from 'ioredis';
 import { firstValueFrom, type Subscription, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { swarmCli } from '../support/cli';
 import { freePort, useRedisServer } from '../support/redis-server';
+import { until } from '../support/until';
 
 /**
  * Access: swarm runs as a Redis ACL user restricted to its swarms' key patterns and channels; a
@@ -84,14 +84,8 @@ const aclRules = (swarm: string, password: string) => [
 const NOPERM = /NOPERM/;
 const STACK_LINE = /\n\s+at /;
 
-/** Polls until a condition holds; fails with what it was waiting for. No timing is asserted. */
-async function until(condition: () => boolean | Promise<boolean>, what: string, limitMs = 30_000) {
-  const deadline = Date.now() + limitMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
-    await sleep(20);
-  }
-}
+/** As long as this suite has always waited: a refusal or a TLS server's start can take seconds under load. */
+const LIMIT = { limitMs: 30_000 };
 
 interface AclLogEntry {
   count: number;
@@ -247,10 +241,10 @@ describe('access: one Redis ACL user per swarm', () => {
         }),
       ),
     );
-    await until(async () => (await shard.deadLetters('A')).length === 1, 'the dead letter');
+    await until(async () => (await shard.deadLetters('A')).length === 1, 'the dead letter', LIMIT);
     const [dead] = await shard.deadLetters('A');
     await shard.retryDeadLetter('A', dead?.id as string);
-    await until(async () => (await shard.readFindings('A')).length === 4, 'four task findings');
+    await until(async () => (await shard.readFindings('A')).length === 4, 'four task findings', LIMIT);
     await shard.publish('A', { type: 'note', summary: 'published by alice' });
 
     const summaries = (fs: Finding[]) => fs.map((f) => f.summary).sort();
@@ -338,7 +332,7 @@ describe('access: one Redis ACL user per swarm', () => {
     const consumer = bus.consume('B', 'secret-job', { leaseMs: 200 }).subscribe(observer);
     const follower = bus.follow({ swarms: ['B'], name: 'spy' }).subscribe(observer);
     // A refusal is not retried: both Observables end with the NOPERM error, so the user hears of it.
-    await until(async () => errors.length === 2, 'both readers to fail with NOPERM');
+    await until(async () => errors.length === 2, 'both readers to fail with NOPERM', LIMIT);
     consumer.unsubscribe();
     follower.unsubscribe();
     await bus.drain();
@@ -366,6 +360,7 @@ describe('access: one Redis ACL user per swarm', () => {
         errors.length > 0 ||
         (seen.length >= inA.length && (await denials(admin, 'alice', 'swarm:{B}:findings')) > deniedB),
       "A's findings and a refusal of B's",
+      LIMIT,
     );
     sub.unsubscribe();
     expect(errors).toEqual([]);
@@ -512,24 +507,28 @@ describe.skipIf(!hasTools)('TLS: rediss:// to a redis-server with a certificate 
     child = proc;
     process.once('exit', () => proc.kill('SIGKILL'));
     const ca = readFileSync(cert);
-    await until(async () => {
-      if (proc.exitCode !== null) throw new Error('redis-server exited: was it built without TLS?');
-      const probe = new Redis(url, {
-        tls: { ca },
-        lazyConnect: true,
-        maxRetriesPerRequest: 0,
-        retryStrategy: () => null,
-      });
-      probe.on('error', () => {});
-      try {
-        await probe.connect();
-        return (await probe.ping()) === 'PONG';
-      } catch {
-        return false;
-      } finally {
-        probe.disconnect();
-      }
-    }, 'the TLS redis-server to answer');
+    await until(
+      async () => {
+        if (proc.exitCode !== null) throw new Error('redis-server exited: was it built without TLS?');
+        const probe = new Redis(url, {
+          tls: { ca },
+          lazyConnect: true,
+          maxRetriesPerRequest: 0,
+          retryStrategy: () => null,
+        });
+        probe.on('error', () => {});
+        try {
+          await probe.connect();
+          return (await probe.ping()) === 'PONG';
+        } catch {
+          return false;
+        } finally {
+          probe.disconnect();
+        }
+      },
+      'the TLS redis-server to answer',
+      LIMIT,
+    );
   });
 
   afterAll(async () => {

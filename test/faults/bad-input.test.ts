@@ -1,7 +1,6 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   compareIds,
   type DeadLetter,
@@ -14,6 +13,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliProcess, type CliResult, ROOT, startSwarmCli, swarmCli } from '../support/cli';
 import { useRedisServer } from '../support/redis-server';
+import { until } from '../support/until';
 
 /**
  * Issue #5, item 8: bad input. Malformed task entries and finding entries written with a raw
@@ -138,20 +138,8 @@ function echoed(entry: Entry): { id: string; summary: string; data: JsonValue } 
   return { id: task.id, summary: task.description || JSON.stringify(data), data };
 }
 
-/** Polls until the condition holds; fails with `what` after the deadline. */
-async function until(
-  condition: () => boolean | Promise<boolean>,
-  what: string | (() => string),
-  limitMs = 20_000,
-  everyMs = 50,
-): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
-    await sleep(everyMs);
-  }
-}
+/** As long as this suite has always waited, asking less often than until's default: each probe reads Redis. */
+const LIMIT = { limitMs: 20_000, everyMs: 50 };
 
 /** Runs `work` over `items`, at most `limit` at once, keeping the order of the results. */
 async function pooled<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -224,6 +212,7 @@ describe('bad input', () => {
       await until(
         () => worker.stderr.includes('running'),
         () => `the worker to start: ${worker.stderr}`,
+        LIMIT,
       );
 
       /** Task id → what its finding must say. */
@@ -249,12 +238,10 @@ describe('bad input', () => {
         const status = await bus.status(swarm);
         return status.findings >= expected.size && status.deadLetters >= malformed.length;
       };
-      await until(
-        settled,
-        () => `${expected.size} findings and ${malformed.length} dead letters`,
-        40_000,
-        200,
-      );
+      await until(settled, () => `${expected.size} findings and ${malformed.length} dead letters`, {
+        limitMs: 40_000,
+        everyMs: 200,
+      });
 
       // Every valid task has exactly one finding, and its description and data came back as written.
       const findings = await bus.readFindings(swarm, { count: 10_000 });
@@ -299,10 +286,14 @@ describe('bad input', () => {
       const after: string[] = [];
       for (let i = 0; i < 5; i++)
         after.push((await bus.post(swarm, 'work', { description: `after ${i}` })).id);
-      await until(async () => {
-        const taken = new Set((await bus.readFindings(swarm, { count: 10_000 })).map((f) => f.taskId));
-        return after.every((id) => taken.has(id));
-      }, 'the tasks posted after the corpus');
+      await until(
+        async () => {
+          const taken = new Set((await bus.readFindings(swarm, { count: 10_000 })).map((f) => f.taskId));
+          return after.every((id) => taken.has(id));
+        },
+        'the tasks posted after the corpus',
+        LIMIT,
+      );
 
       // Nothing is left waiting, in flight or delayed.
       const status = await bus.status(swarm);
@@ -450,18 +441,19 @@ describe('bad input', () => {
         await until(
           () => live.length >= total,
           () => `findings$ to reach ${total}, at ${live.length}`,
+          LIMIT,
         );
         expect(live).toEqual(stored);
         const replayed: Finding[] = [];
         const replay = bus.findings$(swarm).subscribe((f) => replayed.push(f));
-        await until(() => replayed.length >= total, 'the replay');
+        await until(() => replayed.length >= total, 'the replay', LIMIT);
         replay.unsubscribe();
         expect(replayed).toEqual(stored);
 
         // And a malformed entry written while it tails does not stop the next valid finding.
         await xadd(key, ['finding', '{still not json']);
         const next = await bus.publish(swarm, { type: 'note', summary: 'after the tail' });
-        await until(() => live.some((f) => f.id === next.id), 'the live reader to pass the new entry');
+        await until(() => live.some((f) => f.id === next.id), 'the live reader to pass the new entry', LIMIT);
         expect(live.slice(total).map((f) => [f.summary, f.data])).toEqual([
           ['malformed finding entry: "finding" is not valid JSON', '{still not json'],
           ['after the tail', null],
@@ -505,7 +497,7 @@ describe('bad input', () => {
       expect(stored[1]?.data).toBe('[data nested deeper than 256 levels]');
       const seen: Finding[] = [];
       const sub = bus.findings$(swarm).subscribe((f) => seen.push(f));
-      await until(() => seen.length === 3, 'findings$');
+      await until(() => seen.length === 3, 'findings$', LIMIT);
       sub.unsubscribe();
       expect(seen.map((f) => f.summary)).toEqual(['before', 'deep', 'after']);
       const text = await swarmCli(['findings', swarm], { env: cliEnv() });

@@ -3,7 +3,8 @@ import { type Finding, RedisBus } from '@swarm/core';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { useRedisServer } from '../support/redis-server';
-import { allFindings, FIXTURES, ledger, openTasks, postTasks, report, Workers, waitFor } from './support';
+import { until } from '../support/until';
+import { allFindings, FIXTURES, ledger, openTasks, postTasks, report, UNDER_LOAD, Workers } from './support';
 
 /**
  * Item 3: every client connection killed mid-run (CLIENT KILL), then Redis paused with SIGSTOP
@@ -32,9 +33,10 @@ describe('dropped connections and a frozen Redis', () => {
       const ids = await postTasks(bus, swarm, 'work', TOTAL);
       workers.start(3);
       const findings = async () => (await bus.status(swarm)).findings;
-      await waitFor(
+      await until(
         async () => (await findings()) >= 1_500,
         () => '1,500 findings',
+        UNDER_LOAD,
       );
       // Every client but this admin connection: workers' command, blocking and pub/sub connections,
       // and this test's own bus.
@@ -42,13 +44,15 @@ describe('dropped connections and a frozen Redis', () => {
         Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes')) +
         Number(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub', 'SKIPME', 'yes'));
       const afterKill = await findings();
-      const killResumeMs = await waitFor(
+      const killResumeMs = await until(
         async () => (await findings()) > afterKill + 500,
         () => 'progress after CLIENT KILL',
+        UNDER_LOAD,
       );
-      await waitFor(
+      await until(
         async () => (await findings()) >= 4_000,
         () => '4,000 findings',
+        UNDER_LOAD,
       );
       // Frozen: connections stay open, nothing answers, for longer than BLOCK (1 s) + watchdog (3 s).
       redis.server.pause();
@@ -56,18 +60,21 @@ describe('dropped connections and a frozen Redis', () => {
       redis.server.resume();
       const resumedAt = Date.now();
       const atResume = await findings();
-      const stopResumeMs = await waitFor(
+      const stopResumeMs = await until(
         async () => (await findings()) > atResume + 500 || (await findings()) >= TOTAL,
         () => 'progress after SIGCONT',
+        UNDER_LOAD,
       );
-      await waitFor(
+      await until(
         async () => (await openTasks(bus, swarm)) === 0,
         () => 'every task settled',
+        UNDER_LOAD,
       );
       const stored = await allFindings(bus, swarm);
-      await waitFor(
+      await until(
         () => seen.length >= stored.length,
         () => `the subscriber (${seen.length}/${stored.length})`,
+        UNDER_LOAD,
       );
       const result = await ledger(bus, swarm, ids);
       const seenIds = new Set(seen.map((f) => f.id));
@@ -95,9 +102,10 @@ describe('dropped connections and a frozen Redis', () => {
       // Every worker is still alive and claiming: none is wedged on a dead connection.
       expect(workers.all.every((w) => w.child.exitCode === null)).toBe(true);
       const { id } = await bus.post(swarm, 'work', { data: { i: -1 } });
-      await waitFor(
+      await until(
         async () => (await bus.readFindings(swarm, { count: 100_000 })).some((f) => f.taskId === id),
         () => 'a task posted afterwards',
+        UNDER_LOAD,
       );
     } finally {
       following.unsubscribe();

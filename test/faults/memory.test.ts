@@ -4,7 +4,8 @@ import { RedisBus } from '@swarm/core';
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { useRedisServer } from '../support/redis-server';
-import { report, Workers, waitFor } from './support';
+import { until } from '../support/until';
+import { report, UNDER_LOAD, Workers } from './support';
 
 /** How many tasks; FAULTS_MEMORY_TASKS lowers it for a quick local run. */
 const TOTAL = Number(process.env.FAULTS_MEMORY_TASKS ?? 1_000_000);
@@ -42,9 +43,10 @@ describe(`memory over ${TOTAL.toLocaleString('en')} tasks`, () => {
       const [worker] = workers.start(1);
       if (!worker?.child.pid) throw new Error('no worker');
       const pid = worker.child.pid;
-      await waitFor(
+      await until(
         () => worker.stderr.includes('running'),
         () => 'the worker to start',
+        UNDER_LOAD,
       );
       const baseline = await usedMemory(admin);
       const started = Date.now();
@@ -70,7 +72,7 @@ describe(`memory over ${TOTAL.toLocaleString('en')} tasks`, () => {
         );
         posted += n;
       }
-      await waitFor(
+      await until(
         async () => (await backlog()) === 0,
         () => 'the backlog to drain',
         600_000,

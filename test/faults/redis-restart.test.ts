@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Finding, RedisBus } from '@swarm/core';
 import { describe, expect, it } from 'vitest';
 import { useRedisServer } from '../support/redis-server';
-import { allFindings, FIXTURES, ledger, openTasks, report, Workers, waitFor } from './support';
+import { until } from '../support/until';
+import { allFindings, FIXTURES, ledger, openTasks, report, UNDER_LOAD, Workers } from './support';
 
 /**
  * Item 2: Redis with appendonly SIGKILLed and restarted mid-run, while a poster posts, two
@@ -48,9 +49,10 @@ describe.each(['always', 'everysec'] as const)('Redis SIGKILLed mid-run (appendf
           await sleep(10);
         }
       })();
-      await waitFor(
+      await until(
         () => seen.length >= 2_000,
         () => `2,000 findings before the kill (${seen.length})`,
+        UNDER_LOAD,
       );
       const seenBeforeKill = seen.map((f) => f.id);
       const ackedBeforeKill = acked.length;
@@ -59,7 +61,7 @@ describe.each(['always', 'everysec'] as const)('Redis SIGKILLed mid-run (appendf
       await redis.server.start();
       const restartedAt = Date.now();
       const countAtRestart = seen.length;
-      const resumeMs = await waitFor(
+      const resumeMs = await until(
         () => seen.length > countAtRestart + 100,
         () => 'findings after the restart',
         60_000,
@@ -68,15 +70,17 @@ describe.each(['always', 'everysec'] as const)('Redis SIGKILLed mid-run (appendf
       posting = false;
       await posterLoop;
       const postedAllMs = Date.now() - restartedAt;
-      await waitFor(
+      await until(
         async () => (await openTasks(poster, swarm)) === 0,
         () => 'every task settled after the restart',
+        UNDER_LOAD,
       );
       const settledTasksMs = Date.now() - restartedAt;
       const stored = await allFindings(poster, swarm);
-      await waitFor(
+      await until(
         () => seen.length >= stored.length,
         () => `the subscriber to catch up (${seen.length}/${stored.length})`,
+        UNDER_LOAD,
       );
       await sleep(500);
       const result = await ledger(poster, swarm, acked);

@@ -5,20 +5,11 @@ import { type CliProcess, startSwarmCli } from '../support/cli';
 
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
 
-/** Polls a condition; fails with what it was waiting for. No timing is asserted, only reached. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  what: () => string,
-  limitMs = 180_000,
-): Promise<number> {
-  const started = Date.now();
-  while (!(await condition())) {
-    if (Date.now() - started > limitMs)
-      throw new Error(`timed out after ${limitMs} ms waiting for ${what()}`);
-    await sleep(25);
-  }
-  return Date.now() - started;
-}
+/**
+ * How long the suite's waits may take: they run under load, through kills, restarts and pauses.
+ * No timing is asserted, only that the state is reached.
+ */
+export const UNDER_LOAD = { limitMs: 180_000 };
 
 /** Real `swarm worker` processes, which a test kills and restarts. */
 export class Workers {

@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisBus } from '@swarm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useRedisServer } from '../support/redis-server';
-import { FIXTURES, ledger, openTasks, report, Workers, waitFor } from './support';
+import { until } from '../support/until';
+import { FIXTURES, ledger, openTasks, report, UNDER_LOAD, Workers } from './support';
 
 const flags = (handler: string, ...more: string[]) => [
   '--handler',
@@ -38,9 +39,10 @@ describe('workers under trying conditions (real processes)', () => {
       );
       const ids = posted.map((p) => p.id);
       workers.start(2);
-      await waitFor(
+      await until(
         async () => (await openTasks(bus, swarm)) === 0 && (await bus.status(swarm)).findings >= 4,
         () => 'the slow tasks',
+        UNDER_LOAD,
       );
       await sleep(1_000); // a redelivery would show up here
       const executions = workers.all.flatMap((w) => starts(w.stderr));
@@ -72,9 +74,10 @@ describe('workers under trying conditions (real processes)', () => {
       const ids = (await bus.postBatch(swarm, 'work', inputs)).map((p) => p.id);
       const poisoned = inputs.filter((t) => t.data.poison).length;
       workers.start(2);
-      await waitFor(
+      await until(
         async () => (await openTasks(bus, swarm)) === 0 && (await bus.deadLetters(swarm)).length >= poisoned,
         () => 'the poison to be dead-lettered',
+        UNDER_LOAD,
       );
       const dead = await bus.deadLetters(swarm);
       const result = await ledger(bus, swarm, ids);
@@ -118,17 +121,19 @@ describe('workers under trying conditions (real processes)', () => {
       ).map((p) => p.id);
       const [stopped] = workers.start(2);
       if (!stopped) throw new Error('no worker');
-      await waitFor(
+      await until(
         async () => (await bus.status(swarm)).findings >= 20,
         () => '20 findings',
+        UNDER_LOAD,
       );
       const inFlight = starts(stopped.stderr).length;
       stopped.child.kill('SIGTERM');
       const code = await stopped.exited;
       const summary = /(\d+) completed, (\d+) failed/.exec(stopped.stdout);
-      await waitFor(
+      await until(
         async () => (await openTasks(bus, swarm)) === 0 && (await bus.status(swarm)).findings >= 120,
         () => 'the rest, by the other worker',
+        UNDER_LOAD,
       );
       const result = await ledger(bus, swarm, ids);
       const executions = workers.all.flatMap((w) => starts(w.stderr));

@@ -1,7 +1,8 @@
 import { RedisBus } from '@swarm/core';
 import { describe, expect, it } from 'vitest';
 import { useRedisServer } from '../support/redis-server';
-import { FIXTURES, ledger, openTasks, postTasks, report, Workers, waitFor } from './support';
+import { until } from '../support/until';
+import { FIXTURES, ledger, openTasks, postTasks, report, UNDER_LOAD, Workers } from './support';
 
 /**
  * Item 1: 10,000 tasks through 4 real `swarm worker` processes; two are SIGKILLed at random
@@ -31,18 +32,20 @@ describe('worker processes killed mid-run', () => {
       const at = [0.1 + Math.random() * 0.3, 0.45 + Math.random() * 0.35].map((f) => Math.floor(f * TOTAL));
       const killedAt: number[] = [];
       for (const [k, victim] of [first, second].entries()) {
-        await waitFor(
+        await until(
           async () => (await done()) >= (at[k] as number),
           () => `${at[k]} findings`,
+          UNDER_LOAD,
         );
         killedAt.push(await done());
         expect(await workers.kill(victim as NonNullable<typeof victim>)).toBe(null);
         workers.start(1);
       }
       const lastKill = Date.now();
-      await waitFor(
+      await until(
         async () => (await openTasks(bus, swarm)) === 0 && (await done()) >= TOTAL,
         () => `all ${TOTAL} tasks settled`,
+        UNDER_LOAD,
       );
       const result = await ledger(bus, swarm, ids);
       report('worker crash', {

@@ -2,13 +2,13 @@ import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:chil
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Delivery, keys, RedisBus } from '@swarm/core';
 import { Redis } from 'ioredis';
 import { firstValueFrom, mergeMap, take } from 'rxjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ROOT, swarmCli } from '../support/cli';
 import { useRedisServer } from '../support/redis-server';
+import { until } from '../support/until';
 
 /**
  * Issue #9, other languages: examples/python/worker.py, written from docs/PROTOCOL.md alone with
@@ -38,15 +38,6 @@ interface PythonRun {
   readonly stdout: string;
   readonly stderr: string;
   exited: Promise<number | null>;
-}
-
-/** Polls until the condition holds; fails with `what` after the limit. No timing is asserted. */
-async function until(condition: () => boolean | Promise<boolean>, what: string, limitMs = 20_000) {
-  const deadline = Date.now() + limitMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
 }
 
 describe('a Python worker written from PROTOCOL.md', () => {
@@ -169,7 +160,7 @@ describe('a Python worker written from PROTOCOL.md', () => {
   it('stops without reporting when its lease is lost to a swarm worker, which reports instead (exit 4)', async () => {
     const posted = await bus.post(swarm, 'scan', { description: 'slow' });
     const py = startPython(['--type', 'scan', '--lease-ms', '300', '--work-ms', '120000', '--wait', '10']);
-    await until(() => py.stderr.includes('claimed'), 'the python worker to claim the task');
+    await until(() => py.stderr.includes('claimed'), 'the python worker to claim the task', 20_000);
     // A stalled worker: it neither renews nor works while stopped.
     py.child.kill('SIGSTOP');
     const delivered: Delivery[] = [];
@@ -183,7 +174,11 @@ describe('a Python worker written from PROTOCOL.md', () => {
       )
       .subscribe();
     try {
-      await until(async () => (await bus.readFindings(swarm)).length === 1, 'the swarm worker to report');
+      await until(
+        async () => (await bus.readFindings(swarm)).length === 1,
+        'the swarm worker to report',
+        20_000,
+      );
     } finally {
       pool.unsubscribe();
       py.child.kill('SIGCONT');

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { mergeMap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { useRedisServer } from '../support/redis-server';
+import { until } from '../support/until';
 
 describe('findings broadcast', () => {
   const redis = useRedisServer();
@@ -18,9 +19,7 @@ describe('findings broadcast', () => {
       .pipe(mergeMap((d) => d.complete({ summary: `s${String(d.task.data)}` })))
       .subscribe();
     for (let i = 0; i < 5; i++) await bus.postBatch('cast', 'echo', [{ data: i * 2 }, { data: i * 2 + 1 }]);
-    const deadline = Date.now() + 10_000;
-    while (messages.flatMap((m) => m.findings).length < 10 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    await until(() => messages.flatMap((m) => m.findings).length >= 10, '10 broadcast findings');
     worker.unsubscribe();
     const stored = await bus.readFindings('cast');
     expect(messages.flatMap((m) => m.findings.map((f) => f.id))).toEqual(stored.map((f) => f.id));
@@ -60,9 +59,11 @@ describe('findings broadcast', () => {
         }
       }),
     );
-    const deadline = Date.now() + 10_000;
-    while (readers.some((got) => got.length < TOTAL) && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 20));
+    await until(
+      () => readers.every((got) => got.length >= TOTAL),
+      () =>
+        `every reader to take ${TOTAL} findings (the slowest has ${Math.min(...readers.map((g) => g.length))})`,
+    );
     const reads = (await xrange()) - before;
     console.log(`${readers.length} live readers: ${TOTAL} findings, ${reads} stream reads`);
     const stored = await bus.readFindings('steady', { count: TOTAL + 1 });

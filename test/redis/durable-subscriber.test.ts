@@ -2,6 +2,7 @@ import { type Finding, RedisBus } from '@swarm/core';
 import { describe, expect, it } from 'vitest';
 import { type CliProcess, startSwarmCli } from '../support/cli';
 import { useRedisServer } from '../support/redis-server';
+import { until } from '../support/until';
 
 /**
  * A durable subscriber as a real OS process (`swarm findings --follow --subscriber`), stopped and
@@ -28,13 +29,8 @@ describe('durable subscriber across restarts (real processes, real Redis)', () =
       .filter((l) => l.startsWith('{'))
       .map((l) => JSON.parse(l) as Finding);
 
-  async function waitFor(condition: () => boolean, what: () => string, limitMs = 120_000) {
-    const deadline = Date.now() + limitMs;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what()}`);
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  }
+  /** A subscriber process starts, catches up and prints 10,000 findings while being restarted. */
+  const CATCHING_UP = { limitMs: 120_000 };
 
   /** Publishes `count` findings alternating between the sources, 50 at a time, about 2,000/s. */
   async function publish(bus: RedisBus, from: number, count: number) {
@@ -83,27 +79,30 @@ describe('durable subscriber across restarts (real processes, real Redis)', () =
       // Life 1 starts before anything exists, takes part of the stream, and is stopped mid-flow.
       lives.push(subscriber('audit'));
       const publishing = publish(bus, 0, TOTAL);
-      await waitFor(
+      await until(
         () => received().length >= 2_000,
         () => `2,000 findings (${received().length})`,
+        CATCHING_UP,
       );
       lives[0]?.child.kill('SIGTERM');
       expect(await lives[0]?.exited).toBe(0);
       // Life 2 resumes while publishing goes on, and is stopped again.
       lives.push(subscriber('audit'));
       const life2 = lives[1] as CliProcess;
-      await waitFor(
+      await until(
         () => lines(life2).length >= 500,
         () => `500 findings in life 2 (${lines(life2).length})`,
+        CATCHING_UP,
       );
       lives[1]?.child.kill('SIGTERM');
       expect(await lives[1]?.exited).toBe(0);
       await publishing;
       // Life 3 starts after the last publish: it only has catching up to do.
       lives.push(subscriber('audit'));
-      await waitFor(
+      await until(
         () => received().length >= TOTAL,
         () => `all findings (${received().length})`,
+        CATCHING_UP,
       );
       await new Promise((r) => setTimeout(r, 500));
       lives[2]?.child.kill('SIGTERM');
@@ -135,9 +134,10 @@ describe('durable subscriber across restarts (real processes, real Redis)', () =
     try {
       lives.push(subscriber(name));
       const publishing = publish(bus, 0, 4_000);
-      await waitFor(
+      await until(
         () => received().length >= 1_000,
         () => `1,000 findings (${received().length})`,
+        CATCHING_UP,
       );
       lives[0]?.child.kill('SIGKILL');
       await lives[0]?.exited;
@@ -146,9 +146,10 @@ describe('durable subscriber across restarts (real processes, real Redis)', () =
       await publishing;
       const stored = await storedIds(bus);
       const total = [...stored.values()].flat().length;
-      await waitFor(
+      await until(
         () => check(received(), stored).gaps === 0,
         () => `no gaps (${check(received(), stored).gaps} missing)`,
+        CATCHING_UP,
       );
       const { duplicates, gaps } = check(received(), stored);
       expect(gaps).toBe(0);

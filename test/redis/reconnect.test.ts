@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { mergeMap, type Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { useRedisServer } from '../support/redis-server';
+import { until } from '../support/until';
 
 /**
  * A consumer or reader must never stay wedged: after a killed connection, a Redis restart or a
@@ -48,24 +49,19 @@ describe('RedisBus connections', () => {
     return { bus, findings, handled };
   }
 
-  async function until(condition: () => boolean, limitMs = 20_000): Promise<void> {
-    const deadline = Date.now() + limitMs;
-    while (!condition()) {
-      if (Date.now() > deadline) throw new Error('timed out waiting for the swarm to recover');
-      await sleep(25);
-    }
-  }
+  /** Reconnecting takes the client's retry backoff and the blocked read's watchdog: seconds, not ms. */
+  const RECOVERY = { limitMs: 20_000 };
 
   const summaries = (findings: Finding[]) => findings.map((f) => f.summary).sort();
 
   it('recovers after every client connection is killed', async () => {
     const { bus, findings } = pipeline('killed');
     await bus.post('killed', 'echo', { data: 'before' });
-    await until(() => findings.length === 1);
+    await until(() => findings.length === 1, '1 finding', RECOVERY);
     await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
     await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     await bus.post('killed', 'echo', { data: 'after' });
-    await until(() => findings.length === 2);
+    await until(() => findings.length === 2, '2 findings', RECOVERY);
     expect(summaries(findings)).toEqual(['after', 'before']);
   });
 
@@ -76,7 +72,7 @@ describe('RedisBus connections', () => {
       'echo',
       Array.from({ length: 20 }, (_, i) => ({ data: `a${i}` })),
     );
-    await until(() => findings.length === 20);
+    await until(() => findings.length === 20, '20 findings', RECOVERY);
     await redis.server.kill();
     await sleep(300);
     await redis.server.start();
@@ -85,7 +81,7 @@ describe('RedisBus connections', () => {
       'echo',
       Array.from({ length: 20 }, (_, i) => ({ data: `b${i}` })),
     );
-    await until(() => findings.length === 40);
+    await until(() => findings.length === 40, '40 findings', RECOVERY);
     await sleep(300);
     expect(new Set(findings.map((f) => f.id)).size).toBe(40);
     expect((await bus.readFindings('restart')).length).toBe(40);
@@ -94,23 +90,23 @@ describe('RedisBus connections', () => {
   it('recovers after Redis stops answering for longer than the blocking timeout', async () => {
     const { bus, findings } = pipeline('paused');
     await bus.post('paused', 'echo', { data: 'before' });
-    await until(() => findings.length === 1);
+    await until(() => findings.length === 1, '1 finding', RECOVERY);
     redis.server.pause();
     // Past BLOCK (200 ms) plus the watchdog's grace (3 s): the blocked read is given up on.
     await sleep(4_000);
     redis.server.resume();
     await bus.post('paused', 'echo', { data: 'after' });
-    await until(() => findings.length === 2);
+    await until(() => findings.length === 2, '2 findings', RECOVERY);
     expect(summaries(findings)).toEqual(['after', 'before']);
   });
 
   it('creates the consumer group again when Redis comes back empty', async () => {
     const { bus, findings } = pipeline('flushed');
     await bus.post('flushed', 'echo', { data: 'one' });
-    await until(() => findings.length === 1);
+    await until(() => findings.length === 1, '1 finding', RECOVERY);
     await admin.flushall();
     await bus.post('flushed', 'echo', { data: 'two' });
-    await until(() => findings.some((f) => f.summary === 'two'));
+    await until(() => findings.some((f) => f.summary === 'two'), "the finding of 'two'", RECOVERY);
     expect((await bus.readFindings('flushed')).map((f) => f.summary)).toEqual(['two']);
   });
 });

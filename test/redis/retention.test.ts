@@ -2,6 +2,7 @@ import { keys, RedisBus } from '@swarm/core';
 import { mergeMap } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useRedisServer } from '../support/redis-server';
+import { until } from '../support/until';
 
 describe('RedisBus retention', () => {
   const redis = useRedisServer();
@@ -33,7 +34,11 @@ describe('RedisBus retention', () => {
         Array.from({ length: 500 }, (_, j) => ({ data: i + j })),
       );
     }
-    while (completed < n) await new Promise((r) => setTimeout(r, 20));
+    await until(
+      () => completed >= n,
+      () => `${n} tasks completed (${completed} so far)`,
+      20_000,
+    );
     worker.unsubscribe();
     // Trimming frees whole stream nodes (at most 100 entries each), never a waiting task.
     expect(await bus.redis.xlen(keys.tasks('kept', 'echo'))).toBeLessThanOrEqual(100);
@@ -60,7 +65,10 @@ describe('RedisBus retention', () => {
         }),
       )
       .subscribe();
-    while (finished < 250) await new Promise((r) => setTimeout(r, 20));
+    await until(
+      () => finished >= 250,
+      () => `250 tasks handled (${finished} so far)`,
+    );
     worker.unsubscribe();
     const left = await bus.redis.xrange(keys.tasks('busy', 'echo'), '-', '+');
     const ids = new Set(left.map(([id]) => id));

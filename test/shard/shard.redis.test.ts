@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Delivery, RedisBus } from '@swarm/core';
 import { type GatherResult, Shard, type ShardFinding } from '@swarm/shard';
 import type { Observable, Subscription } from 'rxjs';
 import { afterEach, expect, it } from 'vitest';
 import { useRedisServer } from '../support/redis-server';
+import { until } from '../support/until';
 
 /**
  * The shard against real Redis, with each actor on its own bus as separate processes would be:
@@ -13,6 +13,8 @@ import { useRedisServer } from '../support/redis-server';
 const redis = useRedisServer();
 const buses: RedisBus[] = [];
 const subscriptions: Subscription[] = [];
+/** Each actor is a separate Redis connection, as separate processes would be: allow for slow machines. */
+const LIMIT = { limitMs: 20_000 };
 
 afterEach(async () => {
   for (const s of subscriptions.splice(0)) s.unsubscribe();
@@ -29,13 +31,6 @@ function collect<T>(source: Observable<T>): T[] {
   const got: T[] = [];
   subscriptions.push(source.subscribe((value) => got.push(value)));
   return got;
-}
-
-async function until(condition: () => boolean, limitMs = 20_000): Promise<void> {
-  for (let waited = 0; !condition(); waited += 20) {
-    if (waited > limitMs) throw new Error(`condition not met within ${limitMs} ms`);
-    await sleep(20);
-  }
 }
 
 it('restarts from its stored cursor and gathers across processes', async () => {
@@ -58,9 +53,9 @@ it('restarts from its stored cursor and gathers across processes', async () => {
     'ask',
     Array.from({ length: 6 }, (_, n) => ({ data: n })),
   );
-  await until(() => asks.length === 6);
+  await until(() => asks.length === 6, 'the worker to hold 6 asks', LIMIT);
   for (const n of [0, 1, 2]) await answer(n);
-  await until(() => before.length === 3);
+  await until(() => before.length === 3, 'the first shard to take in 3 findings', LIMIT);
   await first.stop();
   await firstBus.close();
 
@@ -73,9 +68,9 @@ it('restarts from its stored cursor and gathers across processes', async () => {
   await second.start();
   expect(second.contextVersion).toBe(version);
   const after = collect(second.newFindings$());
-  await until(() => after.length === 2);
+  await until(() => after.length === 2, 'the next shard to catch up on 2 findings', LIMIT);
   await answer(5);
-  await until(() => after.length === 3);
+  await until(() => after.length === 3, 'the next shard to take in 3 findings', LIMIT);
   expect([...before, ...after].map((f) => f.taskId)).toEqual(posted.map((p) => p.id));
   expect(after.map((f) => f.summary)).toEqual([3, 4, 5].map((n) => `${n} from the shared context`));
   expect(after.every((f) => !f.stale && f.contextVersion === version)).toBe(true);
@@ -100,7 +95,7 @@ it('restarts from its stored cursor and gathers across processes', async () => {
     { finding: { summary: 'checked b' } },
   ]);
   const gathered = results.flatMap((r) => ('finding' in r ? [r.finding.taskId] : []));
-  await until(() => after.length === 5);
+  await until(() => after.length === 5, 'the next shard to take in 5 findings', LIMIT);
   expect(after.slice(3).map((f) => f.taskId)).toEqual(gathered);
   await second.stop();
 
@@ -109,9 +104,9 @@ it('restarts from its stored cursor and gathers across processes', async () => {
   await third.start();
   const later = collect<ShardFinding>(third.newFindings$());
   await third.post('ask', { data: 6 });
-  await until(() => asks.length === 7);
+  await until(() => asks.length === 7, 'the worker to hold 7 asks', LIMIT);
   await answer(6);
-  await until(() => later.length >= 1);
+  await until(() => later.length >= 1, "the third shard's first finding", LIMIT);
   expect(later.map((f) => f.summary)).toEqual(['6 from the shared context']);
   await third.stop();
 });

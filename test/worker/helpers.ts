@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type Bus,
   type DeadLetter,
@@ -11,9 +10,13 @@ import {
 } from '@swarm/core';
 import { WorkerPool } from '@swarm/worker';
 import { afterEach, beforeEach } from 'vitest';
+import { until } from '../support/until';
 
 // Failing tasks on purpose makes pools log warnings; keep the test output for what matters.
 process.env.SWARM_LOG_LEVEL ??= 'silent';
+
+// The worker tests (and test/llm's helpers) take until from here, beside the pools it waits on.
+export { until };
 
 export const FIXTURES = join(import.meta.dirname, 'fixtures');
 
@@ -121,20 +124,6 @@ export function usePools<B extends Bus>(newBus: () => B): PoolRig<B> {
 /** usePools() on a MemoryBus: the in-process twin, for tests of the worker alone. */
 export function useMemoryPools(): PoolRig<MemoryBus> {
   return usePools(() => new MemoryBus());
-}
-
-/** Polls until the condition holds; fails with `what` after the deadline. */
-export async function until(
-  condition: () => boolean | Promise<boolean>,
-  what: string | (() => string) = 'condition',
-  limitMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + limitMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`);
-    await sleep(20);
-  }
 }
 
 /** Whether a process exists and is not a zombie waiting for a parent that will never reap it. */
