@@ -1,19 +1,12 @@
 import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT, swarmCli } from '../support/cli';
+import { jsonLines, ROOT, swarmCli } from '../support/cli';
 
 /**
  * `claude -p … --output-format json` as a command worker (docs/AGENTS.md), run by the real
  * `swarm run` against the stand-in in test/fixtures/bin, first on PATH: no model is called.
  */
 const env = { PATH: `${join(ROOT, 'test/fixtures/bin')}${delimiter}${process.env.PATH}` };
-
-const jsonLines = (stdout: string) =>
-  stdout
-    .trim()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('claude -p as a command worker', () => {
   it("runs config/examples/claude-worker.yaml: claude's answer is the summary, its cost and tokens data.usage", async () => {

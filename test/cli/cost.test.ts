@@ -1,6 +1,6 @@
-import type { FindingInput, ModelCall, RedisBus, Usage } from '@swarm/core';
+import type { Finding, FindingInput, ModelCall, RedisBus, Usage } from '@swarm/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { swarmCli } from '../support/cli';
+import { jsonLines, swarmCli } from '../support/cli';
 import { useRedisServer } from '../support/redis-server';
 
 function call(
@@ -64,10 +64,7 @@ describe('swarm cost', () => {
   const json = async (...args: string[]) => {
     const result = await swarmCli(['cost', 'spend', ...args, '--json'], { env });
     expect(result.code).toBe(0);
-    return result.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
+    return jsonLines(result.stdout);
   };
 
   beforeAll(async () => {
@@ -193,8 +190,8 @@ describe('swarm cost', () => {
   });
 
   it('is zero for a swarm with no findings', async () => {
-    const records = (await swarmCli(['cost', 'quiet', '--json'], { env })).stdout.trim().split('\n');
-    expect(records.map((r) => JSON.parse(r))).toEqual([
+    const records = jsonLines((await swarmCli(['cost', 'quiet', '--json'], { env })).stdout);
+    expect(records).toEqual([
       expect.objectContaining({ swarm: 'quiet', total: true, findings: 0, calls: 0, costUsd: 0 }),
     ]);
   });
@@ -228,8 +225,8 @@ describe('swarm findings with usage', () => {
   });
 
   it('carries the usage in --json', async () => {
-    const [first] = (await swarmCli(['findings', 'priced', '--json'], { env })).stdout.trim().split('\n');
-    expect(JSON.parse(first as string).usage).toMatchObject({
+    const [first] = jsonLines<Finding>((await swarmCli(['findings', 'priced', '--json'], { env })).stdout);
+    expect(first?.usage).toMatchObject({
       model: 'claude-haiku-4-5',
       costUsd: expect.closeTo(0.0045, 10),
       calls: [{ outcome: 'failed' }, { outcome: 'answered' }],

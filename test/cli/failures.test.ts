@@ -1,19 +1,12 @@
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, swarmCli } from '../support/cli';
+import { jsonLines, ROOT, swarmCli } from '../support/cli';
 import { useRedisServer } from '../support/redis-server';
 
 /** Issue #9: agents and scripts read a failed task from the exit code and the message alone. */
 
 const FAILS = 'test/cli/fixtures/fails.mjs';
 const DEAD_LETTER_TOPOLOGY = join(ROOT, 'test/cli/fixtures/dead-letter.yaml');
-
-const jsonLines = (stdout: string) =>
-  stdout
-    .trim()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('swarm worker --once with a failing handler', () => {
   const redis = useRedisServer();

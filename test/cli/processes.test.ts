@@ -7,7 +7,7 @@ import { type DeadLetter, type Finding, type JsonValue, RedisBus, type SwarmStat
 import { Redis } from 'ioredis';
 import { firstValueFrom } from 'rxjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ROOT, SWARM_BIN } from '../support/cli';
+import { jsonLines, ROOT, SWARM_BIN } from '../support/cli';
 import { useRedisServer } from '../support/redis-server';
 import { until } from '../support/until';
 
@@ -131,13 +131,6 @@ describe('the swarm CLI as long-running processes', () => {
       .split('\n')
       .filter((line) => line.startsWith(`${what} `))
       .map((line) => line.slice(what.length + 1));
-  }
-
-  function jsonLines<T = Record<string, unknown>>(stdout: string): T[] {
-    return stdout
-      .split('\n')
-      .filter((line) => line.trim() !== '')
-      .map((line) => JSON.parse(line) as T);
   }
 
   /** Output hygiene: never a stack trace; with --json, every stdout line is one JSON value. */

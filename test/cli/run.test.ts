@@ -1,6 +1,7 @@
 import { join } from 'node:path';
+import type { Finding } from '@swarm/core';
 import { describe, expect, it } from 'vitest';
-import { ROOT, SWARM_BIN, startSwarmCli, swarmCli } from '../support/cli';
+import { jsonLines, ROOT, SWARM_BIN, startSwarmCli, swarmCli } from '../support/cli';
 import { useRedisServer } from '../support/redis-server';
 import { until } from '../support/until';
 
@@ -13,10 +14,7 @@ describe('swarm run', () => {
     const result = await swarmCli(['run', example('hello.yaml'), '--once', '--json']);
     expect(result.stderr).toContain('transport: embedded');
     expect(result.code).toBe(0);
-    const findings = result.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
+    const findings = jsonLines<Finding>(result.stdout);
     expect(findings).toHaveLength(4);
     expect(findings.map((f) => f.summary)).toContain('The shard holds the large context and posts tasks.');
     expect(new Set(findings.map((f) => f.taskId)).size).toBe(4);
@@ -29,7 +27,7 @@ describe('swarm run', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Redis ping successful: PONG');
     const later = await swarmCli(['findings', 'health', '--json'], { env });
-    expect(JSON.parse(later.stdout.trim().split('\n')[0] as string)).toMatchObject({
+    expect(jsonLines(later.stdout)[0]).toMatchObject({
       summary: 'Redis ping successful: PONG',
       parent: 'memory',
     });
@@ -38,10 +36,7 @@ describe('swarm run', () => {
   it('runs command handlers with the shard context in a file', async () => {
     const result = await swarmCli(['run', example('command-worker.yaml'), '--once', '--json']);
     expect(result.code).toBe(0);
-    const findings = result.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
+    const findings = jsonLines<{ data: { word: string; count: number } }>(result.stdout);
     expect(findings.map((f) => f.data.word).sort()).toEqual(['redis', 'worker']);
     for (const f of findings) expect(f.data.count).toBeGreaterThan(0);
   });
@@ -50,10 +45,7 @@ describe('swarm run', () => {
     const env = { SWARM_REDIS_URL: redis.url };
     const result = await swarmCli(['run', example('cross-swarm.yaml'), '--once', '--json'], { env });
     expect(result.code, result.stderr).toBe(0);
-    const printed = result.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line));
+    const printed = jsonLines<Finding>(result.stdout);
     expect(printed.filter((f) => f.swarm === 'research')).toHaveLength(2);
     const [summary] = printed.filter((f) => f.swarm === 'ops');
     expect(summary).toMatchObject({

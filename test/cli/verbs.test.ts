@@ -1,6 +1,7 @@
 import { join } from 'node:path';
+import type { Finding } from '@swarm/core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, swarmCli } from '../support/cli';
+import { jsonLines, ROOT, swarmCli } from '../support/cli';
 import { useRedisServer } from '../support/redis-server';
 
 describe('swarm CLI verbs', () => {
@@ -155,10 +156,8 @@ describe('swarm findings across swarms', () => {
   });
 
   const summaries = (stdout: string) =>
-    stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line).summary)
+    jsonLines<Finding>(stdout)
+      .map((f) => f.summary)
       .sort();
 
   it('reads several swarms, and swarms matching a pattern', async () => {

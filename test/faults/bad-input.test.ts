@@ -11,7 +11,7 @@ import {
 } from '@swarm/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliProcess, type CliResult, ROOT, startSwarmCli, swarmCli } from '../support/cli';
+import { type CliProcess, type CliResult, jsonLines, ROOT, startSwarmCli, swarmCli } from '../support/cli';
 import { useRedisServer } from '../support/redis-server';
 import { until } from '../support/until';
 
@@ -155,12 +155,6 @@ async function pooled<T, R>(items: T[], limit: number, work: (item: T) => Promis
   );
   return results;
 }
-
-const jsonLines = (stdout: string) =>
-  stdout
-    .split('\n')
-    .filter((line) => line.length > 0)
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('bad input', () => {
   const redis = useRedisServer();

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type DeadLetter, type Finding, RedisBus } from '@swarm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliResult, ROOT, swarmCli } from '../support/cli';
+import { type CliResult, jsonLines, ROOT, swarmCli } from '../support/cli';
 import { useRedisServer } from '../support/redis-server';
 import { isAlive } from '../worker/helpers';
 
@@ -88,10 +88,7 @@ describe('command handlers that misbehave, through `swarm run --once`', () => {
       timeoutMs: 50_000,
     });
     const ms = Date.now() - started;
-    const records = result.stdout
-      .split('\n')
-      .filter((l) => l.length > 0)
-      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = jsonLines(result.stdout);
     const printed = records.filter((r) => !('deadLetter' in r)) as unknown as Finding[];
     const printedDead = records.filter((r) => 'deadLetter' in r) as unknown as Run['printedDead'];
     const recorded = existsSync(pids)

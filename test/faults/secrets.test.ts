@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { RedisBus } from '@swarm/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CliResult, swarmCli } from '../support/cli';
+import { type CliResult, jsonLines, swarmCli } from '../support/cli';
 import { freePort, useRedisServer } from '../support/redis-server';
 
 /**
@@ -25,13 +25,6 @@ interface Received {
   env: Record<string, string>;
   cwd: string;
 }
-
-/** One JSON object per line of a `--json` stdout. */
-const records = (stdout: string) =>
-  stdout
-    .split('\n')
-    .filter((line) => line.trim() !== '')
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
 
 describe('secrets', () => {
   // Passing args always starts a private server, even with REDIS_URL set: this test adds a user.
@@ -112,7 +105,7 @@ describe('secrets', () => {
         timeoutMs: 60_000,
       });
       byType = new Map();
-      for (const r of records(run.stdout)) {
+      for (const r of jsonLines(run.stdout)) {
         const received = r.data as unknown as Received;
         byType.set(r.type as string, { received, task: JSON.parse(received.stdin) });
       }
@@ -195,7 +188,7 @@ describe('secrets', () => {
     expect(posted.code, posted.stderr).toBe(0);
     const worked = await swarmCli(['worker', swarm, 'echo', '--once', '--json'], { env: env() });
     expect(worked.code, worked.stderr).toBe(0);
-    expect(records(worked.stdout)[0]).toMatchObject({ outcome: 'completed', summary: '"hello"' });
+    expect(jsonLines(worked.stdout)[0]).toMatchObject({ outcome: 'completed', summary: '"hello"' });
     const put = await swarmCli(['context', 'put', swarm, file], { env: env() });
     expect(put.code, put.stderr).toBe(0);
     const ref = put.stdout.trim();
@@ -222,7 +215,7 @@ describe('secrets', () => {
         expect(r.stderr, what).toContain(`transport: redis redis://swarm-app:***@${hostPort}`);
     }
     const [, statusJson] = results;
-    expect(records(statusJson?.stdout ?? '').map((s) => s.swarm)).toContain(swarm);
+    expect(jsonLines(statusJson?.stdout ?? '').map((s) => s.swarm)).toContain(swarm);
   });
 
   it('a failing connection names host and port, never the password, in one line without a stack', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { keys, RedisBus } from '@swarm/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { swarmCli } from '../support/cli';
+import { jsonLines, swarmCli } from '../support/cli';
 import { useRedisServer } from '../support/redis-server';
 
 /**
@@ -50,10 +50,7 @@ describe('what a foreign client reads from swarm', () => {
   it('`swarm protocol scripts` writes every script, includes expanded, with the SHA1 RedisBus calls', async () => {
     const written = await swarmCli(['protocol', 'scripts', '--dir', dir, '--json']);
     expect(written.code, written.stderr).toBe(0);
-    const records = written.stdout
-      .trim()
-      .split('\n')
-      .map((line) => JSON.parse(line) as { script: string; file: string; sha1: string; keys: number });
+    const records = jsonLines<{ script: string; file: string; sha1: string; keys: number }>(written.stdout);
     expect(records.map((r) => r.script).sort()).toEqual(SCRIPT_FILES);
     for (const r of records) {
       const text = readFileSync(r.file, 'utf8');

@@ -1,6 +1,6 @@
 import { type Finding, RedisBus } from '@swarm/core';
 import { describe, expect, it } from 'vitest';
-import { type CliProcess, startSwarmCli } from '../support/cli';
+import { type CliProcess, jsonLines, startSwarmCli } from '../support/cli';
 import { useRedisServer } from '../support/redis-server';
 import { until } from '../support/until';
 
@@ -23,11 +23,7 @@ describe('durable subscriber across restarts (real processes, real Redis)', () =
 
   /** Complete lines only: a process killed mid-write leaves half a line. */
   const lines = (proc: CliProcess) =>
-    proc.stdout
-      .split('\n')
-      .slice(0, -1)
-      .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as Finding);
+    jsonLines<Finding>(proc.stdout.slice(0, proc.stdout.lastIndexOf('\n') + 1));
 
   /** A subscriber process starts, catches up and prints 10,000 findings while being restarted. */
   const CATCHING_UP = { limitMs: 120_000 };

@@ -75,3 +75,11 @@ export async function swarmCli(
     clearTimeout(timer);
   }
 }
+
+/** The records of a `--json` stdout: every line that is not blank must be one JSON value. */
+export function jsonLines<T = Record<string, unknown>>(stdout: string): T[] {
+  return stdout
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => JSON.parse(line) as T);
+}
