@@ -101,13 +101,58 @@ describe.each([
     expect((await budget('swarm'))?.heldUsd).toBeCloseTo(0.01, 10);
   });
 
-  it('gives back a hold that lapsed, and still counts its spend if it settles late', async () => {
-    const budgets = [{ name: 'swarm', usd: 0.015 }];
-    await a.ledger.reserve(swarm, request('dead', { budgets, holdMs: 200 }));
+  it('counts a hold that lapsed as spent at its worst case, and a late settle on top of it', async () => {
+    const budgets = [{ name: 'swarm', usd: 0.05 }];
+    await a.ledger.reserve(swarm, request('dead', { budgets, holdMs: 200, token: 'dead-1' }));
     await env.elapse(300);
     expect((await b.ledger.reserve(swarm, request('alive', { budgets }))).outcome).toBe('reserved');
-    await a.ledger.settle(swarm, { holder: 'dead', usd: 0.002, tokens: 10, budgets: ['swarm'], rates: [] });
-    expect(await budget('swarm')).toMatchObject({ spentUsd: 0.002, heldUsd: 0.01 });
+    expect(await budget('swarm')).toMatchObject({ spentUsd: 0.01, heldUsd: 0.01 });
+    // Its call did run after all: the real spend counts too (too much, never too little).
+    await a.ledger.settle(swarm, {
+      holder: 'dead',
+      usd: 0.002,
+      tokens: 10,
+      budgets: ['swarm'],
+      rates: [],
+      token: 'dead-1',
+    });
+    expect((await budget('swarm'))?.spentUsd).toBeCloseTo(0.012, 10);
+    expect((await budget('swarm'))?.heldUsd).toBeCloseTo(0.01, 10);
+  });
+
+  it('leaves the new owner’s hold alone when a stalled holder settles with its old token', async () => {
+    const budgets = [{ name: 'swarm', usd: 1 }];
+    const rates = [{ name: 'anthropic', concurrency: 1 }];
+    await a.ledger.reserve(swarm, request('entry-1', { budgets, rates, token: 'old' }));
+    // The task went to another worker, which reserved under the same holder: the old hold counts as spent.
+    await b.ledger.reserve(swarm, request('entry-1', { budgets, rates, token: 'new' }));
+    await a.ledger.settle(swarm, {
+      holder: 'entry-1',
+      usd: 0.003,
+      tokens: 100,
+      budgets: ['swarm'],
+      rates,
+      token: 'old',
+    });
+    expect(await budget('swarm')).toMatchObject({ heldUsd: 0.01 });
+    expect((await budget('swarm'))?.spentUsd).toBeCloseTo(0.013, 10);
+    // The new hold still holds the one concurrency slot.
+    expect(await a.ledger.reserve(swarm, request('entry-2', { budgets, rates }))).toMatchObject({
+      outcome: 'wait',
+    });
+    await a.ledger.release(swarm, 'entry-1', 'old');
+    expect(await a.ledger.reserve(swarm, request('entry-2', { budgets, rates }))).toMatchObject({
+      outcome: 'wait',
+    });
+    await b.ledger.settle(swarm, {
+      holder: 'entry-1',
+      usd: 0.004,
+      tokens: 100,
+      budgets: ['swarm'],
+      rates,
+      token: 'new',
+    });
+    expect((await a.ledger.reserve(swarm, request('entry-2', { budgets, rates }))).outcome).toBe('reserved');
   });
 
   it('releases a hold unspent', async () => {

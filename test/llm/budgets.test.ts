@@ -58,6 +58,32 @@ describe('llm pools within budgets and rate limits shared across processes', () 
     expect(fake.counts.requests).toBe(2);
   });
 
+  it('lets a cheaper model answer when the budget cannot pay for the first one', async () => {
+    const bus = newBus();
+    const cheap = await rig.vendor({ kind: 'openai', usage });
+    const CHEAP = 'openai:gpt-4.1-mini';
+    // The first model's worst case (1,000 answer tokens at $500 a million) is past the budget; the
+    // cheap one's is not.
+    await rig.pool(
+      bus,
+      swarm,
+      llmPoolSpec({ model: MODEL, fallback: [CHEAP], maxOutputTokens: 1_000 }),
+      models({
+        providers: providersOf({ anthropic: fake, openai: cheap }),
+        prices: {
+          [MODEL]: { inputPerMTok: 100, outputPerMTok: 500 },
+          [CHEAP]: { inputPerMTok: 1, outputPerMTok: 5 },
+        },
+        swarmBudget: { usd: 0.1 },
+      }),
+    );
+    await bus.post(swarm, 'ask', { description: 'question' });
+    const [finding] = await findings(bus, swarm, 1);
+    expect(finding?.usage?.model).toBe('gpt-4.1-mini');
+    expect(fake.counts.requests).toBe(0);
+    expect(await bus.deadLetters(swarm)).toEqual([]);
+  });
+
   it('holds two pools in two processes to one swarm budget', async () => {
     const [one, two] = [newBus(), newBus()];
     const spec = (type: string) =>

@@ -6,7 +6,10 @@ import { LedgerError } from '../errors';
  * in one atomic step, and settles to what it really spent afterwards. Nothing is counted in a
  * process's memory, so N workers never get N times a limit. The reservation belongs to its holder:
  * the same holder reserving again (the task's next delivery, after its worker died) replaces it,
- * and one left behind expires after `holdMs`.
+ * and one left behind lapses after `holdMs`. A replaced or lapsed hold counts as spent at its worst
+ * case (its call may well have run), and a settle carrying another reservation's token counts its
+ * spend without touching the hold now in place: a budget errs toward counting too much, never too
+ * little.
  */
 
 /** A spending cap: `usd` and `tokens` are limits over the life of the swarm (absent: no cap). */
@@ -36,6 +39,8 @@ export interface ReserveRequest {
   rates: RateLimit[];
   /** A hold not settled or released within this lapses (its holder died, say). */
   holdMs: number;
+  /** This reservation's own mark: a settle or release that carries another leaves its hold alone. */
+  token?: string;
 }
 
 export type ReserveResult =
@@ -55,6 +60,8 @@ export interface SettleRequest extends Spend {
   holder: string;
   budgets: string[];
   rates: RateLimit[];
+  /** The token the reservation was made with (see ReserveRequest.token). */
+  token?: string;
 }
 
 export interface BudgetState {
@@ -73,7 +80,7 @@ export interface Ledger {
   /** Adds what was really spent, and gives back the holder's reservation. */
   settle(swarm: string, request: SettleRequest): Promise<void>;
   /** Gives back a holder's reservation, nothing spent (the work was not done). */
-  release(swarm: string, holder: string): Promise<void>;
+  release(swarm: string, holder: string, token?: string): Promise<void>;
   /**
    * Holds up every reservation against rate limit `name` for `ms` (a vendor that keeps failing,
    * or asked for it with Retry-After): they answer `wait` until then. Never shortens one in force.
@@ -86,7 +93,7 @@ export interface Ledger {
 export interface LedgerStore {
   ledgerReserve(swarm: string, request: ReserveRequest): Promise<ReserveResult>;
   ledgerSettle(swarm: string, request: SettleRequest): Promise<void>;
-  ledgerRelease(swarm: string, holder: string): Promise<void>;
+  ledgerRelease(swarm: string, holder: string, token?: string): Promise<void>;
   ledgerCoolDown(swarm: string, name: string, ms: number): Promise<void>;
   ledgerBudgets(swarm: string): Promise<BudgetState[]>;
 }
@@ -137,9 +144,9 @@ export function ledgerOver(store: LedgerStore): Ledger {
       checkRates(request.rates);
       return store.ledgerSettle(swarm, request);
     },
-    async release(swarm, holder) {
+    async release(swarm, holder, token) {
       checkName('holder', holder);
-      return store.ledgerRelease(swarm, holder);
+      return store.ledgerRelease(swarm, holder, token);
     },
     async coolDown(swarm, name, ms) {
       checkName('rate limit', name);

@@ -75,6 +75,9 @@ class Attempt {
   readonly #failures: ModelCallError[] = [];
   /** Shortest wait a rate limit or cool-down asked of a candidate that could not go. */
   #shortestWait: { ms: number; limit: string } | undefined;
+  /** Why a candidate could not go: a budget spent, or one whose holds are in use. */
+  #exhausted: string | undefined;
+  #budgetWait: { ms: number; limit: string } | undefined;
 
   constructor(options: AttemptOptions) {
     this.#o = options;
@@ -138,8 +141,9 @@ class Attempt {
   }
 
   /**
-   * Reserves for the next candidate that can go, and starts its call. As the main call, a spent
-   * budget fails the task and a budget's holds defer it; as a hedge, either just means no hedge.
+   * Reserves for the next candidate that can go, and starts its call. A candidate a budget cannot
+   * pay for (spent, or held by calls under way) gives way to the next, cheaper or not; as a hedge,
+   * it just means no hedge. When none can go, #nothingAnswered says whether to wait or give up.
    */
   async #launch(holder: string, role: 'main' | 'hedge'): Promise<Running | undefined> {
     for (;;) {
@@ -150,19 +154,16 @@ class Attempt {
       if (reservation.outcome === 'reserved') return this.#start(candidate, holder);
       if (reservation.outcome === 'exhausted') {
         if (role === 'hedge') return undefined;
-        throw new UnretryableError(
-          `budget exhausted: ${reservation.budget} cannot pay for another call to ${candidate.modelId} (up to $${candidate.worstCaseUsd.toFixed(6)})`,
-        );
+        this.#exhausted ??= `budget exhausted: ${reservation.budget} cannot pay for another call to ${candidate.modelId} (up to $${candidate.worstCaseUsd.toFixed(6)})`;
+        continue;
       }
       if (reservation.budget) {
         if (role === 'hedge') {
           this.#queue.unshift(candidate);
           return undefined;
         }
-        throw new TaskDeferredError(
-          reservation.waitMs,
-          `waiting for budget ${reservation.limit}: its reservations are in use`,
-        );
+        this.#budgetWait ??= { ms: reservation.waitMs, limit: reservation.limit };
+        continue;
       }
       if (!this.#shortestWait || reservation.waitMs < this.#shortestWait.ms)
         this.#shortestWait = { ms: reservation.waitMs, limit: reservation.limit };
@@ -243,6 +244,14 @@ class Attempt {
 
   /** No candidate answered: wait if some could not go (or every one was rate-limited), else fail. */
   #nothingAnswered(): Error {
+    if (this.#failures.length === 0 && !this.#shortestWait) {
+      if (this.#budgetWait)
+        return new TaskDeferredError(
+          this.#budgetWait.ms,
+          `waiting for budget ${this.#budgetWait.limit}: its reservations are in use`,
+        );
+      if (this.#exhausted) return new UnretryableError(this.#exhausted);
+    }
     const rateLimited = this.#failures.filter((f) => f.kind === 'rate-limited');
     if (this.#shortestWait || (this.#failures.length > 0 && rateLimited.length === this.#failures.length)) {
       const asked = rateLimited.map((f) => f.retryAfterMs ?? RATE_LIMITED_WAIT_MS);

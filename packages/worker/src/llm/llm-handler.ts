@@ -95,8 +95,6 @@ export function llmHandler(options: LlmHandlerOptions): Handler {
     }
     // Entry ids are unique within a task type's stream only: two pools of a swarm can see the same.
     const holder = `${task.type}/${ctx.deliveryId}`;
-    // A hedge's reservation left by a worker that died on this delivery; the main one is replaced.
-    if (llm.hedge) await limits.release(`${holder}/hedge`);
     const answer = await runAttempt({
       candidates: sticky.order(candidates, task.context),
       holder,

@@ -15,6 +15,7 @@ interface Hold {
   budgets: string[];
   rates: string[];
   lapsesAt: number;
+  token: string;
 }
 
 interface Budget {
@@ -74,14 +75,19 @@ export class MemoryLedger implements LedgerStore {
     return rate;
   }
 
-  #releaseHold(ledger: SwarmLedger, holder: string): Hold | undefined {
+  /** As ledger.lua's releaseHold: a token not the hold's leaves it; `spent` counts it at its worst case. */
+  #releaseHold(ledger: SwarmLedger, holder: string, token: string, spent: boolean): Hold | undefined {
     const hold = ledger.holds.get(holder);
-    if (!hold) return undefined;
+    if (!hold || (token !== '' && hold.token !== token)) return undefined;
     ledger.holds.delete(holder);
     for (const name of hold.budgets) {
       const budget = this.#budget(ledger, name);
       budget.heldUsd = Math.max(0, budget.heldUsd - hold.usd);
       budget.heldTokens = Math.max(0, budget.heldTokens - hold.tokens);
+      if (spent) {
+        budget.spentUsd += hold.usd;
+        budget.spentTokens += hold.tokens;
+      }
     }
     for (const name of hold.rates) {
       const rate = this.#rate(ledger, name);
@@ -93,8 +99,9 @@ export class MemoryLedger implements LedgerStore {
   async ledgerReserve(swarm: string, request: ReserveRequest): Promise<ReserveResult> {
     const ledger = this.#of(swarm);
     const now = this.clock.now();
-    for (const [holder, hold] of ledger.holds) if (hold.lapsesAt <= now) this.#releaseHold(ledger, holder);
-    this.#releaseHold(ledger, request.holder);
+    for (const [holder, hold] of ledger.holds)
+      if (hold.lapsesAt <= now) this.#releaseHold(ledger, holder, '', true);
+    this.#releaseHold(ledger, request.holder, '', true);
 
     for (const b of request.budgets) {
       const budget = this.#budget(ledger, b.name);
@@ -149,6 +156,7 @@ export class MemoryLedger implements LedgerStore {
       budgets: request.budgets.map((b) => b.name),
       rates: request.rates.map((r) => r.name),
       lapsesAt: now + request.holdMs,
+      token: request.token ?? '',
     });
     return { outcome: 'reserved' };
   }
@@ -156,7 +164,7 @@ export class MemoryLedger implements LedgerStore {
   async ledgerSettle(swarm: string, request: SettleRequest): Promise<void> {
     const ledger = this.#of(swarm);
     const now = this.clock.now();
-    const hold = this.#releaseHold(ledger, request.holder);
+    const hold = this.#releaseHold(ledger, request.holder, request.token ?? '', false);
     for (const name of request.budgets) {
       const budget = this.#budget(ledger, name);
       budget.spentUsd += request.usd;
@@ -170,8 +178,8 @@ export class MemoryLedger implements LedgerStore {
     }
   }
 
-  async ledgerRelease(swarm: string, holder: string): Promise<void> {
-    this.#releaseHold(this.#of(swarm), holder);
+  async ledgerRelease(swarm: string, holder: string, token?: string): Promise<void> {
+    this.#releaseHold(this.#of(swarm), holder, token ?? '', false);
   }
 
   async ledgerCoolDown(swarm: string, name: string, ms: number): Promise<void> {

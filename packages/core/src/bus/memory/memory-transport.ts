@@ -51,8 +51,8 @@ export class MemoryTransport implements Transport {
     return this.#ledger.ledgerSettle(swarm, request);
   }
 
-  ledgerRelease(swarm: string, holder: string): Promise<void> {
-    return this.#ledger.ledgerRelease(swarm, holder);
+  ledgerRelease(swarm: string, holder: string, token?: string): Promise<void> {
+    return this.#ledger.ledgerRelease(swarm, holder, token);
   }
 
   ledgerCoolDown(swarm: string, name: string, ms: number): Promise<void> {

@@ -345,8 +345,8 @@ export class RedisTransport implements Transport {
     await this.#call('ledgerSettle', this.#ledgerKeys(swarm), [holder, JSON.stringify(spend)]);
   }
 
-  async ledgerRelease(swarm: string, holder: string): Promise<void> {
-    await this.#call('ledgerRelease', this.#ledgerKeys(swarm), [holder]);
+  async ledgerRelease(swarm: string, holder: string, token?: string): Promise<void> {
+    await this.#call('ledgerRelease', this.#ledgerKeys(swarm), [holder, token ?? '']);
   }
 
   async ledgerCoolDown(swarm: string, name: string, ms: number): Promise<void> {

@@ -1,6 +1,7 @@
 -- Reserves a holder's worst case against every budget and rate limit it names, all or nothing.
 -- A holder holds one reservation: reserving again replaces it (a task's next delivery after its
--- worker died), and holds past their lapse time are given back first.
+-- worker died), and holds past their lapse time are given back first; both count as spent at their
+-- worst case, since their calls may have run.
 -- KEYS[1] holds hash, KEYS[2] expiries zset, KEYS[3] budgets hash, KEYS[4] rates hash
 -- ARGV[1] holder, ARGV[2] request JSON {usd, tokens, holdMs, budgets: [{name, usd?, tokens?}],
 -- rates: [{name, requestsPerMinute?, tokensPerMinute?, concurrency?}]}
@@ -14,7 +15,7 @@ local holder = ARGV[1]
 local request = cjson.decode(ARGV[2])
 local now = nowMs()
 releaseLapsed(holds, expiries, budgets, rates, now)
-releaseHold(holds, expiries, budgets, rates, holder)
+releaseHold(holds, expiries, budgets, rates, holder, '', true)
 
 local budgetNames = {}
 for _, b in ipairs(request.budgets) do
@@ -72,7 +73,7 @@ end
 for _, u in ipairs(updates) do
   put(rates, u[1], u[2])
 end
-local hold = { usd = request.usd, tokens = request.tokens, budgets = budgetNames, rates = rateNames }
+local hold = { usd = request.usd, tokens = request.tokens, budgets = budgetNames, rates = rateNames, token = request.token or '' }
 redis.call('HSET', holds, holder, cjson.encode(hold))
 redis.call('ZADD', expiries, now + tonumber(request.holdMs), holder)
 return { 'reserved' }

@@ -2,13 +2,15 @@
 -- back to token rate limits what the worst case reserved beyond the real use. The spend counts
 -- even when the hold lapsed meanwhile: the work was done and paid for.
 -- KEYS[1] holds hash, KEYS[2] expiries zset, KEYS[3] budgets hash, KEYS[4] rates hash
--- ARGV[1] holder, ARGV[2] JSON {usd, tokens, budgets: [name], rates: [{name, tokensPerMinute?}]}
+-- A token that is not the hold's (the hold was replaced: this holder's task went to another
+-- worker) counts the spend and leaves the hold in place alone.
+-- ARGV[1] holder, ARGV[2] JSON {usd, tokens, token?, budgets: [name], rates: [{name, tokensPerMinute?}]}
 -- @include now-ms.lua
 -- @include ledger.lua
 local holds, expiries, budgets, rates = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local spend = cjson.decode(ARGV[2])
 local now = nowMs()
-local hold = releaseHold(holds, expiries, budgets, rates, ARGV[1])
+local hold = releaseHold(holds, expiries, budgets, rates, ARGV[1], spend.token or '', false)
 for _, name in ipairs(spend.budgets) do
   put(budgets, name .. ':spentUsd', num(budgets, name .. ':spentUsd') + spend.usd)
   put(budgets, name .. ':spentTokens', num(budgets, name .. ':spentTokens') + spend.tokens)

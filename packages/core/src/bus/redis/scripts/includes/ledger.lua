@@ -10,18 +10,27 @@ local function put(hash, field, value)
   redis.call('HSET', hash, field, string.format('%.17g', value))
 end
 
--- Gives back what a holder holds, nothing spent. Returns the hold, or nil when there was none.
-local function releaseHold(holds, expiries, budgets, rates, holder)
+-- Gives back what a holder holds. `token` (when not '') must be the hold's own, or the hold stays.
+-- `spent`: a hold replaced or lapsed, whose call may have run, counts as spent at its worst case.
+-- Returns the hold released, or nil when there was none (or it was another reservation's).
+local function releaseHold(holds, expiries, budgets, rates, holder, token, spent)
   local raw = redis.call('HGET', holds, holder)
-  redis.call('HDEL', holds, holder)
-  redis.call('ZREM', expiries, holder)
   if not raw then
     return nil
   end
   local hold = cjson.decode(raw)
+  if token and token ~= '' and hold.token ~= token then
+    return nil
+  end
+  redis.call('HDEL', holds, holder)
+  redis.call('ZREM', expiries, holder)
   for _, name in ipairs(hold.budgets) do
     put(budgets, name .. ':heldUsd', math.max(0, num(budgets, name .. ':heldUsd') - hold.usd))
     put(budgets, name .. ':heldTokens', math.max(0, num(budgets, name .. ':heldTokens') - hold.tokens))
+    if spent then
+      put(budgets, name .. ':spentUsd', num(budgets, name .. ':spentUsd') + hold.usd)
+      put(budgets, name .. ':spentTokens', num(budgets, name .. ':spentTokens') + hold.tokens)
+    end
   end
   for _, name in ipairs(hold.rates) do
     put(rates, name .. ':active', math.max(0, num(rates, name .. ':active') - 1))
@@ -31,6 +40,6 @@ end
 
 local function releaseLapsed(holds, expiries, budgets, rates, now)
   for _, holder in ipairs(redis.call('ZRANGE', expiries, '-inf', now, 'BYSCORE')) do
-    releaseHold(holds, expiries, budgets, rates, holder)
+    releaseHold(holds, expiries, budgets, rates, holder, '', true)
   end
 end
