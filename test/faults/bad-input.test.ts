@@ -16,7 +16,7 @@ import { useRedisServer } from '../support/redis-server';
 import { until } from '../support/until';
 
 /**
- * Issue #5, item 8: bad input. Malformed task entries and finding entries written with a raw
+ * Issue #5: bad input. Malformed task entries and finding entries written with a raw
  * Redis client, and malformed topology files, each get a clear, specific error or dead letter,
  * and nothing crashes: the worker, the readers and the CLI carry on with the valid input around
  * them. The corpus of task entries is test/fixtures/entries/tasks.json; the topology corpus is

@@ -9,7 +9,7 @@ import { useRedisServer } from '../support/redis-server';
 import { isAlive } from '../worker/helpers';
 
 /**
- * Issue #5, item 9: command handlers that misbehave, through the real CLI path: `swarm run
+ * Issue #5: command handlers that misbehave, through the real CLI path: `swarm run
  * <topology> --once --json` against a private Redis, one topology per fault (test/faults/fixtures),
  * each with healthy tasks beside the faulty one. For each: the faulty task gets a specific outcome
  * (a dead letter with its reason, or a finding where the protocol says plain text is a finding), the

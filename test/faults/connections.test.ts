@@ -7,7 +7,7 @@ import { until } from '../support/until';
 import { allFindings, FIXTURES, ledger, openTasks, postTasks, report, UNDER_LOAD, Workers } from './support';
 
 /**
- * Item 3: every client connection killed mid-run (CLIENT KILL), then Redis paused with SIGSTOP
+ * Issue #5: every client connection killed mid-run (CLIENT KILL), then Redis paused with SIGSTOP
  * for longer than a blocking read plus its watchdog, then resumed. No consumer may stay wedged,
  * no task may be lost or done twice, and a durable subscriber must miss nothing.
  */

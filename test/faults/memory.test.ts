@@ -20,7 +20,7 @@ const rssOf = (pid: number) =>
   Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]) * 1024;
 
 /**
- * Item 7: a million tasks through one swarm and one `swarm worker` process keeping the last 1,000
+ * Issue #5: a million tasks through one swarm and one `swarm worker` process keeping the last 1,000
  * findings. Redis must come back to its baseline within a stated bound, and the worker's memory
  * must stay flat.
  */

@@ -6,7 +6,7 @@ import { until } from '../support/until';
 import { allFindings, FIXTURES, ledger, openTasks, report, UNDER_LOAD, Workers } from './support';
 
 /**
- * Item 2: Redis with appendonly SIGKILLed and restarted mid-run, while a poster posts, two
+ * Issue #5: Redis with appendonly SIGKILLed and restarted mid-run, while a poster posts, two
  * `swarm worker` processes work and a durable subscriber follows. With appendfsync always
  * nothing acknowledged is lost; with everysec the loss is bounded by about a second of writes.
  */

@@ -12,7 +12,7 @@ const flags = (handler: string, ...more: string[]) => [
 ];
 const starts = (stderr: string) => [...stderr.matchAll(/^START (\S+)$/gm)].map((m) => m[1] as string);
 
-/** Items 4, 5 and 6: a handler slower than its lease, a poison task, and SIGTERM under load. */
+/** Issue #5: a handler slower than its lease, a poison task, and SIGTERM under load. */
 describe('workers under trying conditions (real processes)', () => {
   const redis = useRedisServer();
   let bus: RedisBus;

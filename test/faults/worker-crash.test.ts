@@ -5,7 +5,7 @@ import { until } from '../support/until';
 import { FIXTURES, ledger, openTasks, postTasks, report, UNDER_LOAD, Workers } from './support';
 
 /**
- * Item 1: 10,000 tasks through 4 real `swarm worker` processes; two are SIGKILLed at random
+ * Issue #5: 10,000 tasks through 4 real `swarm worker` processes; two are SIGKILLed at random
  * moments mid-run and replaced. Every task must end with exactly one finding, none stuck.
  */
 describe('worker processes killed mid-run', () => {
