@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RedisBus } from '@swarm/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { useRedisServer } from '../support/redis-server';
-import { FIXTURES, Pools, poolSpec, uniqueSwarm, until } from './helpers';
+import { FIXTURES, poolSpec, until, usePools } from './helpers';
 
 /**
  * A worker process killed mid-task loses nothing: its lease lapses, another pool reclaims the
@@ -12,20 +12,15 @@ import { FIXTURES, Pools, poolSpec, uniqueSwarm, until } from './helpers';
  */
 describe('a worker process killed mid-task', () => {
   const redis = useRedisServer();
+  const rig = usePools(() => new RedisBus({ url: redis.url }));
   let child: ChildProcess | undefined;
-  const pools = new Pools();
-  const buses: RedisBus[] = [];
 
-  afterEach(async () => {
+  afterEach(() => {
     child?.kill('SIGKILL');
-    await pools.stopAll();
-    await Promise.all(buses.splice(0).map((b) => b.close()));
   });
 
   it('is replaced by another pool that completes its task exactly once', async () => {
-    const swarm = uniqueSwarm();
-    const bus = new RedisBus({ url: redis.url });
-    buses.push(bus);
+    const { bus, swarm } = rig;
     const { id } = await bus.post(swarm, 'slow', { description: 'survive a crash' });
 
     const worker = spawn(
@@ -53,9 +48,7 @@ describe('a worker process killed mid-task', () => {
     worker.kill('SIGKILL');
     await exited;
 
-    const rescuer = pools.start(
-      bus,
-      swarm,
+    const rescuer = rig.start(
       poolSpec({ type: 'slow', handler: { module: 'handlers/slow.mjs' }, leaseMs: 500 }),
     );
     await until(async () => (await bus.readFindings(swarm)).length === 1, 'the reclaimed task to complete');
