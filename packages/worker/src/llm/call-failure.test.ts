@@ -54,6 +54,13 @@ describe('callFailure', () => {
     ]);
   });
 
+  it('takes a 429 for a spent quota as a refusal: waiting never ends it', () => {
+    const quota = apiError(429, {
+      body: '{"error":{"message":"You exceeded your current quota","type":"insufficient_quota","code":"insufficient_quota"}}',
+    });
+    expect(callFailure('openai:gpt-4.1-mini', quota, false, []).kind).toBe('refused');
+  });
+
   it('keeps the wait a 429 asks for', () => {
     expect(
       callFailure('m:x', apiError(429, { headers: { 'retry-after': '3' } }), false, []).retryAfterMs,

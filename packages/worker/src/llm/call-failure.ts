@@ -125,7 +125,12 @@ export function callFailure(
   if (error instanceof ModelCallError) return error;
   // A stream cut mid-way comes as an APICallError too, with the 200 it began with.
   if (APICallError.isInstance(error) && error.statusCode !== undefined && error.statusCode >= 400) {
-    const kind = kindOfStatus(error.statusCode);
+    // A spent quota answers 429 too, but waiting never ends it (OpenAI's insufficient_quota, a
+    // Gemini daily limit): a refusal, so the task fails and is dead-lettered in the end.
+    const kind =
+      error.statusCode === 429 && /insufficient_quota|billing|per.?day|daily/i.test(error.responseBody ?? '')
+        ? 'refused'
+        : kindOfStatus(error.statusCode);
     const wait =
       kind === 'rate-limited' ? retryAfterMs(error.responseHeaders, error.responseBody) : undefined;
     return new ModelCallError(

@@ -1,7 +1,8 @@
 import { calcPrice } from '@pydantic/genai-prices';
 import { describe, expect, it } from 'vitest';
-import { cheapestFitting, estimateTokens, fitsContext, modelFacts } from './models';
+import { estimateTokens, fitsContext, modelFacts } from './models';
 import type { PriceOverrides } from './prices';
+import { routeCandidates } from './routing';
 
 describe('modelFacts', () => {
   it('knows the window and the longest answer of the models swarm documents', () => {
@@ -96,7 +97,14 @@ describe('fitsContext', () => {
   });
 });
 
-describe('cheapestFitting (route: cheapest)', () => {
+/** The model `route: cheapest` asks first, through the pool's own routing. */
+const cheapestFitting = (
+  models: readonly string[],
+  request: { promptTokens: number; maxOutputTokens: number },
+  options: { overrides?: PriceOverrides } = {},
+) => routeCandidates({ models, route: 'cheapest', ...request, ...options })[0]?.modelId;
+
+describe('route: cheapest', () => {
   const pool = ['anthropic:claude-sonnet-4-5', 'openai:gpt-4.1-nano', 'google:gemini-2.5-pro'];
 
   it('sends a small prompt to the cheapest model of the list', () => {

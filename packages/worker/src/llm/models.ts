@@ -4,7 +4,7 @@
  */
 import { calcPrice } from '@pydantic/genai-prices';
 import { SwarmError } from '@swarm/core';
-import { type PriceOptions, type PriceOverrides, splitModelId, worstCaseCostOf } from './prices';
+import { type PriceOverrides, splitModelId } from './prices';
 
 export interface ModelFacts {
   model: string;
@@ -148,34 +148,6 @@ export function fitsContext(facts: ModelFacts, promptTokens: number, maxOutputTo
   );
 }
 
-export interface RouteRequest {
-  promptTokens: number;
-  maxOutputTokens: number;
-}
-
-/**
- * `route: cheapest`: of `models`, the one whose window holds the prompt and whose worst-case cost
- * for it (the prompt's price tier, no cache discount, the whole answer) is lowest; the earlier in
- * the list on a tie. Throws NoModelFitsError when none holds it, and UnknownModelError for a model
- * with no known window (a pool checks its models with modelFacts before it starts).
- */
-export function cheapestFitting(
-  models: readonly string[],
-  request: RouteRequest,
-  options: PriceOptions = {},
-): string {
-  const facts = models.map((m) => modelFacts(m, options.overrides));
-  let best: { model: string; costUsd: number } | undefined;
-  for (const f of facts) {
-    if (!fitsContext(f, request.promptTokens, request.maxOutputTokens)) continue;
-    const output = outputReserve(f, request.maxOutputTokens);
-    const { costUsd } = worstCaseCostOf(f.model, request.promptTokens, output, options);
-    if (!best || costUsd < best.costUsd) best = { model: f.model, costUsd };
-  }
-  if (!best) throw new NoModelFitsError(facts, request.promptTokens, request.maxOutputTokens);
-  return best.model;
-}
-
 /** Characters a token, by Anthropic's rule of thumb for English (OpenAI and Google say about 4). */
 const CHARS_PER_TOKEN = 3.5;
 
@@ -197,6 +169,15 @@ function isDenseScript(code: number): boolean {
  * ~15% over for those); it has not been measured against the tokenizers themselves. Code, JSON
  * and numbers have shorter tokens and can run over the estimate: near a window's edge, leave room.
  */
+/**
+ * The prompt tokens a reservation counts: the estimate with room for what it misses (code and JSON
+ * run to 2.5 characters a token against the estimate's 3.5; the message framing and a schema add
+ * some), since a budget is only kept while real use stays within what was reserved.
+ */
+export function reservedPromptTokens(estimate: number): number {
+  return Math.ceil(estimate * 1.4) + 64;
+}
+
 export function estimateTokens(text: string): number {
   let dense = 0;
   for (let i = 0; i < text.length; i++) if (isDenseScript(text.charCodeAt(i))) dense++;

@@ -125,6 +125,12 @@ export function modelRegistry(
     const kind = kindOf(name, spec);
     const apiKey = keyOf(name, kind, spec, env);
     if (apiKey) secrets.add(apiKey);
+    // A gateway's credentials often ride in headers (Authorization, cf-aig-authorization, …).
+    for (const value of Object.values(spec?.headers ?? {})) {
+      secrets.add(value);
+      const bearer = /^Bearer\s+(.+)$/i.exec(value)?.[1];
+      if (bearer) secrets.add(bearer);
+    }
     const create = createProvider(name, kind, spec, apiKey);
     const models = new Map<string, LanguageModel>();
     resolved.set(name, {

@@ -5,7 +5,7 @@
  * healthy, so the vendor's prompt cache of that context stays warm.
  */
 import { SwarmError } from '@swarm/core';
-import { fitsContext, type ModelFacts, modelFacts, NoModelFitsError } from './models';
+import { fitsContext, type ModelFacts, modelFacts, NoModelFitsError, reservedPromptTokens } from './models';
 import { type PriceOverrides, splitModelId, worstCaseCostOf } from './prices';
 
 export interface Candidate {
@@ -49,9 +49,14 @@ export function routeCandidates(request: RouteRequest): Candidate[] {
     if (facts) known.push(facts);
     if (facts && !fitsContext(facts, request.promptTokens, request.maxOutputTokens)) continue;
     const maxOutputTokens = Math.min(request.maxOutputTokens, facts?.maxOutputTokens ?? Infinity);
-    const { costUsd } = worstCaseCostOf(modelId, request.promptTokens, maxOutputTokens, {
-      ...(request.overrides ? { overrides: request.overrides } : {}),
-    });
+    const { costUsd } = worstCaseCostOf(
+      modelId,
+      reservedPromptTokens(request.promptTokens),
+      maxOutputTokens,
+      {
+        ...(request.overrides ? { overrides: request.overrides } : {}),
+      },
+    );
     candidates.push({
       modelId,
       provider: splitModelId(modelId).provider,

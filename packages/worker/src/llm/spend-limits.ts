@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout } from 'node:timers/promises';
 import type { BudgetLimit, BudgetSpec, Ledger, ModelCall, ProviderSpec, RateLimit } from '@swarm/core';
+import { reservedPromptTokens } from './models';
 import type { Candidate } from './routing';
 
 export const SWARM_BUDGET = 'swarm';
@@ -58,7 +59,7 @@ export class SpendLimits {
     const result = await ledger.reserve(swarm, {
       holder,
       usd: candidate.worstCaseUsd,
-      tokens: promptTokens + candidate.maxOutputTokens,
+      tokens: reservedPromptTokens(promptTokens) + candidate.maxOutputTokens,
       budgets: this.#budgets,
       rates: this.#rates(candidate.provider),
       holdMs,
