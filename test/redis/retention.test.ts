@@ -68,6 +68,7 @@ describe('RedisBus retention', () => {
     await until(
       () => finished >= 250,
       () => `250 tasks handled (${finished} so far)`,
+      20_000,
     );
     worker.unsubscribe();
     const left = await bus.redis.xrange(keys.tasks('busy', 'echo'), '-', '+');
