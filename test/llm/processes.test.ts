@@ -41,7 +41,8 @@ describe('llm pools in two swarm run processes', () => {
         'providers:',
         '  anthropic:',
         `    baseURL: ${fake.url}`,
-        '    apiKey: ${FAKE_KEY}',
+        // The topology's own ${ENV} interpolation, not a template literal: the key stays out of the file.
+        `    apiKey: \${FAKE_KEY}`,
         '    limits: { concurrency: 3 }',
         'prices:',
         '  anthropic:claude-haiku-4-5: { inputPerMTok: 1, outputPerMTok: 5 }',
