@@ -3,6 +3,7 @@ import { broadcast } from './benchmarks/broadcast';
 import { context } from './benchmarks/context';
 import { latency } from './benchmarks/latency';
 import { mcp } from './benchmarks/mcp';
+import { models } from './benchmarks/models';
 import { primitives } from './benchmarks/primitives';
 import { redisVsSqlite } from './benchmarks/redis-vs-sqlite';
 import { spawnBench } from './benchmarks/spawn';
@@ -18,4 +19,5 @@ export const benchmarks: Benchmark[] = [
   spawnBench,
   broadcast,
   mcp,
+  models,
 ];
