@@ -143,8 +143,9 @@ describe('llm pools within budgets and rate limits shared across processes', () 
     const answered = await findings(bus, swarm, 3, 20_000);
     expect(answered.every((f) => f.attempt === 1)).toBe(true);
     expect(await bus.deadLetters(swarm)).toEqual([]);
-    expect(pool.stats).toMatchObject({ completed: 3, failed: 0 });
-    expect(pool.stats.deferred).toBeGreaterThanOrEqual(2);
+    // Waits this short (the third task's is about two seconds) are waited out with the task in
+    // hand: nothing failed, and nothing was put back to be read and told to wait again.
+    expect(pool.stats).toMatchObject({ completed: 3, failed: 0, deferred: 0 });
   });
 
   it('holds a provider to its concurrency across pools in two processes', async () => {

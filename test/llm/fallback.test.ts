@@ -140,14 +140,15 @@ describe('an llm pool falls back to the next model', () => {
     expect(first.counts.requests).toBe(3);
   });
 
-  it('defers, not fails, a task when every model is rate-limited', async () => {
-    const first = await rig.vendor({ kind: 'anthropic', script: () => ({ error: 429, retryAfterS: 1 }) });
-    const limited = await rig.vendor({ kind: 'openai', script: [{ error: 429, retryAfterS: 1 }] });
+  it('defers, not fails, a task when every model is rate-limited for longer than it waits in place', async () => {
+    // Retry-After past the 5 s a task waits out in hand: it goes back, not failed.
+    const first = await rig.vendor({ kind: 'anthropic', script: () => ({ error: 429, retryAfterS: 6 }) });
+    const limited = await rig.vendor({ kind: 'openai', script: [{ error: 429, retryAfterS: 6 }] });
     const pool = await rig.pool(bus, swarm, llmPoolSpec({ model: FIRST, fallback: [SECOND] }), {
       providers: providersOf({ anthropic: first, openai: limited }),
     });
     await bus.post(swarm, 'ask', { description: 'question' });
-    const [finding] = await findings(bus, swarm, 1);
+    const [finding] = await findings(bus, swarm, 1, 30_000);
     expect(finding?.usage?.provider).toBe('openai');
     expect(finding?.attempt).toBe(1);
     expect(pool.stats).toMatchObject({ completed: 1, failed: 0 });

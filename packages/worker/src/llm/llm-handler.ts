@@ -3,8 +3,10 @@
  * routing picks (falling back, hedging, within budgets and rate limits every process shares), and
  * the first good answer becomes the finding, with what every call of the attempt cost.
  */
+
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BudgetSpec, Bus, LlmSpec } from '@swarm/core';
-import { UnretryableError } from '../task-errors';
+import { TaskDeferredError, UnretryableError } from '../task-errors';
 import type { Handler, HandlerResult } from '../types';
 import { runAttempt } from './attempt';
 import { callModel } from './call';
@@ -95,32 +97,34 @@ export function llmHandler(options: LlmHandlerOptions): Handler {
     }
     // Entry ids are unique within a task type's stream only: two pools of a swarm can see the same.
     const holder = `${task.type}/${ctx.deliveryId}`;
-    const answer = await runAttempt({
-      candidates: sticky.order(candidates, task.context),
-      holder,
-      promptTokens: prompt.tokens,
-      hedgeAfterMs: llm.hedge?.afterMs,
-      format,
-      limits,
-      health,
-      overrides,
-      signal: ctx.signal,
-      log: ctx.log,
-      call: (candidate, signal) =>
-        callModel({
-          modelId: candidate.modelId,
-          model: registry.model(candidate.modelId),
-          system: prompt.system,
-          messages: prompt.messages,
-          format,
-          maxOutputTokens: candidate.maxOutputTokens,
-          temperature: llm.temperature,
-          timeoutMs: callTimeoutMs,
-          promptTokens: prompt.tokens,
-          signal,
-          secrets: registry.secrets,
-        }),
-    });
+    const attempt = () =>
+      runAttempt({
+        candidates: sticky.order(candidates, task.context),
+        holder,
+        promptTokens: prompt.tokens,
+        hedgeAfterMs: llm.hedge?.afterMs,
+        format,
+        limits,
+        health,
+        overrides,
+        signal: ctx.signal,
+        log: ctx.log,
+        call: (candidate, signal) =>
+          callModel({
+            modelId: candidate.modelId,
+            model: registry.model(candidate.modelId),
+            system: prompt.system,
+            messages: prompt.messages,
+            format,
+            maxOutputTokens: candidate.maxOutputTokens,
+            temperature: llm.temperature,
+            timeoutMs: callTimeoutMs,
+            promptTokens: prompt.tokens,
+            signal,
+            secrets: registry.secrets,
+          }),
+      });
+    const answer = await waitingInPlace(attempt, ctx.signal);
     sticky.answered(task.context, answer.candidate.modelId);
     const earlier = task.errors.flatMap((e) => e.calls ?? []);
     const usage = usageOf(answer.calls, answer.answered, earlier);
@@ -131,4 +135,28 @@ export function llmHandler(options: LlmHandlerOptions): Handler {
       );
     return { ...answer.parsed, usage };
   };
+}
+
+/** Waits this short are waited out holding the task; longer ones put it back (deferred). */
+const IN_PLACE_WAIT_MS = 5_000;
+
+/**
+ * Runs the attempt, and when a limit asks for a short wait, waits it out with the task in hand
+ * and tries again: deferring put the task back only for the pool to read it (or the next one)
+ * at once and be told to wait again, thousands of times a second behind a rate limit's backlog.
+ * A longer wait, or one past the task's time, defers as before.
+ */
+async function waitingInPlace<T>(attempt: () => Promise<T>, signal: AbortSignal): Promise<T> {
+  let waited = 0;
+  for (;;) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (!(error instanceof TaskDeferredError) || waited + error.delayMs > IN_PLACE_WAIT_MS) throw error;
+      waited += error.delayMs;
+      await sleep(error.delayMs, undefined, { signal }).catch(() => {
+        throw error;
+      });
+    }
+  }
 }

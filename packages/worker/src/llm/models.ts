@@ -163,13 +163,6 @@ function isDenseScript(code: number): boolean {
 }
 
 /**
- * A prompt's tokens before it is sent, with no tokenizer: characters / 3.5, and one token for each
- * Han, kana or Hangul character. For English prose that is at or a little above what the vendors
- * count (their rules of thumb: 3.5 characters a token for Claude, 4 for GPT and Gemini, so up to
- * ~15% over for those); it has not been measured against the tokenizers themselves. Code, JSON
- * and numbers have shorter tokens and can run over the estimate: near a window's edge, leave room.
- */
-/**
  * The prompt tokens a reservation counts: the estimate with room for what it misses (code and JSON
  * run to 2.5 characters a token against the estimate's 3.5; the message framing and a schema add
  * some), since a budget is only kept while real use stays within what was reserved.
@@ -178,6 +171,13 @@ export function reservedPromptTokens(estimate: number): number {
   return Math.ceil(estimate * 1.4) + 64;
 }
 
+/**
+ * A prompt's tokens before it is sent, with no tokenizer: characters / 3.5, and one token for each
+ * Han, kana or Hangul character. For English prose that is at or a little above what the vendors
+ * count (their rules of thumb: 3.5 characters a token for Claude, 4 for GPT and Gemini, so up to
+ * ~15% over for those); it has not been measured against the tokenizers themselves. Code, JSON
+ * and numbers have shorter tokens and can run over the estimate: near a window's edge, leave room.
+ */
 export function estimateTokens(text: string): number {
   let dense = 0;
   for (let i = 0; i < text.length; i++) if (isDenseScript(text.charCodeAt(i))) dense++;
