@@ -6,6 +6,7 @@ import { LeaseLostError } from '../errors';
 import type { CompleteResult, FailResult, FindingInput, Task } from '../messages';
 import type { BackoffOptions } from './backoff';
 import { type Delivery, errorMessage } from './delivery';
+import { RepeatedErrors } from './repeated-errors';
 import { findingOf, settleFailure, taskOrBury } from './settlement';
 import type { Slots } from './slots';
 import type { RawEntry, TaskQueue } from './transport';
@@ -137,7 +138,7 @@ export class Consumer {
     const pruneIdleMs = Math.max(3 * leaseMs, 5_000);
     const pruneEveryMs = Math.max(leaseMs, 5_000);
     let nextPruneAt = this.clock.now() + pruneEveryMs;
-    let failures = 0;
+    const readErrors = new RepeatedErrors(this.log, this.clock, 'reading tasks');
     let groupReady = false;
     while (this.#reading && !subscriber.closed) {
       const free = Math.min(concurrency - this.#running, this.settings.slots?.free ?? concurrency);
@@ -171,7 +172,7 @@ export class Consumer {
           const wait = Math.max(1, Math.min(blockMs, nextReclaimAt - this.clock.now()));
           entries = await this.queue.readNew(free, wait);
         }
-        failures = 0;
+        readErrors.recovered();
         for (const entry of entries) this.#deliver(entry, subscriber);
       } catch (error) {
         if (!this.#reading) break;
@@ -180,10 +181,9 @@ export class Consumer {
           subscriber.error(error);
           return;
         }
-        failures++;
+        readErrors.failed(error);
         if (String(error).includes('NOGROUP')) groupReady = false;
-        this.log.warn({ err: errorMessage(error), failures }, 'read failed; retrying');
-        await this.#sleep(Math.min(2_000, 50 * 2 ** Math.min(failures, 6)));
+        await this.#sleep(Math.min(2_000, 50 * 2 ** Math.min(readErrors.failures, 6)));
       }
     }
   }
