@@ -77,6 +77,19 @@ const startupPatches = {
   },
 };
 
+/**
+ * The llm handler (the AI SDK and its providers: 4 MB) is a bundle of its own, dist/llm-handler.cjs,
+ * required when a pool first needs it: `swarm worker --once` with a module handler never reads it.
+ */
+const llmHandlerApart = {
+  name: 'llm-handler-apart',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/llm\/llm-handler$/ }, (args) =>
+      args.importer.endsWith('resolve.ts') ? { path: './llm-handler.cjs', external: true } : undefined,
+    );
+  },
+};
+
 const common = {
   write: false,
   bundle: true,
@@ -105,12 +118,15 @@ const [entries, verbBundles] = await Promise.all([
   }),
   build({
     ...common,
-    entryPoints: Object.fromEntries(verbs.map((v) => [v, here(`./src/commands/${v}.ts`)])),
+    entryPoints: {
+      ...Object.fromEntries(verbs.map((v) => [v, here(`./src/commands/${v}.ts`)])),
+      'llm-handler': here('../worker/src/llm/llm-handler.ts'),
+    },
     outdir: dist,
     format: 'cjs',
     outExtension: { '.js': '.cjs' },
     // Files read next to the code (the Lua scripts, the isolated runner) are found from import.meta.url.
-    plugins: [startupPatches],
+    plugins: [startupPatches, llmHandlerApart],
     define: { 'import.meta.url': '__swarmModuleUrl' },
     // A cached script cannot import() (see load-verb.mjs): any left become require().
     supported: { 'dynamic-import': false },
