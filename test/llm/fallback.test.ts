@@ -71,6 +71,19 @@ describe('an llm pool falls back to the next model', () => {
     },
   );
 
+  /** What a reservation against `vendor` gets from another process (another bus) right now. */
+  const probeFromAnotherProcess = async (vendor: string) => {
+    const other = new RedisBus({ url: redis.url });
+    buses.push(other);
+    return other.ledger.reserve(swarm, {
+      holder: 'probe',
+      usd: 0,
+      tokens: 0,
+      budgets: [],
+      rates: [{ name: vendor }],
+      holdMs: 1_000,
+    });
+  };
   it('costs a call cut mid-answer from the prompt and the text it sent', async () => {
     await poolWithFailingFirst({ text: 'one two three four five six', cut: { afterChunks: 2 } });
     await bus.post(swarm, 'ask', { description: 'question' });
@@ -102,16 +115,7 @@ describe('an llm pool falls back to the next model', () => {
     // The vendor asked for 30 s: after its first 429s, the pool stops asking it.
     expect(first.counts.requests).toBeLessThanOrEqual(2);
     // Another process (another bus) is held up too.
-    const other = new RedisBus({ url: redis.url });
-    buses.push(other);
-    const probe = await other.ledger.reserve(swarm, {
-      holder: 'probe',
-      usd: 0,
-      tokens: 0,
-      budgets: [],
-      rates: [{ name: 'anthropic' }],
-      holdMs: 1_000,
-    });
+    const probe = await probeFromAnotherProcess('anthropic');
     expect(probe).toMatchObject({ outcome: 'wait', limit: 'anthropic' });
     expect((probe as { waitMs: number }).waitMs).toBeGreaterThan(20_000);
   });
@@ -124,16 +128,7 @@ describe('an llm pool falls back to the next model', () => {
     };
     for (let i = 0; i < 3; i++) await answer(i);
     // Another process (another bus) is held up now.
-    const other = new RedisBus({ url: redis.url });
-    buses.push(other);
-    const probe = await other.ledger.reserve(swarm, {
-      holder: 'probe',
-      usd: 0,
-      tokens: 0,
-      budgets: [],
-      rates: [{ name: 'anthropic' }],
-      holdMs: 1_000,
-    });
+    const probe = await probeFromAnotherProcess('anthropic');
     expect(probe).toMatchObject({ outcome: 'wait', limit: 'anthropic' });
     // And the pool leaves the vendor alone: the next task goes straight to the fallback.
     expect((await answer(3))?.usage?.calls.map((c) => c.provider)).toEqual(['openai']);

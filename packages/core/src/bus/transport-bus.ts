@@ -83,7 +83,7 @@ export class TransportBus implements Bus {
   ) {
     this.log = options.logger ?? pino({ level: process.env.SWARM_LOG_LEVEL ?? 'warn' }, pino.destination(2));
     this.context = new ChunkedContextStore(transport, options.context);
-    this.ledger = ledgerOver(transport);
+    this.ledger = ledgerOver(transport.ledger);
     this.#maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
     this.#idempotencyWindow = options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW;
   }

@@ -88,7 +88,9 @@ export interface TaskQueue {
   close(): Promise<void>;
 }
 
-export interface Transport extends LedgerStore {
+export interface Transport {
+  /** Where budgets and rate limits are kept (see ledger/ledger.ts). */
+  readonly ledger: LedgerStore;
   openQueue(swarm: string, type: string, consumer: string, leaseMs: number): TaskQueue;
   /** The lease `consumer` recorded for its deliveries of (swarm, type), if any. */
   leaseOf(swarm: string, type: string, consumer: string): Promise<number | undefined>;

@@ -2,7 +2,6 @@ import { Observable, type Subscriber } from 'rxjs';
 import type { Clock } from '../../clock';
 import { encodeDeadLetter, type Fields, taskHistoryOf } from '../../codec';
 import { keys } from '../../keys';
-import type { BudgetState, ReserveRequest, ReserveResult, SettleRequest } from '../../ledger/ledger';
 import type { TaskTypeStatus } from '../../messages';
 import { swarmMatcher } from '../../subscription/swarm-pattern';
 import type {
@@ -34,33 +33,13 @@ export class MemoryTransport implements Transport {
   readonly #cursors = new Map<string, Record<string, string>>();
   readonly #activity = new Set<{ matches: (swarm: string) => boolean; subscriber: Subscriber<string> }>();
   readonly #doorbells = new Map<string, Set<Subscriber<FindingsBroadcast | undefined>>>();
-  readonly #ledger: MemoryLedger;
+  readonly ledger: MemoryLedger;
 
   constructor(
     readonly clock: Clock,
     readonly retention: Retention = {},
   ) {
-    this.#ledger = new MemoryLedger(clock);
-  }
-
-  ledgerReserve(swarm: string, request: ReserveRequest): Promise<ReserveResult> {
-    return this.#ledger.ledgerReserve(swarm, request);
-  }
-
-  ledgerSettle(swarm: string, request: SettleRequest): Promise<void> {
-    return this.#ledger.ledgerSettle(swarm, request);
-  }
-
-  ledgerRelease(swarm: string, holder: string, token?: string): Promise<void> {
-    return this.#ledger.ledgerRelease(swarm, holder, token);
-  }
-
-  ledgerCoolDown(swarm: string, name: string, ms: number): Promise<void> {
-    return this.#ledger.ledgerCoolDown(swarm, name, ms);
-  }
-
-  ledgerBudgets(swarm: string): Promise<BudgetState[]> {
-    return this.#ledger.ledgerBudgets(swarm);
+    this.ledger = new MemoryLedger(clock);
   }
 
   stream(key: string): MemoryStream {

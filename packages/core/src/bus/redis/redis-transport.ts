@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import { Observable, type Subscriber } from 'rxjs';
 import { type Fields, fieldsToArray } from '../../codec';
 import { CONSUMER_GROUP, keys } from '../../keys';
-import type { BudgetState, ReserveRequest, ReserveResult, SettleRequest } from '../../ledger/ledger';
 import type { TaskTypeStatus } from '../../messages';
 import { compareIds } from '../stream-id';
 import {
@@ -21,7 +20,7 @@ import {
   createCommandConnection,
   redactUrl,
 } from './connections';
-import { budgetsFromHash } from './ledger-budgets';
+import { RedisLedger } from './redis-ledger';
 import { entriesOf, RedisTaskQueue } from './redis-queue';
 import { defineScripts, type ScriptCaller } from './scripts';
 
@@ -39,6 +38,7 @@ const toEntries = (reply: RangeReply): RawEntry[] =>
 export class RedisTransport implements Transport {
   readonly command: Redis;
   readonly #call: ScriptCaller;
+  readonly ledger: RedisLedger;
   #subscriber: Redis | undefined;
   readonly #doorbells = new Map<string, Set<Subscriber<FindingsBroadcast | undefined>>>();
   readonly #activity = new Map<string, Set<Subscriber<string>>>();
@@ -57,6 +57,7 @@ export class RedisTransport implements Transport {
       this.log.warn({ err: error.message, redis: redactUrl(options.url) }, 'redis connection error'),
     );
     this.#call = defineScripts(this.command);
+    this.ledger = new RedisLedger(this.command, this.#call);
   }
 
   openQueue(swarm: string, type: string, consumer: string, leaseMs: number): TaskQueue {
@@ -318,43 +319,6 @@ export class RedisTransport implements Transport {
       this.command.xlen(keys.deadLetters(swarm)),
     ]);
     return { types, findings, deadLetters };
-  }
-
-  #ledgerKeys(swarm: string): string[] {
-    return [
-      keys.ledgerHolds(swarm),
-      keys.ledgerExpiries(swarm),
-      keys.ledgerBudgets(swarm),
-      keys.ledgerRates(swarm),
-    ];
-  }
-
-  async ledgerReserve(swarm: string, request: ReserveRequest): Promise<ReserveResult> {
-    const { holder, ...rest } = request;
-    const [outcome, a, b] = (await this.#call('ledgerReserve', this.#ledgerKeys(swarm), [
-      holder,
-      JSON.stringify(rest),
-    ])) as [string, string | number, string];
-    if (outcome === 'exhausted') return { outcome, budget: String(a) };
-    if (outcome === 'wait') return { outcome, waitMs: Number(a), limit: b };
-    return { outcome: 'reserved' };
-  }
-
-  async ledgerSettle(swarm: string, request: SettleRequest): Promise<void> {
-    const { holder, ...spend } = request;
-    await this.#call('ledgerSettle', this.#ledgerKeys(swarm), [holder, JSON.stringify(spend)]);
-  }
-
-  async ledgerRelease(swarm: string, holder: string, token?: string): Promise<void> {
-    await this.#call('ledgerRelease', this.#ledgerKeys(swarm), [holder, token ?? '']);
-  }
-
-  async ledgerCoolDown(swarm: string, name: string, ms: number): Promise<void> {
-    await this.#call('ledgerCoolDown', [keys.ledgerRates(swarm)], [name, ms]);
-  }
-
-  async ledgerBudgets(swarm: string): Promise<BudgetState[]> {
-    return budgetsFromHash(await this.command.hgetall(keys.ledgerBudgets(swarm)));
   }
 
   async putBlob(swarm: string, ref: string, parts: Map<string, Buffer>): Promise<void> {
