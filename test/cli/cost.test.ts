@@ -71,10 +71,11 @@ describe('swarm cost', () => {
     env = { SWARM_REDIS_URL: redis.url };
     const { RedisBus, keys } = await import('@swarm/core');
     const bus = new RedisBus({ url: redis.url });
+    const raw = await bus.redis();
     // Findings of earlier days, written as the protocol lays them down, with the ids Redis would
     // have given them then (a stream's ids only grow, so these go first).
     const old = (createdAt: number, type: string, usage: Usage) =>
-      bus.redis.xadd(
+      raw.xadd(
         keys.findings('spend'),
         `${createdAt}-0`,
         'finding',

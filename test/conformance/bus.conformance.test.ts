@@ -10,7 +10,7 @@ import {
 } from '@swarm/core';
 import { Subject, type Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { memoryEnv, redisEnv, type TransportEnv, uniqueSwarm, until } from './transports';
+import { clusterEnv, memoryEnv, redisEnv, type TransportEnv, uniqueSwarm, until } from './transports';
 
 /** Collects what a consumer hands out, without settling anything. */
 function collect(bus: Bus, swarm: string, type: string, options: Parameters<Bus['consume']>[2] = {}) {
@@ -30,6 +30,7 @@ function watchFindings(bus: Bus, swarm: string, from: Parameters<Bus['findings$'
 describe.each([
   ['MemoryBus', memoryEnv()],
   ['RedisBus', redisEnv()],
+  ['RedisBus on a cluster', clusterEnv()],
 ])('%s conformance', (_name, factory) => {
   let env: TransportEnv;
   let swarm: string;

@@ -10,7 +10,7 @@ import {
 import type { Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Transport } from '../../packages/core/src/bus/transport';
-import { memoryEnv, redisEnv, type TransportEnv, uniqueSwarm, until } from './transports';
+import { clusterEnv, memoryEnv, redisEnv, type TransportEnv, uniqueSwarm, until } from './transports';
 
 /** Settles a promise while the env's time moves (a MemoryBus waits on its ManualClock). */
 async function settle<T>(env: TransportEnv, work: Promise<T>): Promise<T> {
@@ -25,6 +25,7 @@ async function settle<T>(env: TransportEnv, work: Promise<T>): Promise<T> {
 describe.each([
   ['MemoryBus', memoryEnv()],
   ['RedisBus', redisEnv()],
+  ['RedisBus on a cluster', clusterEnv()],
 ])('%s claims', (_name, factory) => {
   let env: TransportEnv;
   let swarm: string;

@@ -1,6 +1,6 @@
 import { type Bus, LedgerError, type ReserveRequest } from '@swarm/core';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { memoryEnv, redisEnv, type TransportEnv, uniqueSwarm } from './transports';
+import { clusterEnv, memoryEnv, redisEnv, type TransportEnv, uniqueSwarm } from './transports';
 
 const request = (holder: string, overrides: Partial<ReserveRequest> = {}): ReserveRequest => ({
   holder,
@@ -15,6 +15,7 @@ const request = (holder: string, overrides: Partial<ReserveRequest> = {}): Reser
 describe.each([
   ['MemoryBus', memoryEnv()],
   ['RedisBus', redisEnv()],
+  ['RedisBus on a cluster', clusterEnv()],
 ])('%s ledger: budgets and rate limits shared by every process', (_name, factory) => {
   let env: TransportEnv;
   let swarm: string;

@@ -8,9 +8,11 @@ import {
   ManualClock,
   MemoryBus,
   RedisBus,
+  type RedisClient,
 } from '@swarm/core';
-import { Redis } from 'ioredis';
-import { type RedisServer, startRedisServer } from '../support/redis-server';
+import { Cluster, Redis } from 'ioredis';
+import { type RedisClusterNode, startRedisCluster } from '../support/redis-cluster';
+import { startRedisServer } from '../support/redis-server';
 
 /**
  * What the conformance suite needs from a transport. MemoryBus runs on a ManualClock, so
@@ -92,15 +94,50 @@ export function memoryEnv(): EnvFactory {
   return { create, dispose: async () => {} };
 }
 
+/** A Redis for the conformance suite: where buses connect, and a raw client of its own. */
+interface RedisTarget {
+  url: string;
+  raw(): RedisClient;
+  stop(): Promise<void>;
+}
+
 export function redisEnv(): EnvFactory {
-  let server: RedisServer | undefined;
+  return redisLikeEnv('RedisBus', async () => {
+    const server = await startRedisServer();
+    return { url: server.url, raw: () => new Redis(server.url, { protocol: 2 }), stop: () => server.stop() };
+  });
+}
+
+/**
+ * The same suite on a local Redis Cluster of three primaries. The buses are given one node only,
+ * so they find out it is a cluster by themselves; each test's swarm lands on whichever slot its
+ * name hashes to.
+ */
+export function clusterEnv(): EnvFactory {
+  return redisLikeEnv('RedisBus on a cluster', async () => {
+    const cluster = await startRedisCluster();
+    const seed = cluster.nodes[0] as RedisClusterNode;
+    return {
+      url: seed.url,
+      raw: () =>
+        new Cluster(
+          cluster.nodes.map((n) => ({ host: '127.0.0.1', port: n.port })),
+          { redisOptions: { protocol: 2 } },
+        ),
+      stop: () => cluster.stop(),
+    };
+  });
+}
+
+function redisLikeEnv(name: string, start: () => Promise<RedisTarget>): EnvFactory {
+  let target: Promise<RedisTarget> | undefined;
   const create = async (): Promise<TransportEnv> => {
-    server ??= await startRedisServer();
-    const url = server.url;
-    const raw = new Redis(url, { protocol: 2 });
+    target ??= start();
+    const { url, raw: open } = await target;
+    const raw = open();
     const buses: Bus[] = [];
     return {
-      name: 'RedisBus',
+      name,
       bus(options) {
         const bus = new RedisBus({ ...options, url });
         buses.push(bus);
@@ -137,7 +174,7 @@ export function redisEnv(): EnvFactory {
       },
     };
   };
-  return { create, dispose: async () => server?.stop() };
+  return { create, dispose: async () => (await target)?.stop() };
 }
 
 /** Waits for a condition, moving the env's time in small steps. */

@@ -295,12 +295,15 @@ describe('access: one Redis ACL user per swarm', () => {
       ['cursors', () => bus.cursors('B')],
       ['status', () => bus.status('B')],
       ['registerShard', () => bus.registerShard('B', { id: 's', specialization: 'x' } as never)],
-      ['raw XRANGE', () => bus.redis.xrange('swarm:{B}:findings', '-', '+')],
-      ['raw PUBLISH', () => bus.redis.publish('swarm:{B}:findings', '{"prev":"0-0","findings":[]}')],
+      ['raw XRANGE', async () => (await bus.redis()).xrange('swarm:{B}:findings', '-', '+')],
+      [
+        'raw PUBLISH',
+        async () => (await bus.redis()).publish('swarm:{B}:findings', '{"prev":"0-0","findings":[]}'),
+      ],
       [
         'raw SUBSCRIBE',
         async () => {
-          const sub = bus.redis.duplicate();
+          const sub = ((await bus.redis()) as Redis).duplicate();
           try {
             await sub.subscribe('swarm:{B}:findings');
           } finally {
@@ -546,7 +549,7 @@ describe.skipIf(!hasTools)('TLS: rediss:// to a redis-server with a certificate 
     const shard = quietBus(options);
     const worker = quietBus(options);
     buses.push(shard, worker);
-    expect(shard.redis.options.tls).toBeDefined();
+    expect(((await shard.redis()) as Redis).options.tls).toBeDefined();
     const live = firstValueFrom(shard.findings$('tls').pipe(take(2), toArray()));
     const followed = firstValueFrom(
       shard.follow({ swarms: ['tls'], name: 'reader' }).pipe(take(2), toArray()),
@@ -572,10 +575,10 @@ describe.skipIf(!hasTools)('TLS: rediss:// to a redis-server with a certificate 
     const bus = quietBus({ url, redis: { maxRetriesPerRequest: 0, retryStrategy: () => null } });
     buses.push(bus);
     let lastError = '';
-    bus.redis.on('error', (e: Error) => {
+    bus.connection.onError((e: Error) => {
       lastError = e.message;
     });
-    await expect(bus.redis.ping()).rejects.toThrow();
+    await expect((await bus.redis()).ping()).rejects.toThrow();
     expect(lastError).toMatch(/self[- ]signed certificate/);
   });
 

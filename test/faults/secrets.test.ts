@@ -83,11 +83,11 @@ describe('secrets', () => {
     });
     if (saved === undefined) delete process.env.SWARM_LOG_LEVEL;
     else process.env.SWARM_LOG_LEVEL = saved;
-    bad.redis.on('error', () => {});
+    bad.connection.onError(() => {});
     try {
-      expect(await good.redis.ping()).toBe('PONG');
-      expect(await good.redis.call('ACL', 'WHOAMI')).toBe('swarm-app');
-      await expect(bad.redis.ping()).rejects.toThrow();
+      expect(await (await good.redis()).ping()).toBe('PONG');
+      expect(await (await good.redis()).call('ACL', 'WHOAMI')).toBe('swarm-app');
+      await expect((await bad.redis()).ping()).rejects.toThrow();
     } finally {
       await good.close();
       await bad.close();

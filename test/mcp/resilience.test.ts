@@ -25,7 +25,8 @@ describe('swarm mcp survives its clients and its Redis', () => {
   });
 
   /** Whether some connection is blocked reading new tasks: a claim is waiting. */
-  const claimWaiting = async () => ((await bus.redis.client('LIST')) as string).includes('cmd=xreadgroup');
+  const claimWaiting = async () =>
+    ((await (await bus.redis()).client('LIST')) as string).includes('cmd=xreadgroup');
 
   it('over HTTP: a client that goes away mid-claim leaves the server serving, and the task to the next client', async () => {
     const leaving = await connectHttp(http.url);

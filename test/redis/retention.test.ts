@@ -41,9 +41,14 @@ describe('RedisBus retention', () => {
     );
     worker.unsubscribe();
     // Trimming frees whole stream nodes (at most 100 entries each), never a waiting task.
-    expect(await bus.redis.xlen(keys.tasks('kept', 'echo'))).toBeLessThanOrEqual(100);
-    expect(await bus.redis.xlen(keys.findings('kept'))).toBe(100);
-    expect(await bus.redis.xpending(keys.tasks('kept', 'echo'), 'workers')).toEqual([0, null, null, null]);
+    expect(await (await bus.redis()).xlen(keys.tasks('kept', 'echo'))).toBeLessThanOrEqual(100);
+    expect(await (await bus.redis()).xlen(keys.findings('kept'))).toBe(100);
+    expect(await (await bus.redis()).xpending(keys.tasks('kept', 'echo'), 'workers')).toEqual([
+      0,
+      null,
+      null,
+      null,
+    ]);
   });
 
   it('never trims a task that is waiting or running', async () => {
@@ -71,7 +76,7 @@ describe('RedisBus retention', () => {
       20_000,
     );
     worker.unsubscribe();
-    const left = await bus.redis.xrange(keys.tasks('busy', 'echo'), '-', '+');
+    const left = await (await bus.redis()).xrange(keys.tasks('busy', 'echo'), '-', '+');
     const ids = new Set(left.map(([id]) => id));
     for (const id of held) expect(ids.has(id)).toBe(true);
     // The 50 tasks never delivered (concurrency 250 of 300) are all still there.

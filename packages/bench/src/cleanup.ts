@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
+import { keys, type RedisBus, type RedisClient } from '@swarm/core';
 
 /** UNLINKs every key matching a glob pattern; returns how many went. */
-export async function deleteKeys(redis: Redis, pattern: string): Promise<number> {
+export async function deleteKeys(redis: RedisClient, pattern: string): Promise<number> {
   let cursor = '0';
   let deleted = 0;
   do {
@@ -13,6 +13,7 @@ export async function deleteKeys(redis: Redis, pattern: string): Promise<number>
 }
 
 /** Removes every key of one swarm, so repeated runs on a shared --redis leave nothing behind. */
-export function deleteSwarmKeys(redis: Redis, swarm: string): Promise<number> {
-  return deleteKeys(redis, `swarm:{${swarm}}:*`);
+export async function deleteSwarmKeys(bus: RedisBus, swarm: string): Promise<number> {
+  // Every key of a swarm is on its slot's node: on a cluster, SCAN there.
+  return deleteKeys(await bus.connection.nodeOf(keys.tasks(swarm, '')), `swarm:{${swarm}}:*`);
 }

@@ -45,7 +45,7 @@ export function redisBus(
 
 export async function withBus<T>(bus: RedisBus, work: (bus: Bus) => Promise<T>): Promise<T> {
   let lastError = '';
-  bus.redis.on('error', (error: Error) => {
+  bus.connection.onError((error: Error) => {
     lastError = error.message;
   });
   try {
@@ -69,11 +69,12 @@ export async function assertReachable(
   const onError = (error: Error) => {
     seen = error.message;
   };
-  bus.redis.on('error', onError);
+  const offError = bus.connection.onError(onError);
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
     await Promise.race([
-      bus.redis.ping(),
+      // The first answer also says whether it is a cluster: until then there is no client to ping.
+      bus.redis().then((redis) => redis.ping()),
       new Promise((_, reject) => {
         timer = setTimeout(() => reject(new Error('no answer')), limitMs);
       }),
@@ -83,12 +84,11 @@ export async function assertReachable(
     throw new RedisUnreachableError(`cannot reach Redis at ${urlOf(bus)}${why ? `: ${why}` : ''}`);
   } finally {
     clearTimeout(timer);
-    bus.redis.off('error', onError);
+    offError();
   }
 }
 
-/** Host and port only: the password never reaches a message. */
+/** Hosts and ports only: the password never reaches a message. */
 function urlOf(bus: RedisBus): string {
-  const { host, port, tls } = bus.redis.options;
-  return `${tls ? 'rediss' : 'redis'}://${host}:${port}`;
+  return `${bus.connection.target.tls ? 'rediss' : 'redis'}://${bus.connection.where}`;
 }

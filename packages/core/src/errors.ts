@@ -10,7 +10,9 @@ export type SwarmErrorCode =
   | 'SWARM_LEASE_LOST'
   | 'SWARM_INVALID_CLAIM'
   | 'SWARM_LEDGER_INVALID'
-  | 'SWARM_TOPOLOGY_INVALID';
+  | 'SWARM_TOPOLOGY_INVALID'
+  | 'SWARM_INVALID_REDIS_URL'
+  | 'SWARM_NOT_DURABLE';
 
 /** Packages built on core (shard, worker) extend it with codes of their own. */
 export class SwarmError<Code extends string = SwarmErrorCode> extends Error {

@@ -39,8 +39,19 @@ export {
 export type { Delivery } from './bus/delivery';
 export type { FindingsFrom } from './bus/findings-reader';
 export { MemoryBus, type MemoryBusOptions } from './bus/memory/memory-bus';
-export { redactUrl } from './bus/redis/connections';
+export {
+  type ConnectionOptions,
+  type RedisClient,
+  RedisConnection,
+} from './bus/redis/connections';
 export { RedisBus, type RedisBusOptions } from './bus/redis/redis-bus';
+export {
+  InvalidRedisUrlError,
+  parseRedisUrl,
+  type RedisNode,
+  type RedisTarget,
+  redactUrl,
+} from './bus/redis/redis-url';
 export { type ProtocolScript, protocolScripts } from './bus/redis/scripts';
 export { expiredFinding, isExpired } from './bus/settlement';
 export { Slots } from './bus/slots';

@@ -53,7 +53,7 @@ function swarmPublisher(ctx: BenchContext, swarm: string): Publisher {
   return {
     publish: (message) => bus.publish(swarm, { type: TYPE, summary: 'broadcast probe', data: message }),
     async close() {
-      await deleteSwarmKeys(bus.redis, swarm).catch(() => 0);
+      await deleteSwarmKeys(bus, swarm).catch(() => 0);
       await bus.close();
     },
   };

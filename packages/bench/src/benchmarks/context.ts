@@ -33,7 +33,7 @@ export const context: Benchmark = {
     const raw = { puts: [] as number[], gets: [] as number[], pairs: [] as number[] };
     const rawKey = `${swarm}:raw`;
     try {
-      await putter.redis.ping();
+      await (await putter.redis()).ping();
       for (let i = 0; i < warmup + samples; i++) {
         const content = Buffer.from(base);
         content.writeUInt32LE(i, 0);
@@ -42,26 +42,26 @@ export const context: Benchmark = {
         const putMs = performance.now() - putStart;
 
         const rawPutStart = performance.now();
-        await putter.redis.set(rawKey, content);
+        await (await putter.redis()).set(rawKey, content);
         const rawPutMs = performance.now() - rawPutStart;
 
         const reader = new RedisBus({ url: ctx.redisUrl });
         let getMs: number;
         let rawGetMs: number;
         try {
-          await reader.redis.ping();
+          await (await reader.redis()).ping();
           const getStart = performance.now();
           const read = await reader.context.get(swarm, ref);
           getMs = performance.now() - getStart;
           if (!read.equals(content)) throw new Error(`context ${ref} read back different content`);
           const rawGetStart = performance.now();
-          const rawRead = await reader.redis.getBuffer(rawKey);
+          const rawRead = await (await reader.redis()).getBuffer(rawKey);
           rawGetMs = performance.now() - rawGetStart;
           if (!rawRead?.equals(content)) throw new Error('GET read back different content');
         } finally {
           await reader.close();
         }
-        await putter.redis.unlink(keys.context(swarm, ref), rawKey);
+        await (await putter.redis()).unlink(keys.context(swarm, ref), rawKey);
         if (i < warmup) continue;
         puts.push(putMs);
         gets.push(getMs);
@@ -72,7 +72,7 @@ export const context: Benchmark = {
         if ((i - warmup + 1) % 50 === 0) ctx.log(`${i - warmup + 1} of ${samples} samples`);
       }
     } finally {
-      await deleteSwarmKeys(putter.redis, swarm).catch(() => 0);
+      await deleteSwarmKeys(putter, swarm).catch(() => 0);
       await putter.close();
     }
     const out = new Rows('context');

@@ -50,7 +50,7 @@ async function swarmSystem(ctx: BenchContext): Promise<System> {
       },
     }),
   );
-  await Promise.all([poster.redis.ping(), worker.redis.ping()]);
+  await Promise.all([(await poster.redis()).ping(), (await worker.redis()).ping()]);
   return {
     name: 'swarm',
     async sample() {
@@ -65,7 +65,7 @@ async function swarmSystem(ctx: BenchContext): Promise<System> {
     async close() {
       for (const s of subscriptions) s.unsubscribe();
       await worker.drain();
-      await deleteSwarmKeys(poster.redis, swarm).catch(() => 0);
+      await deleteSwarmKeys(poster, swarm).catch(() => 0);
       await Promise.all([worker.close(), poster.close()]);
     },
   };

@@ -103,7 +103,7 @@ async function measure(
       throw new Error(`${findings} findings for ${samples + warmup} tasks: a report was lost or doubled`);
     return out;
   } finally {
-    await deleteSwarmKeys(bus.redis, swarm).catch(() => 0);
+    await deleteSwarmKeys(bus, swarm).catch(() => 0);
   }
 }
 

@@ -38,7 +38,7 @@ export const primitives: Benchmark = {
     const smallKey = `${prefix}:small`;
     const largeKey = `${prefix}:large`;
     const bus = new RedisBus({ url: ctx.redisUrl });
-    const redis = bus.redis;
+    const redis = await bus.redis();
     const out = new Rows('primitives');
     try {
       await redis.ping();

@@ -118,7 +118,7 @@ async function swarmRound(
     const stopped = await worker.stop();
     if (stopped && Number(stopped.failed) > 0)
       ctx.log(`swarm worker: ${String(stopped.failed)} completions failed`);
-    await deleteSwarmKeys(bus.redis, swarm).catch(() => 0);
+    await deleteSwarmKeys(bus, swarm).catch(() => 0);
     await bus.close();
   }
 }

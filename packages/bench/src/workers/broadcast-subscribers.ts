@@ -132,7 +132,7 @@ if (system === 'swarm') {
       error: fail,
     }),
   );
-  established = bus.redis.ping();
+  established = bus.redis().then((redis) => redis.ping());
   close = async () => {
     for (const s of subscriptions) s.unsubscribe();
     // close() waits for each durable subscriber's last cursor write.

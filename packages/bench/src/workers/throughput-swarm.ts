@@ -33,4 +33,7 @@ onMessage('stop', () => {
     .then(() => sendThenExit({ type: 'stopped', completed, failed }), fail);
 });
 
-bus.redis.ping().then(() => send({ type: 'ready' }), fail);
+bus
+  .redis()
+  .then((redis) => redis.ping())
+  .then(() => send({ type: 'ready' }), fail);

@@ -40,8 +40,7 @@ function listenOptions(values: Record<string, unknown>): Listen | undefined {
 }
 
 function where(bus: RedisBus): string {
-  const { host, port } = bus.redis.options;
-  return `${host}:${port}`;
+  return bus.connection.where;
 }
 
 export const mcp: Command = {
@@ -68,7 +67,7 @@ export const mcp: Command = {
         allowed,
         pages: new ContextPages(bus),
         log,
-        redisReady: redisReadiness(bus.redis, where(bus)),
+        redisReady: redisReadiness(bus, where(bus)),
       };
       const calls = new ToolCalls();
       input.out.note(

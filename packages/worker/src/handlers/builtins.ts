@@ -38,12 +38,10 @@ interface Pingable {
   ping(): Promise<string>;
 }
 
-/** The bus's raw Redis connection, when it has one (RedisBus exposes it as `redis`). */
-function redisOf(bus: Bus): Pingable | undefined {
+/** The bus's raw Redis connection, when it has one (RedisBus gives it as `redis()`). */
+function redisOf(bus: Bus): (() => Promise<Pingable>) | undefined {
   const redis = (bus as { redis?: unknown }).redis;
-  if (redis !== null && typeof redis === 'object' && typeof (redis as Pingable).ping === 'function')
-    return redis as Pingable;
-  return undefined;
+  return typeof redis === 'function' ? (redis.bind(bus) as () => Promise<Pingable>) : undefined;
 }
 
 function redisHealthCheck(bus: Bus): Handler {
@@ -51,8 +49,9 @@ function redisHealthCheck(bus: Bus): Handler {
     const redis = redisOf(bus);
     if (!redis)
       throw new Error('redis_health_check needs a Redis transport: this swarm runs on the in-process bus');
+    const client = await redis();
     const started = performance.now();
-    const reply = await redis.ping();
+    const reply = await client.ping();
     const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
     return { summary: `Redis ping successful: ${reply}`, data: { reply, latencyMs } };
   };

@@ -241,7 +241,7 @@ async function redisSteps(part: Part, samples: number): Promise<Record<string, n
       await timed(times.report, () => bus.report(claim.handle, { summary: 'echo' }));
     }
   } finally {
-    await deleteSwarmKeys(bus.redis, swarm).catch(() => 0);
+    await deleteSwarmKeys(bus, swarm).catch(() => 0);
   }
   return Object.fromEntries(Object.entries(times).map(([step, list]) => [step, percentile(list, 50)]));
 }

@@ -252,7 +252,7 @@ export async function tearDown(
   if (things.workers) await stopWorkers(things.workers).catch(() => undefined);
   things.watch?.close();
   await Promise.all((things.fakes ?? []).map((f) => f.fake.close()));
-  await deleteSwarmKeys(bus.redis, swarm).catch(() => 0);
+  await deleteSwarmKeys(bus, swarm).catch(() => 0);
 }
 
 /** What each part of the benchmark is handed: the run's context, a bus, and where its rows and notes go. */
@@ -277,7 +277,7 @@ export function ownCpuMs(): number {
 
 /** CPU milliseconds redis-server has used so far, from INFO cpu. */
 export async function redisCpuMs(bus: RedisBus): Promise<number> {
-  const info = await bus.redis.info('cpu');
+  const info = await (await bus.redis()).info('cpu');
   const field = (name: string) => Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
   return (field('used_cpu_user') + field('used_cpu_sys')) * 1_000;
 }

@@ -1,12 +1,12 @@
 import pino from 'pino';
 import type { BusOptions } from '../bus';
 import { TransportBus } from '../transport-bus';
-import type { ConnectionOptions } from './connections';
+import type { ConnectionOptions, RedisClient, RedisConnection } from './connections';
 import { RedisTransport } from './redis-transport';
 
 export interface RedisBusOptions extends BusOptions, ConnectionOptions {}
 
-/** The bus on Redis Streams: the transport for anything beyond one process. */
+/** The bus on Redis Streams (a single Redis or a Redis Cluster): the transport for anything beyond one process. */
 export class RedisBus extends TransportBus {
   constructor(options: RedisBusOptions) {
     const logger =
@@ -14,8 +14,13 @@ export class RedisBus extends TransportBus {
     super(new RedisTransport(options, options.retention ?? {}, logger), undefined, { ...options, logger });
   }
 
-  /** The command connection, for health checks and tools that need raw Redis. */
-  get redis() {
-    return (this.transport as RedisTransport).command;
+  /** The bus's connections: where it is connected, its errors, and whether it is a cluster. */
+  get connection(): RedisConnection {
+    return (this.transport as RedisTransport).connection;
+  }
+
+  /** The command connection (a `Redis` or a `Cluster`), for health checks and tools that need raw Redis. */
+  redis(): Promise<RedisClient> {
+    return this.connection.client();
   }
 }

@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import { keys } from '../../keys';
 import type {
   BudgetState,
@@ -7,12 +6,13 @@ import type {
   ReserveResult,
   SettleRequest,
 } from '../../ledger/ledger';
+import type { RedisConnection } from './connections';
 import type { ScriptCaller } from './scripts';
 
 /** The ledger's store on Redis: the ledger-*.lua scripts, one swarm's keys per call. */
 export class RedisLedger implements LedgerStore {
   constructor(
-    private readonly command: Redis,
+    private readonly connection: RedisConnection,
     private readonly call: ScriptCaller,
   ) {}
 
@@ -50,7 +50,8 @@ export class RedisLedger implements LedgerStore {
   }
 
   async ledgerBudgets(swarm: string): Promise<BudgetState[]> {
-    return budgetsFromHash(await this.command.hgetall(keys.ledgerBudgets(swarm)));
+    const redis = await this.connection.client();
+    return budgetsFromHash(await redis.hgetall(keys.ledgerBudgets(swarm)));
   }
 }
 

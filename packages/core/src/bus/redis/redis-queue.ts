@@ -2,8 +2,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type Fields, fieldsFromArray, fieldsToArray } from '../../codec';
 import { CONSUMER_GROUP, keys } from '../../keys';
+import { errorMessage } from '../delivery';
 import { type PendingEntry, type RawEntry, type Retention, type TaskQueue, trimOf } from '../transport';
-import { createBlockingConnection } from './connections';
+import type { RedisClient, RedisConnection } from './connections';
 import type { ScriptCaller } from './scripts';
 
 /** A blocked read that has not answered this long after its BLOCK ended is presumed wedged. */
@@ -34,7 +35,7 @@ export function entriesOf(reply: StreamReply, deliveries = 1): RawEntry[] {
 export class RedisTaskQueue implements TaskQueue {
   readonly #stream: string;
   readonly #leases: string;
-  #blocking: Redis | undefined;
+  #blocking: Promise<Redis> | undefined;
   #blockingClientId: number | undefined;
   #missedDeliveries = false;
   #completions: PendingCompletion[] = [];
@@ -42,7 +43,7 @@ export class RedisTaskQueue implements TaskQueue {
   #reclaimCursor = '0-0';
 
   constructor(
-    private readonly command: Redis,
+    private readonly connection: RedisConnection,
     private readonly call: ScriptCaller,
     private readonly swarm: string,
     private readonly type: string,
@@ -56,15 +57,16 @@ export class RedisTaskQueue implements TaskQueue {
   }
 
   async ensureGroup(): Promise<void> {
-    const create = this.command
+    const redis = await this.connection.client();
+    const create = redis
       .call('XGROUP', 'CREATE', this.#stream, CONSUMER_GROUP, '0', 'MKSTREAM')
       .catch((error: unknown) => {
         if (!String(error).includes('BUSYGROUP')) throw error;
       });
     await Promise.all([
       create,
-      this.command.hset(this.#leases, this.consumer, this.leaseMs),
-      this.#recordRetention(),
+      redis.hset(this.#leases, this.consumer, this.leaseMs),
+      this.#recordRetention(redis),
     ]);
   }
 
@@ -72,7 +74,7 @@ export class RedisTaskQueue implements TaskQueue {
    * Writes this worker's bounds where a worker in another language reads the swarm's retention
    * (docs/PROTOCOL.md, Retention); a worker without bounds leaves what others recorded.
    */
-  #recordRetention(): Promise<number> | undefined {
+  #recordRetention(redis: RedisClient): Promise<number> | undefined {
     const record: string[] = [];
     const bounds = [
       ['findings', this.retention.findings],
@@ -82,12 +84,24 @@ export class RedisTaskQueue implements TaskQueue {
       const [kind, value] = trimOf(bound);
       if (kind) record.push(field, `${kind} ${value}`);
     }
-    return record.length > 0 ? this.command.hset(keys.retention(this.swarm), ...record) : undefined;
+    return record.length > 0 ? redis.hset(keys.retention(this.swarm), ...record) : undefined;
   }
 
-  #connection(): Redis {
+  #connection(): Promise<Redis> {
     if (this.#blocking) return this.#blocking;
-    const conn = createBlockingConnection(this.command, `swarm:${this.consumer}`);
+    const opened = this.connection.blocking(`swarm:${this.consumer}`, this.#stream).then((conn) => {
+      this.#watch(conn);
+      return conn;
+    });
+    // A connection that could not be opened (no node for the slot yet) is asked for again.
+    opened.catch(() => {
+      if (this.#blocking === opened) this.#blocking = undefined;
+    });
+    this.#blocking = opened;
+    return opened;
+  }
+
+  #watch(conn: Redis): void {
     let connectedBefore = false;
     conn.on('ready', () => {
       // After a reconnect, a reply to a read that Redis did execute may have been lost.
@@ -101,13 +115,11 @@ export class RedisTaskQueue implements TaskQueue {
       );
     });
     conn.on('error', (error: Error) => this.log.debug({ err: error.message }, 'blocking connection error'));
-    this.#blocking = conn;
-    return conn;
   }
 
-  #replaceConnection(reason: string): void {
-    this.log.warn({ reason }, 'replacing blocking connection');
-    this.#blocking?.disconnect();
+  #replaceConnection(reason: string, level: 'warn' | 'debug' = 'warn'): void {
+    this.log[level]({ reason }, 'replacing blocking connection');
+    this.#blocking?.then((conn) => conn.disconnect()).catch(() => {});
     this.#blocking = undefined;
     this.#blockingClientId = undefined;
     this.#missedDeliveries = true;
@@ -120,9 +132,10 @@ export class RedisTaskQueue implements TaskQueue {
   }
 
   async readNew(count: number, blockMs: number): Promise<RawEntry[]> {
-    const conn = this.#connection();
+    const opening = this.#connection();
+    const conn = await opening;
     const watchdog = setTimeout(() => {
-      if (this.#blocking === conn) this.#replaceConnection('blocking read overdue');
+      if (this.#blocking === opening) this.#replaceConnection('blocking read overdue');
     }, blockMs + WATCHDOG_GRACE_MS);
     try {
       const reply = (await conn.call(
@@ -141,17 +154,26 @@ export class RedisTaskQueue implements TaskQueue {
       const entries = entriesOf(reply);
       // The read recreates a consumer pruned while it waited; so must its lease record be.
       if (entries.length > 0)
-        this.command
+        (await this.connection.client())
           .hset(this.#leases, this.consumer, this.leaseMs)
           .catch((error: unknown) => this.log.debug({ err: String(error) }, 'could not record the lease'));
       return entries;
+    } catch (error) {
+      // A cluster reader holds one connection to the slot's primary and does not reconnect:
+      // after a failover, a slot move or a lost node, the next read finds the slot's owner anew.
+      if (this.connection.isCluster && this.#blocking === opening) {
+        this.#replaceConnection(errorMessage(error), 'debug');
+        if (/^(MOVED|ASK|CLUSTERDOWN)\b/.test(errorMessage(error))) this.connection.refreshSlots();
+      }
+      throw error;
     } finally {
       clearTimeout(watchdog);
     }
   }
 
   async readOwnPending(count: number): Promise<RawEntry[]> {
-    const reply = (await this.command.call(
+    const redis = await this.connection.client();
+    const reply = (await redis.call(
       'XREADGROUP',
       'GROUP',
       CONSUMER_GROUP,
@@ -164,7 +186,7 @@ export class RedisTaskQueue implements TaskQueue {
     )) as StreamReply;
     const entries = entriesOf(reply);
     if (entries.length === 0) return entries;
-    const pending = (await this.command.call(
+    const pending = (await redis.call(
       'XPENDING',
       this.#stream,
       CONSUMER_GROUP,
@@ -213,11 +235,12 @@ export class RedisTaskQueue implements TaskQueue {
   }
 
   async inspect(entryId: string): Promise<PendingEntry | undefined> {
+    const redis = await this.connection.client();
     const [pending, range] = await Promise.all([
-      this.command.call('XPENDING', this.#stream, CONSUMER_GROUP, entryId, entryId, 1) as Promise<
+      redis.call('XPENDING', this.#stream, CONSUMER_GROUP, entryId, entryId, 1) as Promise<
         [string, string, number, number][]
       >,
-      this.command.call('XRANGE', this.#stream, entryId, entryId) as Promise<[string, string[]][]>,
+      redis.call('XRANGE', this.#stream, entryId, entryId) as Promise<[string, string[]][]>,
     ]);
     const [info] = pending;
     const [entry] = range;
@@ -300,7 +323,14 @@ export class RedisTaskQueue implements TaskQueue {
 
   interrupt(): void {
     const id = this.#blockingClientId;
-    if (id !== undefined) this.command.call('CLIENT', 'UNBLOCK', id).catch(() => {});
+    if (id === undefined) return;
+    this.#blocking
+      ?.then(async (conn) => {
+        // CLIENT UNBLOCK goes to the node the reader is blocked on.
+        const node = await this.connection.nodeAt({ host: conn.options.host, port: conn.options.port });
+        await node.call('CLIENT', 'UNBLOCK', id);
+      })
+      .catch(() => {});
   }
 
   async close(): Promise<void> {
@@ -309,7 +339,7 @@ export class RedisTaskQueue implements TaskQueue {
     } catch (error) {
       this.log.debug({ err: String(error) }, 'could not remove consumer');
     }
-    this.#blocking?.disconnect();
+    this.#blocking?.then((conn) => conn.disconnect()).catch(() => {});
     this.#blocking = undefined;
   }
 }

@@ -14,14 +14,10 @@ import {
   type Transport,
   trimOf,
 } from '../transport';
-import {
-  type ConnectionOptions,
-  createBlockingConnection,
-  createCommandConnection,
-  redactUrl,
-} from './connections';
+import { type ConnectionOptions, type RedisClient, RedisConnection, redactUrl } from './connections';
 import { RedisLedger } from './redis-ledger';
 import { entriesOf, RedisTaskQueue } from './redis-queue';
+import type { RedisNode } from './redis-url';
 import { defineScripts, type ScriptCaller } from './scripts';
 
 type RangeReply = [string, string[]][];
@@ -35,11 +31,15 @@ const ONCE_WINDOW_MS = 60 * 1000;
 const toEntries = (reply: RangeReply): RawEntry[] =>
   entriesOf([['', reply]] as unknown as Parameters<typeof entriesOf>[0]);
 
+/** After a subscriber connection could not be opened, how long before trying again. */
+const SUBSCRIBER_RETRY_MS = 1_000;
+
 export class RedisTransport implements Transport {
-  readonly command: Redis;
+  readonly connection: RedisConnection;
   readonly #call: ScriptCaller;
   readonly ledger: RedisLedger;
-  #subscriber: Redis | undefined;
+  #subscriber: Promise<Redis> | undefined;
+  #closed = false;
   readonly #doorbells = new Map<string, Set<Subscriber<FindingsBroadcast | undefined>>>();
   readonly #activity = new Map<string, Set<Subscriber<string>>>();
   readonly #publishing = new Map<
@@ -52,17 +52,21 @@ export class RedisTransport implements Transport {
     private readonly retention: Retention,
     private readonly log: Logger,
   ) {
-    this.command = createCommandConnection(options);
-    this.command.on('error', (error: Error) =>
+    this.connection = new RedisConnection(options);
+    this.connection.onError((error: Error) =>
       this.log.warn({ err: error.message, redis: redactUrl(options.url) }, 'redis connection error'),
     );
-    this.#call = defineScripts(this.command);
-    this.ledger = new RedisLedger(this.command, this.#call);
+    this.#call = defineScripts(this.connection.client());
+    this.ledger = new RedisLedger(this.connection, this.#call);
+  }
+
+  #redis(): Promise<RedisClient> {
+    return this.connection.client();
   }
 
   openQueue(swarm: string, type: string, consumer: string, leaseMs: number): TaskQueue {
     return new RedisTaskQueue(
-      this.command,
+      this.connection,
       this.#call,
       swarm,
       type,
@@ -74,7 +78,7 @@ export class RedisTransport implements Transport {
   }
 
   async leaseOf(swarm: string, type: string, consumer: string): Promise<number | undefined> {
-    const ms = await this.command.hget(keys.leases(swarm, type), consumer);
+    const ms = await (await this.#redis()).hget(keys.leases(swarm, type), consumer);
     return ms === null ? undefined : Number(ms);
   }
 
@@ -119,19 +123,16 @@ export class RedisTransport implements Transport {
   ): Promise<RawEntry[]> {
     const start = 'after' in from ? `(${from.after}` : from.start;
     return toEntries(
-      (await this.command.call('XRANGE', keys.findings(swarm), start, '+', 'COUNT', count)) as RangeReply,
+      (await (
+        await this.#redis()
+      ).call('XRANGE', keys.findings(swarm), start, '+', 'COUNT', count)) as RangeReply,
     );
   }
 
   async lastFindingId(swarm: string): Promise<string> {
-    const reply = (await this.command.call(
-      'XREVRANGE',
-      keys.findings(swarm),
-      '+',
-      '-',
-      'COUNT',
-      1,
-    )) as RangeReply;
+    const reply = (await (
+      await this.#redis()
+    ).call('XREVRANGE', keys.findings(swarm), '+', '-', 'COUNT', 1)) as RangeReply;
     return reply[0]?.[0] ?? '0-0';
   }
 
@@ -171,23 +172,22 @@ export class RedisTransport implements Transport {
   }
 
   async readCursors(swarm: string): Promise<Record<string, string>> {
-    return this.command.hgetall(keys.cursors(swarm));
+    return (await this.#redis()).hgetall(keys.cursors(swarm));
   }
 
   async putCursor(swarm: string, subscriber: string, id: string): Promise<void> {
-    await this.command.hset(keys.cursors(swarm), subscriber, id);
+    await (await this.#redis()).hset(keys.cursors(swarm), subscriber, id);
   }
 
   findingsDoorbell$(swarm: string): Observable<FindingsBroadcast | undefined> {
     const channel = keys.findingsChannel(swarm);
     return new Observable<FindingsBroadcast | undefined>((subscriber) => {
-      const conn = this.#subscriberConnection();
       let listeners = this.#doorbells.get(channel);
       if (!listeners) {
         listeners = new Set();
         this.#doorbells.set(channel, listeners);
-        conn
-          .subscribe(channel)
+        this.#subscriberConnection()
+          .then((conn) => conn.subscribe(channel))
           .catch((error: unknown) => this.log.warn({ err: String(error) }, 'subscribe failed'));
       }
       listeners.add(subscriber);
@@ -195,7 +195,7 @@ export class RedisTransport implements Transport {
         listeners.delete(subscriber);
         if (listeners.size === 0 && this.#doorbells.get(channel) === listeners) {
           this.#doorbells.delete(channel);
-          conn.unsubscribe(channel).catch(() => {});
+          this.#subscriber?.then((conn) => conn.unsubscribe(channel)).catch(() => {});
         }
       };
     });
@@ -204,13 +204,12 @@ export class RedisTransport implements Transport {
   findingsActivity$(pattern: string): Observable<string> {
     const channelPattern = keys.findingsChannel(pattern);
     return new Observable<string>((subscriber) => {
-      const conn = this.#subscriberConnection();
       let listeners = this.#activity.get(channelPattern);
       if (!listeners) {
         listeners = new Set();
         this.#activity.set(channelPattern, listeners);
-        conn
-          .psubscribe(channelPattern)
+        this.#subscriberConnection()
+          .then((conn) => conn.psubscribe(channelPattern))
           .catch((error: unknown) => this.log.warn({ err: String(error) }, 'psubscribe failed'));
       }
       listeners.add(subscriber);
@@ -218,15 +217,35 @@ export class RedisTransport implements Transport {
         listeners.delete(subscriber);
         if (listeners.size === 0 && this.#activity.get(channelPattern) === listeners) {
           this.#activity.delete(channelPattern);
-          conn.punsubscribe(channelPattern).catch(() => {});
+          this.#subscriber?.then((conn) => conn.punsubscribe(channelPattern)).catch(() => {});
         }
       };
     });
   }
 
-  #subscriberConnection(): Redis {
-    if (this.#subscriber) return this.#subscriber;
-    const conn = createBlockingConnection(this.command, 'swarm:doorbell');
+  #subscriberConnection(): Promise<Redis> {
+    this.#subscriber ??= this.#openSubscriber(false);
+    return this.#subscriber;
+  }
+
+  /**
+   * The pub/sub connection. A single Redis's reconnects by itself. On a cluster it is a connection
+   * to one node that gives up when that node is gone: then another node takes every channel over.
+   * Either way, messages published in between are lost, so every doorbell rings once after.
+   */
+  async #openSubscriber(replacing: boolean, avoid?: RedisNode): Promise<Redis> {
+    let conn: Redis;
+    try {
+      conn = await this.connection.subscriber('swarm:doorbell', avoid);
+    } catch (error) {
+      this.log.warn({ err: String(error) }, 'cannot open the subscriber connection yet; retrying');
+      this.#subscriber = undefined;
+      setTimeout(() => {
+        if (!this.#closed && (this.#doorbells.size > 0 || this.#activity.size > 0))
+          this.#resubscribe(this.#openSubscriber(true, avoid));
+      }, SUBSCRIBER_RETRY_MS).unref();
+      throw error;
+    }
     let connectedBefore = false;
     conn.on('message', (channel: string, message: string) => {
       const listeners = this.#doorbells.get(channel);
@@ -240,24 +259,49 @@ export class RedisTransport implements Transport {
       if (swarm && listeners) for (const listener of listeners) listener.next(swarm);
     });
     conn.on('ready', () => {
-      // Messages published while we were disconnected are gone: ring every doorbell once.
-      if (connectedBefore)
-        for (const listeners of this.#doorbells.values()) for (const l of listeners) l.next(undefined);
+      if (connectedBefore || replacing) this.#ringAll();
       connectedBefore = true;
     });
     conn.on('error', (error: Error) => this.log.debug({ err: error.message }, 'subscriber connection error'));
-    this.#subscriber = conn;
+    conn.once('end', () => {
+      if (this.#closed || !this.connection.isCluster) return;
+      const gone = { host: conn.options.host as string, port: conn.options.port as number };
+      this.log.info({ node: `${gone.host}:${gone.port}` }, 'subscriber node gone; moving to another');
+      this.#resubscribe(this.#openSubscriber(true, gone));
+    });
     return conn;
+  }
+
+  /** Takes every channel and pattern over on a new subscriber connection. */
+  #resubscribe(opening: Promise<Redis>): void {
+    this.#subscriber = opening;
+    opening
+      .then(async (conn) => {
+        const channels = [...this.#doorbells.keys()];
+        const patterns = [...this.#activity.keys()];
+        if (channels.length > 0) await conn.subscribe(...channels);
+        if (patterns.length > 0) await conn.psubscribe(...patterns);
+        this.#ringAll();
+      })
+      .catch((error: unknown) => this.log.debug({ err: String(error) }, 'resubscribe failed'));
+  }
+
+  #ringAll(): void {
+    for (const listeners of this.#doorbells.values()) for (const l of listeners) l.next(undefined);
   }
 
   async readDeadLetters(swarm: string, count: number): Promise<RawEntry[]> {
     return toEntries(
-      (await this.command.call('XRANGE', keys.deadLetters(swarm), '-', '+', 'COUNT', count)) as RangeReply,
+      (await (
+        await this.#redis()
+      ).call('XRANGE', keys.deadLetters(swarm), '-', '+', 'COUNT', count)) as RangeReply,
     );
   }
 
   async readDeadLetter(swarm: string, id: string): Promise<RawEntry | undefined> {
-    return toEntries((await this.command.call('XRANGE', keys.deadLetters(swarm), id, id)) as RangeReply)[0];
+    return toEntries(
+      (await (await this.#redis()).call('XRANGE', keys.deadLetters(swarm), id, id)) as RangeReply,
+    )[0];
   }
 
   async moveDeadLetter(swarm: string, id: string, type: string, task: Fields): Promise<boolean> {
@@ -278,45 +322,36 @@ export class RedisTransport implements Transport {
     return this.#scanSwarms(keys.findings(pattern));
   }
 
+  /** On a cluster, every primary: SCAN sees one node's keys. */
   async #scanSwarms(match: string): Promise<string[]> {
     const names = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, found] = await this.command.scan(cursor, 'MATCH', match, 'COUNT', 1_000);
-      cursor = next;
-      for (const key of found) {
-        const swarm = keys.swarmOf(key);
-        if (swarm) names.add(swarm);
-      }
-    } while (cursor !== '0');
+    const found = await Promise.all((await this.connection.primaries()).map((node) => scanKeys(node, match)));
+    for (const key of found.flat()) {
+      const swarm = keys.swarmOf(key);
+      if (swarm) names.add(swarm);
+    }
     return [...names].sort();
   }
 
   async putShard(swarm: string, id: string, info: string): Promise<void> {
-    await this.command.hset(keys.shards(swarm), id, info);
+    await (await this.#redis()).hset(keys.shards(swarm), id, info);
   }
 
   async readShards(swarm: string): Promise<Record<string, string>> {
-    return this.command.hgetall(keys.shards(swarm));
+    return (await this.#redis()).hgetall(keys.shards(swarm));
   }
 
   async status(swarm: string): Promise<{ types: TaskTypeStatus[]; findings: number; deadLetters: number }> {
     const prefix = keys.tasks(swarm, '');
-    const streams = new Set<string>();
-    let cursor = '0';
-    do {
-      const [next, found] = await this.command.scan(cursor, 'MATCH', keys.taskStreams(swarm), 'COUNT', 1_000);
-      cursor = next;
-      for (const key of found) streams.add(key);
-    } while (cursor !== '0');
+    const redis = await this.#redis();
+    // Every key of a swarm is on its slot's primary: that node's SCAN sees them all.
+    const streams = new Set(await scanKeys(await this.connection.nodeOf(prefix), keys.taskStreams(swarm)));
     const types = await Promise.all(
-      [...streams]
-        .sort()
-        .map((stream) => taskTypeStatus(this.command, stream, stream.slice(prefix.length), swarm)),
+      [...streams].sort().map((stream) => taskTypeStatus(redis, stream, stream.slice(prefix.length), swarm)),
     );
     const [findings, deadLetters] = await Promise.all([
-      this.command.xlen(keys.findings(swarm)),
-      this.command.xlen(keys.deadLetters(swarm)),
+      redis.xlen(keys.findings(swarm)),
+      redis.xlen(keys.deadLetters(swarm)),
     ]);
     return { types, findings, deadLetters };
   }
@@ -324,24 +359,20 @@ export class RedisTransport implements Transport {
   async putBlob(swarm: string, ref: string, parts: Map<string, Buffer>): Promise<void> {
     const args: (string | Buffer)[] = [];
     for (const [name, value] of parts) args.push(name, value);
-    await this.command.call('HSET', keys.context(swarm, ref), ...args);
+    await (await this.#redis()).call('HSET', keys.context(swarm, ref), ...args);
   }
 
   async getBlob(swarm: string, ref: string): Promise<Map<string, Buffer> | undefined> {
-    const hash = await this.command.hgetallBuffer(keys.context(swarm, ref));
+    const hash = await (await this.#redis()).hgetallBuffer(keys.context(swarm, ref));
     const parts = new Map(Object.entries(hash));
     return parts.size === 0 ? undefined : parts;
   }
 
   async close(): Promise<void> {
-    this.#subscriber?.disconnect();
+    this.#closed = true;
+    this.#subscriber?.then((conn) => conn.disconnect()).catch(() => {});
     this.#subscriber = undefined;
-    // QUIT waits for a connection; a client that has none (Redis away) just lets go.
-    if (this.command.status !== 'ready') {
-      this.command.disconnect();
-      return;
-    }
-    await this.command.quit().catch(() => this.command.disconnect());
+    await this.connection.close();
   }
 }
 
@@ -352,8 +383,19 @@ type GroupInfo = Record<string, string | number | null>;
 const idAgeMs = (id: string | undefined, now: number) =>
   id ? Math.max(0, now - Number(id.split('-')[0])) : 0;
 
+async function scanKeys(node: Redis, match: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, page] = await node.scan(cursor, 'MATCH', match, 'COUNT', 1_000);
+    cursor = next;
+    found.push(...page);
+  } while (cursor !== '0');
+  return found;
+}
+
 async function taskTypeStatus(
-  redis: Redis,
+  redis: RedisClient,
   stream: string,
   type: string,
   swarm: string,

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './connections';
 
 /**
  * Lua scripts live in scripts/*.lua, one per operation, like BullMQ's commands/.
@@ -63,15 +63,22 @@ export function protocolScripts(): ProtocolScript[] {
 
 export type ScriptCaller = (name: ScriptName, keys: string[], args: (string | number)[]) => Promise<unknown>;
 
-/** Registers every script on a connection (EVALSHA, with EVAL after a NOSCRIPT). */
-export function defineScripts(redis: Redis): ScriptCaller {
-  for (const [name, numberOfKeys] of Object.entries(SCRIPTS) as [ScriptName, number][])
-    redis.defineCommand(`swarm_${name}`, { numberOfKeys, lua: sourceOf(name) });
-  const commands = redis as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>;
-  return (name, keys, args) =>
-    (commands[`swarm_${name}`] as (...a: (string | number)[]) => Promise<unknown>).call(
-      redis,
+/**
+ * Registers every script on the command connection once it is open (EVALSHA, with EVAL after a
+ * NOSCRIPT: on a cluster, per node).
+ */
+export function defineScripts(client: Promise<RedisClient>): ScriptCaller {
+  const defined = client.then((redis) => {
+    for (const [name, numberOfKeys] of Object.entries(SCRIPTS) as [ScriptName, number][])
+      redis.defineCommand(`swarm_${name}`, { numberOfKeys, lua: sourceOf(name) });
+    return redis as unknown as Record<string, (...args: (string | number)[]) => Promise<unknown>>;
+  });
+  return async (name, keys, args) => {
+    const commands = await defined;
+    return (commands[`swarm_${name}`] as (...a: (string | number)[]) => Promise<unknown>).call(
+      commands,
       ...keys,
       ...args,
     );
+  };
 }
