@@ -73,6 +73,7 @@ const USER_ERRORS = new Set([
   'SWARM_PAYLOAD_TOO_LARGE',
   'SWARM_INVALID_TASK',
   'SWARM_INVALID_CLAIM',
+  'SWARM_INVALID_REDIS_URL',
   // A model provider without its key or kind: the message names the variable to set.
   'SWARM_PROVIDER_INVALID',
 ]);

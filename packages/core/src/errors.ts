@@ -98,3 +98,21 @@ export class LedgerError extends SwarmError {
     super('SWARM_LEDGER_INVALID', message);
   }
 }
+
+/**
+ * A write Redis applied on the primary but fewer replicas than the swarm's durability asks for
+ * confirmed in time: a failover may still take it back. The caller was not told it succeeded.
+ */
+export class NotDurableError extends SwarmError {
+  constructor(
+    readonly swarm: string,
+    readonly replicas: number,
+    readonly wanted: number,
+    timeoutMs: number,
+  ) {
+    super(
+      'SWARM_NOT_DURABLE',
+      `swarm "${swarm}": the write reached the primary but ${replicas} of ${wanted} replicas within ${timeoutMs} ms (durability.replicas); a failover may take it back`,
+    );
+  }
+}

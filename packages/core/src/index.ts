@@ -37,6 +37,11 @@ export {
   parseClaimHandle,
 } from './bus/claims';
 export type { Delivery } from './bus/delivery';
+export {
+  DEFAULT_DURABILITY_TIMEOUT_MS,
+  type Durability,
+  type DurabilityOption,
+} from './bus/durability';
 export type { FindingsFrom } from './bus/findings-reader';
 export { MemoryBus, type MemoryBusOptions } from './bus/memory/memory-bus';
 export {

@@ -32,6 +32,11 @@ export const keys = {
   shards: (swarm: string) => `swarm:{${swarm}}:shards`,
   /** A write's one-time token: a resend of the same call (after a lost reply) does nothing. */
   once: (swarm: string, token: string) => `swarm:{${swarm}}:once:${token}`,
+  /**
+   * Hash of a durable swarm (durability.replicas > 0): `mark`, the newest finding id its replicas
+   * are known to hold (readers see no further), and the swarm's `replicas` and `timeoutMs`.
+   */
+  durable: (swarm: string) => `swarm:{${swarm}}:durable`,
   /** Hash: durable subscriber name → id of the last finding of this swarm it has taken. */
   cursors: (swarm: string) => `swarm:{${swarm}}:cursors`,
   /** SCAN pattern for every key of every swarm, and how to read the swarm back out of a key. */

@@ -121,13 +121,17 @@ export const run: Command = {
     const { topology } = loaded;
     const url = redisUrlOf(input.redis, topology.transport.redis);
     const logger = cliLogger();
-    const redis = url ? new RedisBus({ url, logger }) : undefined;
+    const durability = (swarm: string) => topology.swarms[swarm]?.durability;
+    const redis = url ? new RedisBus({ url, logger, durability }) : undefined;
     const bus: Bus = redis ?? new MemoryBus({ logger });
     input.out.note(
       url
         ? `transport: redis ${redactUrl(url)}`
         : 'transport: embedded, in-process (no Redis URL given): nothing outlives this run',
     );
+    const durable = Object.keys(topology.swarms).filter((swarm) => (durability(swarm)?.replicas ?? 0) > 0);
+    if (!url && durable.length > 0)
+      input.out.note(`durability of ${durable.join(', ')}: ignored in process, where there are no replicas`);
     if (redis)
       await assertReachable(redis).catch(async (error: unknown) => {
         await redis.close();

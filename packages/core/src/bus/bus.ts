@@ -18,6 +18,7 @@ import type { FollowOptions } from '../subscription/follow';
 import type { BackoffOptions } from './backoff';
 import type { Claim, ClaimFailure, ClaimOptions, ClaimRelease, ClaimRenewal, ClaimReport } from './claims';
 import type { Delivery } from './delivery';
+import type { DurabilityOption } from './durability';
 import type { FindingsFrom } from './findings-reader';
 import type { Slots } from './slots';
 import type { Retention } from './transport';
@@ -32,6 +33,11 @@ export interface BusOptions {
   idempotencyWindowMs?: number;
   retention?: Retention;
   context?: ContextStoreOptions;
+  /**
+   * Replicas that must hold a post or a completion before it is acknowledged (Redis WAIT), for
+   * every swarm or per swarm. The in-process bus has no replicas and ignores it.
+   */
+  durability?: DurabilityOption;
 }
 
 export interface ConsumeOptions {

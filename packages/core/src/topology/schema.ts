@@ -211,6 +211,19 @@ export const swarmSchema = z.strictObject({
   workers: z.array(workerPoolSchema).default([]),
   actors: z.array(actorSchema).default([]),
   budget: budgetSchema.optional().describe("the swarm's spending cap, over all its llm pools"),
+  durability: z
+    .strictObject({
+      replicas: z
+        .number()
+        .int()
+        .nonnegative()
+        .describe('replicas that must hold a post or a completion first'),
+      timeoutMs: milliseconds.default(1_000).describe('how long to wait for them before the call fails'),
+    })
+    .optional()
+    .describe(
+      'posts and completions are acknowledged only once this many replicas hold them (Redis WAIT), so a failover cannot take them back; see docs/RELIABILITY.md',
+    ),
 });
 
 const dollarsPerMTok = z.number().nonnegative();

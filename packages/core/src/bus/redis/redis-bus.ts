@@ -11,7 +11,10 @@ export class RedisBus extends TransportBus {
   constructor(options: RedisBusOptions) {
     const logger =
       options.logger ?? pino({ level: process.env.SWARM_LOG_LEVEL ?? 'warn' }, pino.destination(2));
-    super(new RedisTransport(options, options.retention ?? {}, logger), undefined, { ...options, logger });
+    super(new RedisTransport(options, options.retention ?? {}, logger, options.durability), undefined, {
+      ...options,
+      logger,
+    });
   }
 
   /** The bus's connections: where it is connected, its errors, and whether it is a cluster. */

@@ -5,6 +5,7 @@ import { CONSUMER_GROUP, keys } from '../../keys';
 import { errorMessage } from '../delivery';
 import { type PendingEntry, type RawEntry, type Retention, type TaskQueue, trimOf } from '../transport';
 import type { RedisClient, RedisConnection } from './connections';
+import type { DurableWrites } from './durable-writes';
 import type { ScriptCaller } from './scripts';
 
 /** A blocked read that has not answered this long after its BLOCK ended is presumed wedged. */
@@ -50,6 +51,7 @@ export class RedisTaskQueue implements TaskQueue {
     private readonly consumer: string,
     private readonly leaseMs: number,
     private readonly retention: Retention,
+    private readonly durable: DurableWrites,
     private readonly log: Logger,
   ) {
     this.#stream = keys.tasks(swarm, type);
@@ -272,13 +274,10 @@ export class RedisTaskQueue implements TaskQueue {
   }
 
   #completeBatch(batch: PendingCompletion[], owner: string): void {
-    const [kind, value] = trimOf(this.retention.findings);
-    const args: string[] = [CONSUMER_GROUP, keys.findingsChannel(this.swarm), kind, value, owner];
-    for (const c of batch) args.push(c.entryId, c.finding);
-    this.call('complete', [this.#stream, keys.findings(this.swarm)], args).then(
+    this.#settleBatch(batch, owner).then(
       (ids) => {
         batch.forEach((c, i) => {
-          const id = (ids as string[])[i];
+          const id = ids[i];
           c.resolve(id === 'lost' ? 'lost' : id ? id : null);
         });
       },
@@ -286,6 +285,23 @@ export class RedisTaskQueue implements TaskQueue {
         for (const c of batch) c.reject(error);
       },
     );
+  }
+
+  async #settleBatch(batch: PendingCompletion[], owner: string): Promise<string[]> {
+    const durable = this.durable.of(this.swarm);
+    if (durable) await this.durable.prepare(this.swarm);
+    const [kind, value] = trimOf(this.retention.findings);
+    // A durable swarm's broadcast waits for its replicas: the script hands it back instead.
+    const channel = durable ? '' : keys.findingsChannel(this.swarm);
+    const args: string[] = [CONSUMER_GROUP, channel, kind, value, owner];
+    for (const c of batch) args.push(c.entryId, c.finding);
+    const ids = (await this.call('complete', [this.#stream, keys.findings(this.swarm)], args)) as string[];
+    if (!durable) return ids;
+    const broadcast = ids.pop() as string;
+    await this.durable.confirm(this.swarm, durable);
+    const written = ids.filter((id) => id !== '' && id !== 'lost');
+    await this.durable.show(this.swarm, written.at(-1), broadcast);
+    return ids;
   }
 
   async retry(entryId: string, next: Fields, delayMs: number): Promise<boolean> {

@@ -5,6 +5,7 @@ import { Observable, type Subscriber } from 'rxjs';
 import { type Fields, fieldsToArray } from '../../codec';
 import { CONSUMER_GROUP, keys } from '../../keys';
 import type { TaskTypeStatus } from '../../messages';
+import type { DurabilityOption } from '../durability';
 import { compareIds } from '../stream-id';
 import {
   type FindingsBroadcast,
@@ -15,6 +16,7 @@ import {
   trimOf,
 } from '../transport';
 import { type ConnectionOptions, type RedisClient, RedisConnection, redactUrl } from './connections';
+import { DurableWrites } from './durable-writes';
 import { RedisLedger } from './redis-ledger';
 import { entriesOf, RedisTaskQueue } from './redis-queue';
 import type { RedisNode } from './redis-url';
@@ -38,6 +40,7 @@ export class RedisTransport implements Transport {
   readonly connection: RedisConnection;
   readonly #call: ScriptCaller;
   readonly ledger: RedisLedger;
+  readonly #durable: DurableWrites;
   #subscriber: Promise<Redis> | undefined;
   #closed = false;
   readonly #doorbells = new Map<string, Set<Subscriber<FindingsBroadcast | undefined>>>();
@@ -51,6 +54,7 @@ export class RedisTransport implements Transport {
     options: ConnectionOptions,
     private readonly retention: Retention,
     private readonly log: Logger,
+    durability?: DurabilityOption,
   ) {
     this.connection = new RedisConnection(options);
     this.connection.onError((error: Error) =>
@@ -58,6 +62,7 @@ export class RedisTransport implements Transport {
     );
     this.#call = defineScripts(this.connection.client());
     this.ledger = new RedisLedger(this.connection, this.#call);
+    this.#durable = new DurableWrites(this.connection, this.#call, durability, log);
   }
 
   #redis(): Promise<RedisClient> {
@@ -73,6 +78,7 @@ export class RedisTransport implements Transport {
       consumer,
       leaseMs,
       this.retention,
+      this.#durable,
       this.log.child({ consumer }),
     );
   }
@@ -84,6 +90,7 @@ export class RedisTransport implements Transport {
 
   async append(swarm: string, type: string, tasks: string[]): Promise<void> {
     const stream = keys.tasks(swarm, type);
+    await this.#durable.prepare(swarm);
     // Scripts run atomically: cap each call so one large batch never stalls Redis for long.
     // Each call carries a token: ioredis resends a call whose reply a dropped connection lost,
     // and a post that Redis had already applied must not be applied twice.
@@ -98,6 +105,7 @@ export class RedisTransport implements Transport {
       );
     }
     await Promise.all(calls);
+    await this.#durable.confirm(swarm);
   }
 
   async appendIdempotent(
@@ -108,11 +116,14 @@ export class RedisTransport implements Transport {
     key: string,
     windowMs: number,
   ): Promise<{ posted: boolean; id: string }> {
+    await this.#durable.prepare(swarm);
     const [posted, id] = (await this.#call(
       'postIdempotent',
       [keys.tasks(swarm, type), keys.idempotency(swarm, key)],
       [windowMs, taskId, ...fieldsToArray(task)],
     )) as [number, string];
+    // A repeat (posted 0) is confirmed too: the first post's reply may have been lost before its WAIT.
+    await this.#durable.confirm(swarm);
     return { posted: posted === 1, id };
   }
 
@@ -122,18 +133,29 @@ export class RedisTransport implements Transport {
     count: number,
   ): Promise<RawEntry[]> {
     const start = 'after' in from ? `(${from.after}` : from.start;
+    // Through a script: a durable swarm's readers stop at its mark (durable-writes.ts).
     return toEntries(
-      (await (
-        await this.#redis()
-      ).call('XRANGE', keys.findings(swarm), start, '+', 'COUNT', count)) as RangeReply,
+      (await this.#call(
+        'readFindings',
+        [keys.findings(swarm), keys.durable(swarm)],
+        ['range', start, count],
+      )) as RangeReply,
     );
   }
 
   async lastFindingId(swarm: string): Promise<string> {
-    const reply = (await (
-      await this.#redis()
-    ).call('XREVRANGE', keys.findings(swarm), '+', '-', 'COUNT', 1)) as RangeReply;
-    return reply[0]?.[0] ?? '0-0';
+    const [readable, newest] = (await this.#call(
+      'readFindings',
+      [keys.findings(swarm), keys.durable(swarm)],
+      ['last', '-', 1],
+    )) as [string, string];
+    if (readable !== newest)
+      this.#durable
+        .lagged(swarm, readable, newest)
+        .catch((error: unknown) =>
+          this.log.debug({ swarm, err: String(error) }, 'durable mark catch-up failed'),
+        );
+    return readable;
   }
 
   publishFinding(swarm: string, finding: string): Promise<string> {
@@ -154,13 +176,14 @@ export class RedisTransport implements Transport {
     for (const [swarm, queue] of this.#publishing) {
       for (let i = 0; i < queue.length; i += PUBLISH_BATCH) {
         const batch = queue.slice(i, i + PUBLISH_BATCH);
-        this.#call(
-          'publishFindings',
-          [keys.findings(swarm), keys.once(swarm, randomUUID())],
-          [keys.findingsChannel(swarm), kind, value, ONCE_WINDOW_MS, ...batch.map((p) => p.finding)],
+        this.#publishBatch(
+          swarm,
+          batch.map((p) => p.finding),
+          kind,
+          value,
         ).then(
           (ids) => {
-            for (const [k, p] of batch.entries()) p.resolve((ids as string[])[k] as string);
+            for (const [k, p] of batch.entries()) p.resolve(ids[k] as string);
           },
           (error: unknown) => {
             for (const p of batch) p.reject(error);
@@ -169,6 +192,22 @@ export class RedisTransport implements Transport {
       }
     }
     this.#publishing.clear();
+  }
+
+  async #publishBatch(swarm: string, findings: string[], kind: string, value: string): Promise<string[]> {
+    const durable = this.#durable.of(swarm);
+    if (durable) await this.#durable.prepare(swarm);
+    const ids = (await this.#call(
+      'publishFindings',
+      [keys.findings(swarm), keys.once(swarm, randomUUID())],
+      // A durable swarm's broadcast waits for its replicas: the script hands it back instead.
+      [durable ? '' : keys.findingsChannel(swarm), kind, value, ONCE_WINDOW_MS, ...findings],
+    )) as string[];
+    if (!durable) return ids;
+    const broadcast = ids.pop() as string;
+    await this.#durable.confirm(swarm, durable);
+    await this.#durable.show(swarm, ids.at(-1), broadcast);
+    return ids;
   }
 
   async readCursors(swarm: string): Promise<Record<string, string>> {
@@ -305,11 +344,13 @@ export class RedisTransport implements Transport {
   }
 
   async moveDeadLetter(swarm: string, id: string, type: string, task: Fields): Promise<boolean> {
+    await this.#durable.prepare(swarm);
     const moved = await this.#call(
       'retryDeadLetter',
       [keys.deadLetters(swarm), keys.tasks(swarm, type)],
       [id, ...fieldsToArray(task)],
     );
+    await this.#durable.confirm(swarm);
     return typeof moved === 'string';
   }
 

@@ -23,6 +23,9 @@ const SCRIPTS = {
   ledgerSettle: 4,
   ledgerRelease: 4,
   ledgerCoolDown: 1,
+  readFindings: 2,
+  markDurable: 1,
+  durableProbe: 2,
 } as const;
 
 export type ScriptName = keyof typeof SCRIPTS;

@@ -6,11 +6,12 @@
 -- With an owner (a claim reporting from another process), a delivery that consumer no longer
 -- holds is refused in the same step: a worker whose lapsed claim was taken over writes nothing.
 -- KEYS[1] task stream, KEYS[2] findings stream
--- ARGV[1] group, ARGV[2] findings channel, ARGV[3] trim kind ('' | 'MAXLEN' | 'MAXAGE'),
--- ARGV[4] trim value, ARGV[5] owner ('' for any), then per delivery: entry id, finding as a JSON
--- object without its id.
+-- ARGV[1] group, ARGV[2] findings channel ('' for a durable swarm: see mark-durable.lua),
+-- ARGV[3] trim kind ('' | 'MAXLEN' | 'MAXAGE'), ARGV[4] trim value, ARGV[5] owner ('' for any),
+-- then per delivery: entry id, finding as a JSON object without its id.
 -- Returns one value per delivery: the finding id; '' when it was already settled; 'lost' when
--- an owner was given and another consumer holds it.
+-- an owner was given and another consumer holds it. Without a channel, one more value follows:
+-- the broadcast it did not publish ('' when it wrote no finding).
 -- @include now-ms.lua
 -- @include owned-by.lua
 -- @include xadd-trimmed.lua
@@ -33,8 +34,15 @@ for i = 6, #ARGV, 2 do
     out[#out + 1] = id
   end
 end
+local broadcast = ''
 if #published > 0 then
-  redis.call('PUBLISH', ARGV[2], '{"prev":"' .. prev .. '","findings":[' .. table.concat(published, ',') .. ']}')
+  broadcast = '{"prev":"' .. prev .. '","findings":[' .. table.concat(published, ',') .. ']}'
+  if ARGV[2] ~= '' then
+    redis.call('PUBLISH', ARGV[2], broadcast)
+  end
 end
 trimAcked(KEYS[1], ARGV[1])
+if ARGV[2] == '' then
+  out[#out + 1] = broadcast
+end
 return out

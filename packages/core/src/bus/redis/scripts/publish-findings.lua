@@ -3,14 +3,20 @@
 -- Publishes made in one event-loop turn arrive together: one call, one message. The token makes
 -- a resend after a lost reply harmless: it answers the ids the first call wrote.
 -- KEYS[1] findings stream, KEYS[2] token key
--- ARGV[1] findings channel, ARGV[2] trim kind ('' | 'MAXLEN' | 'MAXAGE'), ARGV[3] trim value,
--- ARGV[4] how long the token is remembered (ms), then each finding as a JSON object without its id.
--- Returns the finding ids, in order.
+-- ARGV[1] findings channel ('' for a durable swarm: see mark-durable.lua), ARGV[2] trim kind
+-- ('' | 'MAXLEN' | 'MAXAGE'), ARGV[3] trim value, ARGV[4] how long the token is remembered (ms),
+-- then each finding as a JSON object without its id.
+-- Returns the finding ids, in order; without a channel, then the broadcast it did not publish
+-- ('' for a resend).
 -- @include now-ms.lua
 -- @include xadd-trimmed.lua
 local done = redis.call('GET', KEYS[2])
 if done then
-  return cjson.decode(done)
+  local ids = cjson.decode(done)
+  if ARGV[1] == '' then
+    ids[#ids + 1] = ''
+  end
+  return ids
 end
 local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
 local prev = last and last[1] or '0-0'
@@ -22,5 +28,10 @@ for i = 5, #ARGV do
   published[#published + 1] = '{"id":"' .. id .. '",' .. string.sub(ARGV[i], 2)
 end
 redis.call('SET', KEYS[2], cjson.encode(ids), 'PX', ARGV[4])
-redis.call('PUBLISH', ARGV[1], '{"prev":"' .. prev .. '","findings":[' .. table.concat(published, ',') .. ']}')
+local broadcast = '{"prev":"' .. prev .. '","findings":[' .. table.concat(published, ',') .. ']}'
+if ARGV[1] == '' then
+  ids[#ids + 1] = broadcast
+else
+  redis.call('PUBLISH', ARGV[1], broadcast)
+end
 return ids

@@ -1,0 +1,97 @@
+import type { Logger } from 'pino';
+import { NotDurableError } from '../../errors';
+import { keys } from '../../keys';
+import { type Durability, type DurabilityOption, durabilityFor } from '../durability';
+import { compareIds } from '../stream-id';
+import type { RedisConnection } from './connections';
+import type { ScriptCaller } from './scripts';
+
+/** How long readers let a durable swarm's mark lag its newest finding before they catch it up. */
+const CATCH_UP_AFTER_MS = 2_000;
+
+/**
+ * The durability of a swarm's writes (docs/RELIABILITY.md, Durability). A durable write is
+ * followed by WAIT on the connection that made it; only then is the caller answered, the mark that
+ * readers read up to moved, and the broadcast sent, so nothing a failover can take back is shown.
+ */
+export class DurableWrites {
+  readonly #marked = new Map<string, Promise<void>>();
+  /** Per swarm: the readable id that lagged the newest, and since when. */
+  readonly #lagging = new Map<string, { readable: string; since: number }>();
+
+  constructor(
+    private readonly connection: RedisConnection,
+    private readonly call: ScriptCaller,
+    private readonly option: DurabilityOption | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  of(swarm: string): Required<Durability> | undefined {
+    return durabilityFor(this.option, swarm);
+  }
+
+  /**
+   * Before a durable swarm's first write from this process: records its mark, so readers stop at
+   * it from then on, and its setting, for readers that catch up (durable-probe.lua).
+   */
+  prepare(swarm: string): Promise<void> {
+    const durability = this.of(swarm);
+    if (!durability) return Promise.resolve();
+    let marked = this.#marked.get(swarm);
+    if (!marked) {
+      marked = this.connection.client().then(async (redis) => {
+        const key = keys.durable(swarm);
+        await redis.hsetnx(key, 'mark', '0-0');
+        await redis.hset(key, 'replicas', durability.replicas, 'timeoutMs', durability.timeoutMs);
+      });
+      marked.catch(() => this.#marked.delete(swarm));
+      this.#marked.set(swarm, marked);
+    }
+    return marked;
+  }
+
+  /** WAIT for the swarm's replicas on the connection the swarm's writes went out on. */
+  async confirm(swarm: string, durability = this.of(swarm)): Promise<void> {
+    if (!durability) return;
+    const node = await this.connection.nodeOf(keys.findings(swarm));
+    const acknowledged = Number(await node.call('WAIT', durability.replicas, durability.timeoutMs));
+    if (acknowledged < durability.replicas)
+      throw new NotDurableError(swarm, acknowledged, durability.replicas, durability.timeoutMs);
+  }
+
+  /** After confirm: readers may now see up to `newest`; then the broadcast goes out. */
+  async show(swarm: string, newest: string | undefined, broadcast: string): Promise<void> {
+    if (newest === undefined) return;
+    await this.call('markDurable', [keys.durable(swarm)], [newest, keys.findingsChannel(swarm), broadcast]);
+  }
+
+  /**
+   * A reader saw the mark lag the newest finding. Mostly a write between its WAIT and its mark;
+   * when the lag outlasts that (its writer died there, or a failover lost the mark), confirm
+   * everything written so far and move the mark up to it.
+   */
+  async lagged(swarm: string, readable: string, newest: string): Promise<void> {
+    if (compareIds(readable, newest) >= 0) {
+      this.#lagging.delete(swarm);
+      return;
+    }
+    const now = Date.now();
+    const seen = this.#lagging.get(swarm);
+    if (!seen || seen.readable !== readable) {
+      this.#lagging.set(swarm, { readable, since: now });
+      return;
+    }
+    if (now - seen.since < CATCH_UP_AFTER_MS) return;
+    this.#lagging.delete(swarm);
+    const probe = (await this.call(
+      'durableProbe',
+      [keys.findings(swarm), keys.durable(swarm)],
+      [],
+    )) as string[];
+    if (probe.length === 0) return;
+    const [last, replicas, timeoutMs] = probe as [string, string, string];
+    await this.confirm(swarm, { replicas: Number(replicas), timeoutMs: Number(timeoutMs) });
+    this.log.info({ swarm, mark: last }, 'durable mark caught up with findings no writer marked');
+    await this.show(swarm, last, '');
+  }
+}
