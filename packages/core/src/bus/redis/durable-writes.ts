@@ -6,6 +6,9 @@ import { compareIds } from '../stream-id';
 import type { RedisConnection } from './connections';
 import type { ScriptCaller } from './scripts';
 
+/** How long a swarm's recorded durability is trusted before it is read again. */
+const STORED_SETTING_TTL_MS = 10_000;
+
 /** How long readers let a durable swarm's mark lag its newest finding before they catch it up. */
 const CATCH_UP_AFTER_MS = 2_000;
 
@@ -15,7 +18,8 @@ const CATCH_UP_AFTER_MS = 2_000;
  * readers read up to moved, and the broadcast sent, so nothing a failover can take back is shown.
  */
 export class DurableWrites {
-  readonly #marked = new Map<string, Promise<void>>();
+  readonly #declared = new Map<string, Promise<Required<Durability> | undefined>>();
+  readonly #stored = new Map<string, { at: number; setting: Promise<Required<Durability> | undefined> }>();
   /** Per swarm: the readable id that lagged the newest, and since when. */
   readonly #lagging = new Map<string, { readable: string; since: number }>();
 
@@ -26,32 +30,50 @@ export class DurableWrites {
     private readonly log: Logger,
   ) {}
 
-  of(swarm: string): Required<Durability> | undefined {
-    return durabilityFor(this.option, swarm);
+  /**
+   * The swarm's durability: this bus's own setting, recorded in the swarm (its mark, so readers
+   * stop at it from then on, and the setting) before its first write from this process; else what
+   * the swarm recorded, so a `swarm post` or `swarm worker` without a topology keeps it too.
+   */
+  settingOf(swarm: string): Promise<Required<Durability> | undefined> {
+    const own = durabilityFor(this.option, swarm);
+    if (own) {
+      let declared = this.#declared.get(swarm);
+      if (!declared) {
+        declared = this.#declare(swarm, own);
+        declared.catch(() => this.#declared.delete(swarm));
+        this.#declared.set(swarm, declared);
+      }
+      return declared;
+    }
+    const now = Date.now();
+    const stored = this.#stored.get(swarm);
+    if (stored && now - stored.at < STORED_SETTING_TTL_MS) return stored.setting;
+    const setting = this.#readStored(swarm);
+    setting.catch(() => this.#stored.delete(swarm));
+    this.#stored.set(swarm, { at: now, setting });
+    return setting;
   }
 
-  /**
-   * Before a durable swarm's first write from this process: records its mark, so readers stop at
-   * it from then on, and its setting, for readers that catch up (durable-probe.lua).
-   */
-  prepare(swarm: string): Promise<void> {
-    const durability = this.of(swarm);
-    if (!durability) return Promise.resolve();
-    let marked = this.#marked.get(swarm);
-    if (!marked) {
-      marked = this.connection.client().then(async (redis) => {
-        const key = keys.durable(swarm);
-        await redis.hsetnx(key, 'mark', '0-0');
-        await redis.hset(key, 'replicas', durability.replicas, 'timeoutMs', durability.timeoutMs);
-      });
-      marked.catch(() => this.#marked.delete(swarm));
-      this.#marked.set(swarm, marked);
-    }
-    return marked;
+  async #declare(swarm: string, own: Required<Durability>): Promise<Required<Durability>> {
+    const redis = await this.connection.client();
+    const key = keys.durable(swarm);
+    await redis.hsetnx(key, 'mark', '0-0');
+    await redis.hset(key, 'replicas', own.replicas, 'timeoutMs', own.timeoutMs);
+    return own;
+  }
+
+  async #readStored(swarm: string): Promise<Required<Durability> | undefined> {
+    const redis = await this.connection.client();
+    const [replicas, timeoutMs] = await redis.hmget(keys.durable(swarm), 'replicas', 'timeoutMs');
+    return durabilityFor(
+      replicas === null ? undefined : { replicas: Number(replicas), timeoutMs: Number(timeoutMs ?? 1_000) },
+      swarm,
+    );
   }
 
   /** WAIT for the swarm's replicas on the connection the swarm's writes went out on. */
-  async confirm(swarm: string, durability = this.of(swarm)): Promise<void> {
+  async confirm(swarm: string, durability: Required<Durability> | undefined): Promise<void> {
     if (!durability) return;
     const node = await this.connection.nodeOf(keys.findings(swarm));
     const acknowledged = Number(await node.call('WAIT', durability.replicas, durability.timeoutMs));

@@ -288,8 +288,7 @@ export class RedisTaskQueue implements TaskQueue {
   }
 
   async #settleBatch(batch: PendingCompletion[], owner: string): Promise<string[]> {
-    const durable = this.durable.of(this.swarm);
-    if (durable) await this.durable.prepare(this.swarm);
+    const durable = await this.durable.settingOf(this.swarm);
     const [kind, value] = trimOf(this.retention.findings);
     // A durable swarm's broadcast waits for its replicas: the script hands it back instead.
     const channel = durable ? '' : keys.findingsChannel(this.swarm);

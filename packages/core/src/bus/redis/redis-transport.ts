@@ -90,7 +90,7 @@ export class RedisTransport implements Transport {
 
   async append(swarm: string, type: string, tasks: string[]): Promise<void> {
     const stream = keys.tasks(swarm, type);
-    await this.#durable.prepare(swarm);
+    const durable = await this.#durable.settingOf(swarm);
     // Scripts run atomically: cap each call so one large batch never stalls Redis for long.
     // Each call carries a token: ioredis resends a call whose reply a dropped connection lost,
     // and a post that Redis had already applied must not be applied twice.
@@ -105,7 +105,7 @@ export class RedisTransport implements Transport {
       );
     }
     await Promise.all(calls);
-    await this.#durable.confirm(swarm);
+    await this.#durable.confirm(swarm, durable);
   }
 
   async appendIdempotent(
@@ -116,14 +116,14 @@ export class RedisTransport implements Transport {
     key: string,
     windowMs: number,
   ): Promise<{ posted: boolean; id: string }> {
-    await this.#durable.prepare(swarm);
+    const durable = await this.#durable.settingOf(swarm);
     const [posted, id] = (await this.#call(
       'postIdempotent',
       [keys.tasks(swarm, type), keys.idempotency(swarm, key)],
       [windowMs, taskId, ...fieldsToArray(task)],
     )) as [number, string];
     // A repeat (posted 0) is confirmed too: the first post's reply may have been lost before its WAIT.
-    await this.#durable.confirm(swarm);
+    await this.#durable.confirm(swarm, durable);
     return { posted: posted === 1, id };
   }
 
@@ -195,8 +195,7 @@ export class RedisTransport implements Transport {
   }
 
   async #publishBatch(swarm: string, findings: string[], kind: string, value: string): Promise<string[]> {
-    const durable = this.#durable.of(swarm);
-    if (durable) await this.#durable.prepare(swarm);
+    const durable = await this.#durable.settingOf(swarm);
     const ids = (await this.#call(
       'publishFindings',
       [keys.findings(swarm), keys.once(swarm, randomUUID())],
@@ -344,13 +343,13 @@ export class RedisTransport implements Transport {
   }
 
   async moveDeadLetter(swarm: string, id: string, type: string, task: Fields): Promise<boolean> {
-    await this.#durable.prepare(swarm);
+    const durable = await this.#durable.settingOf(swarm);
     const moved = await this.#call(
       'retryDeadLetter',
       [keys.deadLetters(swarm), keys.tasks(swarm, type)],
       [id, ...fieldsToArray(task)],
     );
-    await this.#durable.confirm(swarm);
+    await this.#durable.confirm(swarm, durable);
     return typeof moved === 'string';
   }
 
