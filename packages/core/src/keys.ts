@@ -30,6 +30,8 @@ export const keys = {
   idempotency: (swarm: string, key: string) => `swarm:{${swarm}}:idem:${key}`,
   context: (swarm: string, ref: string) => `swarm:{${swarm}}:ctx:${ref}`,
   shards: (swarm: string) => `swarm:{${swarm}}:shards`,
+  /** Hash: consumer → what keeps failing for it (JSON), written at most once a minute; status shows it. */
+  errors: (swarm: string) => `swarm:{${swarm}}:errors`,
   /** A write's one-time token: a resend of the same call (after a lost reply) does nothing. */
   once: (swarm: string, token: string) => `swarm:{${swarm}}:once:${token}`,
   /**

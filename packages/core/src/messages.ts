@@ -161,6 +161,22 @@ export interface SwarmStatus {
   lastFinding: string;
   /** Durable subscribers of this swarm's findings and the last finding each has taken. */
   subscribers: { name: string; cursor: string }[];
+  /** Consumers whose reads keep failing now (a lost Redis node, a refused command), so none goes unseen. */
+  errors: RepeatedError[];
+}
+
+/** A consumer's read that keeps failing, as it last recorded it (at most once a minute). */
+export interface RepeatedError {
+  consumer: string;
+  type: string;
+  /** What keeps failing: `reading tasks`. */
+  what: string;
+  /** The last error's message. */
+  error: string;
+  failures: number;
+  /** When the first of these failures came, and when this record was written (ms since the epoch). */
+  since: number;
+  at: number;
 }
 
 export interface DeadLetter {

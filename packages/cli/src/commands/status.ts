@@ -50,6 +50,10 @@ export function formatStatus(s: SwarmStatus, budgets: readonly BudgetSpend[] = [
       `  subscriber ${sub.name}: at ${sub.cursor}${sub.cursor === s.lastFinding ? ' (up to date)' : ` (newest ${s.lastFinding})`}`,
     );
   for (const budget of budgets) lines.push(formatSpend(budget));
+  for (const e of s.errors)
+    lines.push(
+      `  failing: ${e.consumer} (${e.type}) ${e.what}, ${e.failures} times since ${new Date(e.since).toISOString()}: ${e.error}`,
+    );
   return lines.join('\n');
 }
 
@@ -57,7 +61,7 @@ export const status: Command = {
   name: 'status',
   usage: 'swarm status [<swarm>] [--json]',
   summary:
-    'queue depths per task type, findings, dead letters, shards and their context versions, durable subscribers, model spend and budget left',
+    'queue depths per task type, findings, dead letters, shards and their context versions, durable subscribers, model spend and budget left, and consumers whose reads keep failing',
   options: {},
   async run(input) {
     return withBus(redisBus(input, 'status'), async (bus) => {

@@ -6,7 +6,7 @@ import { LeaseLostError } from '../errors';
 import type { CompleteResult, FailResult, FindingInput, Task } from '../messages';
 import type { BackoffOptions } from './backoff';
 import { type Delivery, errorMessage } from './delivery';
-import { RepeatedErrors } from './repeated-errors';
+import { type RepeatedErrorState, RepeatedErrors } from './repeated-errors';
 import { findingOf, settleFailure, taskOrBury } from './settlement';
 import type { Slots } from './slots';
 import type { RawEntry, TaskQueue } from './transport';
@@ -57,6 +57,8 @@ export class Consumer {
     readonly settings: ConsumerSettings,
     private readonly clock: Clock,
     private readonly log: Logger,
+    /** Where a read that keeps failing is recorded for `swarm status`. */
+    private readonly recordError?: (state: RepeatedErrorState | undefined) => void,
   ) {}
 
   get inflight(): number {
@@ -138,7 +140,7 @@ export class Consumer {
     const pruneIdleMs = Math.max(3 * leaseMs, 5_000);
     const pruneEveryMs = Math.max(leaseMs, 5_000);
     let nextPruneAt = this.clock.now() + pruneEveryMs;
-    const readErrors = new RepeatedErrors(this.log, this.clock, 'reading tasks');
+    const readErrors = new RepeatedErrors(this.log, this.clock, 'reading tasks', this.recordError);
     let groupReady = false;
     while (this.#reading && !subscriber.closed) {
       const free = Math.min(concurrency - this.#running, this.settings.slots?.free ?? concurrency);

@@ -2,6 +2,14 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { errorMessage } from './delivery';
 
+export interface RepeatedErrorState {
+  what: string;
+  error: string;
+  failures: number;
+  since: number;
+  at: number;
+}
+
 /** How often an error that keeps coming back is logged at error level, with its count. */
 const LOUD_EVERY_MS = 60_000;
 
@@ -19,6 +27,8 @@ export class RepeatedErrors {
     private readonly log: Logger,
     private readonly clock: Clock,
     private readonly what: string,
+    /** Told when the record changes (the first failure, each loud line, recovery), for `swarm status`. */
+    private readonly record?: (state: RepeatedErrorState | undefined) => void,
   ) {}
 
   failed(error: unknown): void {
@@ -32,6 +42,7 @@ export class RepeatedErrors {
     }
     if (this.#lastLoudAt !== undefined && now - this.#lastLoudAt < LOUD_EVERY_MS) return;
     this.#lastLoudAt = now;
+    this.record?.({ what: this.what, error: err, failures: this.#count, since: this.#since, at: now });
     this.log.error(
       { err, failures: this.#count, forMs: now - this.#since },
       `${this.what} keeps failing (${this.#count} times in ${Math.round((now - this.#since) / 1_000)} s); retrying`,
@@ -39,7 +50,10 @@ export class RepeatedErrors {
   }
 
   recovered(): void {
-    if (this.#count > 1) this.log.warn({ failures: this.#count }, `${this.what} works again`);
+    if (this.#count > 1) {
+      this.log.warn({ failures: this.#count }, `${this.what} works again`);
+      if (this.#lastLoudAt !== undefined) this.record?.(undefined);
+    }
     this.#count = 0;
     this.#lastLoudAt = undefined;
   }

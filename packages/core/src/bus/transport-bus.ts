@@ -21,6 +21,7 @@ import type {
   FindingInput,
   PostedTask,
   PublishInput,
+  RepeatedError,
   ShardInfo,
   SwarmStatus,
   Task,
@@ -181,7 +182,14 @@ export class TransportBus implements Bus {
       this.#assertOpen();
       const queue = this.transport.openQueue(swarm, type, consumer, settings.leaseMs);
       const log = this.log.child({ swarm, type, consumer });
-      const engine = new Consumer(queue, swarm, type, settings, this.clock, log);
+      const engine = new Consumer(queue, swarm, type, settings, this.clock, log, (state) => {
+        const record = state && JSON.stringify({ consumer, type, ...state } satisfies RepeatedError);
+        this.transport
+          .putError(swarm, consumer, record)
+          .catch((error: unknown) =>
+            log.debug({ err: String(error) }, 'could not record the repeated error'),
+          );
+      });
       this.#consumers.add(engine);
       engine.start(subscriber);
       return () => {
@@ -333,16 +341,24 @@ export class TransportBus implements Bus {
 
   async status(swarm: string): Promise<SwarmStatus> {
     assertName('swarm', swarm);
-    const [queues, shards, cursors, lastFinding] = await Promise.all([
+    const [queues, shards, cursors, lastFinding, errors] = await Promise.all([
       this.transport.status(swarm),
       this.shards(swarm),
       this.transport.readCursors(swarm),
       this.transport.lastFindingId(swarm),
+      this.transport.readErrors(swarm),
     ]);
     const subscribers = Object.entries(cursors)
       .map(([name, cursor]) => ({ name, cursor }))
       .sort((a, b) => (a.name < b.name ? -1 : 1));
-    return { swarm, ...queues, shards, lastFinding, subscribers };
+    return {
+      swarm,
+      ...queues,
+      shards,
+      lastFinding,
+      subscribers,
+      errors: currentErrors(errors, this.clock.now()),
+    };
   }
 
   async drain(): Promise<void> {
@@ -374,4 +390,20 @@ export class TransportBus implements Bus {
     clearTimeout(timer);
     await this.transport.close();
   }
+}
+
+/** A record is rewritten each minute while its error lasts: an older one is a consumer that died failing. */
+const ERROR_RECORD_STALE_MS = 3 * 60_000;
+
+function currentErrors(records: Record<string, string>, now: number): RepeatedError[] {
+  const errors: RepeatedError[] = [];
+  for (const json of Object.values(records)) {
+    try {
+      const record = JSON.parse(json) as RepeatedError;
+      if (now - record.at < ERROR_RECORD_STALE_MS) errors.push(record);
+    } catch {
+      // A record someone else wrote: not ours to show.
+    }
+  }
+  return errors.sort((a, b) => (a.consumer < b.consumer ? -1 : 1));
 }

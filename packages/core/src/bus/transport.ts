@@ -135,6 +135,10 @@ export interface Transport {
   swarms(): Promise<string[]>;
   /** Names of the swarms matching a glob that have a findings stream: what a pattern can follow. */
   swarmsWithFindings(pattern: string): Promise<string[]>;
+  /** Records (JSON) or clears what keeps failing for one consumer, for status to show. */
+  putError(swarm: string, consumer: string, record: string | undefined): Promise<void>;
+  /** Consumer → its RepeatedError record as JSON. */
+  readErrors(swarm: string): Promise<Record<string, string>>;
   putShard(swarm: string, id: string, info: string): Promise<void>;
   /** Shard id → its ShardInfo as JSON. */
   readShards(swarm: string): Promise<Record<string, string>>;

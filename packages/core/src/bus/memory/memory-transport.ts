@@ -30,6 +30,7 @@ export class MemoryTransport implements Transport {
   readonly #idempotency = new Map<string, { id: string; expiresAt: number }>();
   readonly #blobs = new Map<string, Map<string, Buffer>>();
   readonly #shards = new Map<string, Record<string, string>>();
+  readonly #errors = new Map<string, Map<string, string>>();
   readonly #cursors = new Map<string, Record<string, string>>();
   readonly #activity = new Set<{ matches: (swarm: string) => boolean; subscriber: Subscriber<string> }>();
   readonly #doorbells = new Map<string, Set<Subscriber<FindingsBroadcast | undefined>>>();
@@ -198,6 +199,17 @@ export class MemoryTransport implements Transport {
         names.push(swarm);
     }
     return names.sort();
+  }
+
+  async putError(swarm: string, consumer: string, record: string | undefined): Promise<void> {
+    const errors = this.#errors.get(swarm) ?? new Map<string, string>();
+    this.#errors.set(swarm, errors);
+    if (record === undefined) errors.delete(consumer);
+    else errors.set(consumer, record);
+  }
+
+  async readErrors(swarm: string): Promise<Record<string, string>> {
+    return Object.fromEntries(this.#errors.get(swarm) ?? []);
   }
 
   async putShard(swarm: string, id: string, info: string): Promise<void> {

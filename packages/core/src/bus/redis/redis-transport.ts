@@ -373,6 +373,16 @@ export class RedisTransport implements Transport {
     return [...names].sort();
   }
 
+  async putError(swarm: string, consumer: string, record: string | undefined): Promise<void> {
+    const redis = await this.#redis();
+    if (record === undefined) await redis.hdel(keys.errors(swarm), consumer);
+    else await redis.hset(keys.errors(swarm), consumer, record);
+  }
+
+  async readErrors(swarm: string): Promise<Record<string, string>> {
+    return (await this.#redis()).hgetall(keys.errors(swarm));
+  }
+
   async putShard(swarm: string, id: string, info: string): Promise<void> {
     await (await this.#redis()).hset(keys.shards(swarm), id, info);
   }
@@ -387,13 +397,20 @@ export class RedisTransport implements Transport {
     // Every key of a swarm is on its slot's primary: that node's SCAN sees them all.
     const streams = new Set(await scanKeys(await this.connection.nodeOf(prefix), keys.taskStreams(swarm)));
     const types = await Promise.all(
-      [...streams].sort().map((stream) => taskTypeStatus(redis, stream, stream.slice(prefix.length), swarm)),
+      [...streams].sort().map((stream) =>
+        taskTypeStatus(redis, stream, stream.slice(prefix.length), swarm).catch((error: unknown) => {
+          // A key where a task stream belongs that is no stream is not a task type (and its
+          // consumers' failing reads are in `errors`); any other failure is the status's.
+          if (String(error).includes('WRONGTYPE')) return undefined;
+          throw error;
+        }),
+      ),
     );
     const [findings, deadLetters] = await Promise.all([
       redis.xlen(keys.findings(swarm)),
       redis.xlen(keys.deadLetters(swarm)),
     ]);
-    return { types, findings, deadLetters };
+    return { types: types.filter((t) => t !== undefined), findings, deadLetters };
   }
 
   async putBlob(swarm: string, ref: string, parts: Map<string, Buffer>): Promise<void> {
