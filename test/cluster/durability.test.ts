@@ -104,7 +104,7 @@ describe('durability on a Redis without replicas', () => {
     try {
       const error = await bus.post('lonely', 'ask', { data: 1 }).catch((e: unknown) => e);
       expect(codeOf(error)).toBe('SWARM_NOT_DURABLE');
-      expect(String(error)).toContain('0 of 1 replicas within 100 ms');
+      expect(String(error)).toContain('only 0 of 1 replicas confirmed it within 100 ms');
     } finally {
       await bus.close();
     }

@@ -106,13 +106,12 @@ export class LedgerError extends SwarmError {
 export class NotDurableError extends SwarmError {
   constructor(
     readonly swarm: string,
-    readonly replicas: number,
-    readonly wanted: number,
-    timeoutMs: number,
+    /** Why it is not confirmed: how many replicas answered, or that the connection changed. */
+    why: string,
   ) {
     super(
       'SWARM_NOT_DURABLE',
-      `swarm "${swarm}": the write reached the primary but ${replicas} of ${wanted} replicas within ${timeoutMs} ms (durability.replicas); a failover may take it back`,
+      `swarm "${swarm}": the write reached the primary but ${why} (durability.replicas); a failover may take it back`,
     );
   }
 }

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { NotDurableError } from '../../errors';
 import { keys } from '../../keys';
@@ -5,6 +6,13 @@ import { type Durability, type DurabilityOption, durabilityFor } from '../durabi
 import { compareIds } from '../stream-id';
 import type { RedisConnection } from './connections';
 import type { ScriptCaller } from './scripts';
+
+/** A durable write under way: the setting it is held to, and the connection that makes it. */
+export interface DurableWrite {
+  setting: Required<Durability>;
+  node: Redis;
+  socket: unknown;
+}
 
 /** How long a swarm's recorded durability is trusted before it is read again. */
 const STORED_SETTING_TTL_MS = 10_000;
@@ -72,13 +80,37 @@ export class DurableWrites {
     );
   }
 
-  /** WAIT for the swarm's replicas on the connection the swarm's writes went out on. */
-  async confirm(swarm: string, durability: Required<Durability> | undefined): Promise<void> {
-    if (!durability) return;
+  /**
+   * Before a write of a durable swarm: its setting, and the connection the write will go out on,
+   * which its WAIT must use too (WAIT counts the writes of the connection it runs on).
+   */
+  async begin(swarm: string): Promise<DurableWrite | undefined> {
+    const setting = await this.settingOf(swarm);
+    if (!setting) return undefined;
     const node = await this.connection.nodeOf(keys.findings(swarm));
-    const acknowledged = Number(await node.call('WAIT', durability.replicas, durability.timeoutMs));
-    if (acknowledged < durability.replicas)
-      throw new NotDurableError(swarm, acknowledged, durability.replicas, durability.timeoutMs);
+    // A cluster node's connection opens with its first command: open it now, to know its socket.
+    if (node.status !== 'ready') await node.ping();
+    return { setting, node, socket: node.stream };
+  }
+
+  /** WAIT for the swarm's replicas, on the connection the write went out on; throws NotDurableError. */
+  async confirm(swarm: string, write: DurableWrite | undefined): Promise<void> {
+    if (!write) return;
+    const { setting, node, socket } = write;
+    // A write redirected to another node, or a connection replaced since: a WAIT on a connection
+    // that made no write would confirm nothing, yet answer that every replica has it.
+    const unchanged = async () =>
+      node.stream === socket && (await this.connection.nodeOf(keys.findings(swarm))) === node;
+    if (!(await unchanged()))
+      throw new NotDurableError(swarm, 'the connection that wrote it changed before WAIT');
+    const acknowledged = Number(await node.call('WAIT', setting.replicas, setting.timeoutMs));
+    if (node.stream !== socket)
+      throw new NotDurableError(swarm, 'the connection that wrote it changed during WAIT');
+    if (acknowledged < setting.replicas)
+      throw new NotDurableError(
+        swarm,
+        `only ${acknowledged} of ${setting.replicas} replicas confirmed it within ${setting.timeoutMs} ms`,
+      );
   }
 
   /** After confirm: readers may now see up to `newest`; then the broadcast goes out. */
@@ -105,6 +137,9 @@ export class DurableWrites {
     }
     if (now - seen.since < CATCH_UP_AFTER_MS) return;
     this.#lagging.delete(swarm);
+    const node = await this.connection.nodeOf(keys.findings(swarm));
+    if (node.status !== 'ready') await node.ping();
+    const write = { node, socket: node.stream };
     const probe = (await this.call(
       'durableProbe',
       [keys.findings(swarm), keys.durable(swarm)],
@@ -112,7 +147,10 @@ export class DurableWrites {
     )) as string[];
     if (probe.length === 0) return;
     const [last, replicas, timeoutMs] = probe as [string, string, string];
-    await this.confirm(swarm, { replicas: Number(replicas), timeoutMs: Number(timeoutMs) });
+    await this.confirm(swarm, {
+      ...write,
+      setting: { replicas: Number(replicas), timeoutMs: Number(timeoutMs) },
+    });
     this.log.info({ swarm, mark: last }, 'durable mark caught up with findings no writer marked');
     await this.show(swarm, last, '');
   }

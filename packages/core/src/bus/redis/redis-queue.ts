@@ -288,7 +288,7 @@ export class RedisTaskQueue implements TaskQueue {
   }
 
   async #settleBatch(batch: PendingCompletion[], owner: string): Promise<string[]> {
-    const durable = await this.durable.settingOf(this.swarm);
+    const durable = await this.durable.begin(this.swarm);
     const [kind, value] = trimOf(this.retention.findings);
     // A durable swarm's broadcast waits for its replicas: the script hands it back instead.
     const channel = durable ? '' : keys.findingsChannel(this.swarm);

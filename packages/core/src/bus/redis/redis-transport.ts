@@ -90,7 +90,7 @@ export class RedisTransport implements Transport {
 
   async append(swarm: string, type: string, tasks: string[]): Promise<void> {
     const stream = keys.tasks(swarm, type);
-    const durable = await this.#durable.settingOf(swarm);
+    const durable = await this.#durable.begin(swarm);
     // Scripts run atomically: cap each call so one large batch never stalls Redis for long.
     // Each call carries a token: ioredis resends a call whose reply a dropped connection lost,
     // and a post that Redis had already applied must not be applied twice.
@@ -116,7 +116,7 @@ export class RedisTransport implements Transport {
     key: string,
     windowMs: number,
   ): Promise<{ posted: boolean; id: string }> {
-    const durable = await this.#durable.settingOf(swarm);
+    const durable = await this.#durable.begin(swarm);
     const [posted, id] = (await this.#call(
       'postIdempotent',
       [keys.tasks(swarm, type), keys.idempotency(swarm, key)],
@@ -195,7 +195,7 @@ export class RedisTransport implements Transport {
   }
 
   async #publishBatch(swarm: string, findings: string[], kind: string, value: string): Promise<string[]> {
-    const durable = await this.#durable.settingOf(swarm);
+    const durable = await this.#durable.begin(swarm);
     const ids = (await this.#call(
       'publishFindings',
       [keys.findings(swarm), keys.once(swarm, randomUUID())],
@@ -343,7 +343,7 @@ export class RedisTransport implements Transport {
   }
 
   async moveDeadLetter(swarm: string, id: string, type: string, task: Fields): Promise<boolean> {
-    const durable = await this.#durable.settingOf(swarm);
+    const durable = await this.#durable.begin(swarm);
     const moved = await this.#call(
       'retryDeadLetter',
       [keys.deadLetters(swarm), keys.tasks(swarm, type)],
