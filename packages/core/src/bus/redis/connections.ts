@@ -147,22 +147,18 @@ export class RedisConnection {
    */
   async blocking(name: string, key: string): Promise<Redis> {
     const client = await this.client();
-    if (client instanceof Redis)
-      return client.duplicate({
-        enableAutoPipelining: false,
-        connectionName: name,
-        maxRetriesPerRequest: null,
-      });
-    const node = await this.ownerOf(key);
-    const redis = new Redis({
-      ...this.#nodeOptions(),
-      ...node,
-      connectionName: name,
-      enableAutoPipelining: false,
-      maxRetriesPerRequest: null,
-      retryStrategy: () => null,
-    });
-    return redis;
+    if (client instanceof Redis) return this.#dedicated(client, name);
+    return this.#dedicated(await this.ownerOf(key), name, () => null);
+  }
+
+  /**
+   * A connection of its own, beside the command connection: a duplicate of a single Redis's, or
+   * one to a cluster node, which reconnects as `retryStrategy` says.
+   */
+  #dedicated(to: Redis | RedisNode, name: string, retryStrategy?: (times: number) => number | null): Redis {
+    const own = { enableAutoPipelining: false, connectionName: name, maxRetriesPerRequest: null };
+    if (to instanceof Redis) return to.duplicate(own);
+    return new Redis({ ...this.#nodeOptions(), ...to, ...own, retryStrategy });
   }
 
   /** The primary that serves `key`'s slot now, as the cluster client last learnt it. */
@@ -211,17 +207,12 @@ export class RedisConnection {
 
   /**
    * A connection for SUBSCRIBE and PSUBSCRIBE. A cluster passes every PUBLISH to every node, so
-   * any node will do; `retries` caps its reconnects there, so that a subscriber on a node that is
+   * any node will do; it gives up after 3 reconnects there, so that a subscriber on a node that is
    * gone ends and its owner picks another.
    */
   async subscriber(name: string, avoid?: RedisNode): Promise<Redis> {
     const client = await this.client();
-    if (client instanceof Redis)
-      return client.duplicate({
-        enableAutoPipelining: false,
-        connectionName: name,
-        maxRetriesPerRequest: null,
-      });
+    if (client instanceof Redis) return this.#dedicated(client, name);
     await ready(client);
     const nodes = client
       .nodes('all')
@@ -229,14 +220,7 @@ export class RedisConnection {
     const others = nodes.filter((n) => !(avoid && n.host === avoid.host && n.port === avoid.port));
     const node = pick(others.length > 0 ? others : nodes);
     if (!node) throw new Error('the cluster client knows no node yet');
-    return new Redis({
-      ...this.#nodeOptions(),
-      ...node,
-      connectionName: name,
-      enableAutoPipelining: false,
-      maxRetriesPerRequest: null,
-      retryStrategy: (times: number) => (times > 3 ? null : 200 * times),
-    });
+    return this.#dedicated(node, name, (times) => (times > 3 ? null : 200 * times));
   }
 
   async close(): Promise<void> {
