@@ -1,6 +1,7 @@
 import { defineActor, type Finding, MemoryBus, startActor, z } from '@swarm/core';
 import { ActorTestKit } from '@swarm/core/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../support/until';
 
 /** An actor that records what it is handed, and republishes each as an echo. */
 const recorder = defineActor({
@@ -72,7 +73,8 @@ describe('the actor host', () => {
 
   it("keeps each keyed subscription's cursor when the list is reordered", async () => {
     const bus = new MemoryBus();
-    const run = async (subscribe: { key: string; swarms: string[] }[]) => {
+    // Runs the actor until it has echoed `expected` findings (a wait for a state, not a time).
+    const run = async (subscribe: { key: string; swarms: string[] }[], expected: number) => {
       const echoes: string[] = [];
       const actor = await startActor(recorder, {
         bus,
@@ -83,7 +85,7 @@ describe('the actor host', () => {
           if (o.kind === 'finding' && o.finding.type === 'echo') echoes.push(o.finding.summary);
         },
       });
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await until(() => echoes.length >= expected, `${expected} echoes`);
       await actor.stop();
       return echoes;
     };
@@ -91,20 +93,26 @@ describe('the actor host', () => {
     await bus.publish('y', { type: 'n', summary: 'y1' });
     expect(
       (
-        await run([
-          { key: 'xs', swarms: ['x'] },
-          { key: 'ys', swarms: ['y'] },
-        ])
+        await run(
+          [
+            { key: 'xs', swarms: ['x'] },
+            { key: 'ys', swarms: ['y'] },
+          ],
+          2,
+        )
       ).sort(),
     ).toEqual(['x1', 'y1']);
     await bus.publish('x', { type: 'n', summary: 'x2' });
     // Reordered: with positional names each would resume from the other's cursor.
     expect(
       (
-        await run([
-          { key: 'ys', swarms: ['y'] },
-          { key: 'xs', swarms: ['x'] },
-        ])
+        await run(
+          [
+            { key: 'ys', swarms: ['y'] },
+            { key: 'xs', swarms: ['x'] },
+          ],
+          1,
+        )
       ).sort(),
     ).toEqual(['x2']);
     expect(Object.keys(await bus.cursors('x'))).toEqual(['home.rec.xs']);

@@ -37,7 +37,8 @@ describe('runOnce: one ephemeral worker', () => {
   });
 
   it('takes a task posted while it waits', async () => {
-    const result = once();
+    // A wait far longer than the pause before the post: a loaded machine cannot make it miss.
+    const result = once({ waitMs: 60_000 });
     await sleep(50);
     await rig.bus.post(rig.swarm, 'work', { description: 'late' });
     expect(await result).toMatchObject({ outcome: 'completed', summary: 'late' });
