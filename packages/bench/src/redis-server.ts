@@ -7,7 +7,17 @@ import { track } from './children';
 /** A private redis-server for one benchmark run: never the machine's 6379. */
 export interface PrivateRedis {
   readonly url: string;
+  readonly port: number;
   stop(): Promise<void>;
+  /** SIGKILL, as a crash: no shutdown, nothing saved. */
+  kill(): Promise<void>;
+}
+
+export interface PrivateRedisOptions {
+  /** How long it may take to answer PING (default 10 s). */
+  timeoutMs?: number;
+  /** More redis-server arguments (`--cluster-enabled yes`, ...). */
+  args?: string[];
 }
 
 export async function freePort(): Promise<number> {
@@ -23,13 +33,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function startPrivateRedis(timeoutMs = 10_000): Promise<PrivateRedis> {
+export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
+  const { timeoutMs = 10_000, args = [] } = options;
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   const child = track(
     spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
       {
         stdio: ['ignore', 'ignore', 'inherit'],
       },
@@ -47,11 +58,17 @@ export async function startPrivateRedis(timeoutMs = 10_000): Promise<PrivateRedi
     await exited;
     clearTimeout(timer);
   };
+  const kill = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill('SIGCONT');
+    child.kill('SIGKILL');
+    await exited;
+  };
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (spawnError) throw new Error(`cannot start redis-server: ${spawnError.message}`);
     if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}`);
-    if (await answersPing(url)) return { url, stop };
+    if (await answersPing(url)) return { url, port, stop, kill };
     if (Date.now() > deadline) {
       await stop();
       throw new Error(`redis-server on port ${port} did not answer PING within ${timeoutMs} ms`);

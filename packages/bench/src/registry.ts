@@ -1,5 +1,6 @@
 import type { Benchmark } from './benchmark';
 import { broadcast } from './benchmarks/broadcast';
+import { cluster } from './benchmarks/cluster';
 import { context } from './benchmarks/context';
 import { latency } from './benchmarks/latency';
 import { mcp } from './benchmarks/mcp';
@@ -20,4 +21,5 @@ export const benchmarks: Benchmark[] = [
   broadcast,
   mcp,
   models,
+  cluster,
 ];

@@ -6,7 +6,9 @@ import { type BenchContext, type Benchmark, Rows, runName } from '../benchmark';
 import { bullmqConnection } from '../bullmq-connection';
 import { WorkerChild } from '../children';
 import { deleteSwarmKeys } from '../cleanup';
+import { checkExactlyOnce } from '../exactly-once';
 import { awaitProgress } from '../progress';
+import { type RoundSettings, roundSettings } from '../round-settings';
 import { median } from '../stats';
 
 /**
@@ -18,33 +20,10 @@ const TYPE = 'noop';
 /** After the last expected completion, how long to keep listening for duplicates. */
 const DUPLICATE_GRACE_MS = 1_000;
 
-interface RoundSettings {
-  tasks: number;
-  concurrency: number;
-  chunk: number;
-}
-
 interface RoundResult {
   tasksPerSec: number;
   postMs: number;
   totalMs: number;
-}
-
-/** Throws unless every posted id was observed exactly once and nothing else was. */
-function checkExactlyOnce(
-  what: string,
-  posted: Set<string>,
-  seen: Set<string>,
-  duplicates: number,
-  n: number,
-): void {
-  const problems: string[] = [];
-  if (posted.size !== n) problems.push(`${posted.size} distinct ids posted, expected ${n}`);
-  if (seen.size !== n) problems.push(`${seen.size} distinct completions observed, expected ${n}`);
-  if (duplicates > 0) problems.push(`${duplicates} duplicate completions`);
-  const strangers = [...seen].filter((id) => !posted.has(id)).length;
-  if (strangers > 0) problems.push(`${strangers} completions for ids never posted`);
-  if (problems.length > 0) throw new Error(`${what}: exactly-once check failed: ${problems.join('; ')}`);
 }
 
 function workerScript(name: string): URL {
@@ -194,11 +173,7 @@ export const throughput: Benchmark = {
     chunk: { default: 1_000, help: 'tasks per postBatch / addBulk call' },
   },
   async run(ctx) {
-    const settings: RoundSettings = {
-      tasks: ctx.int('tasks'),
-      concurrency: ctx.int('concurrency'),
-      chunk: ctx.int('chunk'),
-    };
+    const settings = roundSettings(ctx);
     const rounds = ctx.int('rounds');
     const systems = {
       swarm: { run: swarmRound, results: [] as RoundResult[] },

@@ -1,6 +1,6 @@
 /** Throughput worker for swarm: completes every no-op task of one swarm until told to stop. */
 import { RedisBus } from '@swarm/core';
-import { env, exitWithParent, fail, intEnv, onMessage, send, sendThenExit } from './ipc';
+import { env, exitWithParent, fail, intEnv, onEach, onMessage, send, sendThenExit } from './ipc';
 
 exitWithParent();
 const swarm = env('BENCH_SWARM');
@@ -24,6 +24,9 @@ const subscription = bus
     },
     error: fail,
   });
+
+// The cluster bench charges each task its share of every process's CPU time.
+onEach('cpu', () => send({ type: 'cpu', ...process.cpuUsage() }));
 
 onMessage('stop', () => {
   subscription.unsubscribe();
