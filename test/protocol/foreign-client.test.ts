@@ -6,7 +6,8 @@ import { keys, RedisBus } from '@swarm/core';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsonLines, swarmCli } from '../support/cli';
-import { useRedisServer } from '../support/redis-server';
+import { startRedisServer, useRedisServer } from '../support/redis-server';
+import { until } from '../support/until';
 
 /**
  * What a client in another language finds for itself (docs/PROTOCOL.md): the scripts, as
@@ -18,15 +19,18 @@ process.env.SWARM_LOG_LEVEL ??= 'silent';
 const SCRIPT_FILES = [
   'complete',
   'dead-letter',
+  'durable-probe',
   'ledger-cool-down',
   'ledger-release',
   'ledger-reserve',
   'ledger-settle',
+  'mark-durable',
   'post-batch',
   'post-idempotent',
   'promote',
   'prune-consumers',
   'publish-findings',
+  'read-findings',
   'reclaim',
   'remove-consumer',
   'renew',
@@ -85,8 +89,34 @@ describe('what a foreign client reads from swarm', () => {
       await bus.ledger.settle(swarm, { holder: 'h1', usd: 0, tokens: 0, budgets: [], rates: [] }); // ledger-settle
       await bus.ledger.release(swarm, 'h1'); // ledger-release
       await bus.ledger.coolDown(swarm, 'vendor', 1); // ledger-cool-down
+      await bus.readFindings(swarm); // read-findings
     } finally {
       await bus.close();
+    }
+    // A durable swarm needs a replica: mark-durable after its writes, durable-probe when a reader
+    // finds the mark lagging (a finding written raw, which no writer marks) for 2 s.
+    const replica = await startRedisServer();
+    const durable = new RedisBus({ url: redis.url, durability: { replicas: 1, timeoutMs: 5_000 } });
+    const follower = new Redis(replica.url);
+    try {
+      await follower.replicaof('127.0.0.1', Number(new URL(redis.url).port));
+      await until(
+        async () => (await follower.info('replication')).includes('master_link_status:up'),
+        'the replica',
+      );
+      const swarm = 'durable-scripts';
+      await durable.publish(swarm, { type: 'note', summary: 'mark-durable' });
+      await raw.xadd(keys.findings(swarm), '*', 'finding', '{}');
+      await durable.lastFindingId(swarm);
+      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      await durable.lastFindingId(swarm); // durable-probe
+      const probe = records.find((r) => r.script === 'durable-probe')?.sha1 ?? '';
+      const ran = async () => ((await raw.call('SCRIPT', 'EXISTS', probe)) as number[])[0] === 1;
+      await until(ran, 'durable-probe to run');
+    } finally {
+      await durable.close();
+      follower.disconnect();
+      await replica.stop();
     }
     const cached = (await raw.call('SCRIPT', 'EXISTS', ...records.map((r) => r.sha1))) as number[];
     expect(Object.fromEntries(records.map((r, i) => [r.script, cached[i]]))).toEqual(
