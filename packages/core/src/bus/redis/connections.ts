@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, type ClusterOptions, Redis, type RedisOptions } from 'ioredis';
 import { parseRedisUrl, type RedisNode, type RedisTarget, redactUrl } from './redis-url';
@@ -174,20 +175,34 @@ export class RedisConnection {
   }
 
   /**
-   * The command connection to `key`'s primary: a single Redis itself, or the cluster client's own
-   * connection to that node, the one a command on `key` was sent on (WAIT counts its writes).
+   * The command connection to `key`'s primary, open: a single Redis itself, or the cluster
+   * client's own connection to that node, the one a command on `key` was sent on (WAIT counts
+   * its writes).
    */
   async nodeOf(key: string): Promise<Redis> {
-    return this.nodeAt(await this.ownerOf(key));
+    const client = await this.client();
+    if (client instanceof Redis) return client;
+    // A primary that died is still the slot's owner to the client (its connection closed, or gone
+    // from the pool) until the client learns who took its slots, and nothing sent on it would
+    // teach it: learn the slots again and wait, as routed commands ride out a failover. A node's
+    // connection opens with its first command: a PING opens it, so its socket is known.
+    for (let attempt = 1; ; attempt++) {
+      const owner = await this.ownerOf(key);
+      const found = connectionTo(client, owner);
+      if (found && (found.status === 'ready' || (await found.ping().then(Boolean, () => false))))
+        return found;
+      if (attempt >= CLUSTER_REDIRECTIONS)
+        throw new Error(`the cluster client cannot reach ${owner.host}:${owner.port}, the primary of ${key}`);
+      client.refreshSlotsCache();
+      await sleep(CLUSTER_RETRY_DELAY_MS);
+    }
   }
 
   /** The command connection to one node (on a single Redis, the only one). */
   async nodeAt(node: Partial<RedisNode>): Promise<Redis> {
     const client = await this.client();
     if (client instanceof Redis) return client;
-    const found = client
-      .nodes('all')
-      .find((n) => n.options.host === node.host && n.options.port === node.port);
+    const found = connectionTo(client, node);
     if (!found) throw new Error(`the cluster client has no connection to ${node.host}:${node.port}`);
     return found;
   }
@@ -235,6 +250,11 @@ export class RedisConnection {
     }
     await client.quit().catch(() => client.disconnect());
   }
+}
+
+/** The cluster client's connection to one node, if it has one. */
+function connectionTo(cluster: Cluster, node: Partial<RedisNode>): Redis | undefined {
+  return cluster.nodes('all').find((n) => n.options.host === node.host && n.options.port === node.port);
 }
 
 /** Waits for the cluster client's first slot table (commands queue for it anyway). */

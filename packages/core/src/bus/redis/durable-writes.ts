@@ -88,8 +88,6 @@ export class DurableWrites {
     const setting = await this.settingOf(swarm);
     if (!setting) return undefined;
     const node = await this.connection.nodeOf(keys.findings(swarm));
-    // A cluster node's connection opens with its first command: open it now, to know its socket.
-    if (node.status !== 'ready') await node.ping();
     return { setting, node, socket: node.stream };
   }
 
@@ -103,7 +101,13 @@ export class DurableWrites {
       node.stream === socket && (await this.connection.nodeOf(keys.findings(swarm))) === node;
     if (!(await unchanged()))
       throw new NotDurableError(swarm, 'the connection that wrote it changed before WAIT');
-    const acknowledged = Number(await node.call('WAIT', setting.replicas, setting.timeoutMs));
+    // A connection closed under the WAIT (its primary died) leaves the write as unconfirmed as a
+    // short count does: the caller is told so in the same words, and may post again.
+    const acknowledged = Number(
+      await node.call('WAIT', setting.replicas, setting.timeoutMs).catch((error: unknown) => {
+        throw new NotDurableError(swarm, `its WAIT failed (${String(error)})`);
+      }),
+    );
     if (node.stream !== socket)
       throw new NotDurableError(swarm, 'the connection that wrote it changed during WAIT');
     if (acknowledged < setting.replicas)
@@ -138,7 +142,6 @@ export class DurableWrites {
     if (now - seen.since < CATCH_UP_AFTER_MS) return;
     this.#lagging.delete(swarm);
     const node = await this.connection.nodeOf(keys.findings(swarm));
-    if (node.status !== 'ready') await node.ping();
     const write = { node, socket: node.stream };
     const probe = (await this.call(
       'durableProbe',
