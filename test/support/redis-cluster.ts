@@ -16,6 +16,11 @@ export interface RedisClusterNode {
   readonly url: string;
   /** SIGKILL: its replica is promoted once the cluster's node timeout has passed. */
   kill(): Promise<void>;
+  /**
+   * Starts a killed node again on its port with its cluster config: a primary that was failed
+   * over rejoins as a replica of the node that took its place (what a supervisor's restart does).
+   */
+  restart(): Promise<void>;
   /** SIGSTOP, and SIGCONT. */
   pause(): void;
   resume(): void;
@@ -32,6 +37,23 @@ export interface RedisCluster {
   readonly url: string;
   /** The node serving `slot` as primary now (it changes after a failover). */
   primaryOf(slot: number): Promise<RedisClusterNode>;
+  /**
+   * Closes the links of `primary` to its replicas (CLIENT KILL TYPE replica). A replica that is
+   * frozen cannot reconnect, so what the primary writes from then on is on the primary alone.
+   */
+  cutReplicaLinks(primary: RedisClusterNode): Promise<number>;
+  /** The node's `master_repl_offset`: how far its replication stream has come, in bytes. */
+  replicationOffset(node: RedisClusterNode): Promise<number>;
+  /** True when `node` is a replica whose link to its primary is up. */
+  isSyncedReplica(node: RedisClusterNode): Promise<boolean>;
+  /** The replica of `primary`, as the primary itself tells it (CLUSTER NODES). */
+  replicaOf(primary: RedisClusterNode): Promise<RedisClusterNode>;
+  /**
+   * Moves `slot` to the primary `to` while clients use it, the way `redis-cli --cluster reshard`
+   * does: IMPORTING on `to`, MIGRATING on the owner, MIGRATE of every key in the slot, then
+   * `SETSLOT … NODE` on both ends and on every other primary.
+   */
+  migrateSlot(slot: number, to: RedisClusterNode): Promise<{ keys: number }>;
   stop(): Promise<void>;
 }
 
@@ -144,7 +166,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
     30_000,
   );
   const nodes: RedisClusterNode[] = ports.map((port, i) => {
-    const child = children[i] as ChildProcess;
+    let child = children[i] as ChildProcess;
     return {
       port,
       url: `redis://127.0.0.1:${port}`,
@@ -154,37 +176,129 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
         if (child.exitCode === null && child.signalCode === null)
           await new Promise<void>((resolve) => child.once('exit', () => resolve()));
       },
+      async restart() {
+        if (child.exitCode === null && child.signalCode === null)
+          throw new Error(`the node on port ${port} is still running: kill it first`);
+        child = await startNode(port, dir, nodeTimeoutMs);
+      },
       pause: () => child.kill('SIGSTOP'),
       resume: () => child.kill('SIGCONT'),
     };
   });
-  return {
+  const cluster: RedisCluster = {
     nodes,
     url: `redis://${ports.map((port) => `127.0.0.1:${port}`).join(',')}`,
     async primaryOf(slot) {
       for (const node of nodes) {
-        const client = new Redis(node.port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
-        client.on('error', () => {});
         try {
-          await client.connect();
-          const ranges = (await client.cluster('SLOTS')) as unknown as [number, number, [string, number]][];
+          const ranges = (await withNode(node, (c) => c.cluster('SLOTS'))) as unknown as [
+            number,
+            number,
+            [string, number],
+          ][];
           const range = ranges.find(([from, to]) => slot >= from && slot <= to);
-          const port = range?.[2]?.[1];
-          const primary = nodes.find((n) => n.port === port);
+          const primary = nodes.find((n) => n.port === range?.[2]?.[1]);
           if (primary) return primary;
         } catch {
-          // A dead node: ask the next.
-        } finally {
-          client.disconnect();
+          // A dead or frozen node: ask the next.
         }
       }
       throw new Error(`no node of the cluster serves slot ${slot}`);
+    },
+    async cutReplicaLinks(primary) {
+      return Number(await withNode(primary, (c) => c.call('CLIENT', 'KILL', 'TYPE', 'replica')));
+    },
+    async replicationOffset(node) {
+      const replication = await withNode(node, (c) => c.info('replication'));
+      return Number(/^master_repl_offset:(\d+)/m.exec(replication)?.[1]);
+    },
+    async isSyncedReplica(node) {
+      const replication = await withNode(node, (c) => c.info('replication')).catch(() => '');
+      return replication.includes('role:slave') && replication.includes('master_link_status:up');
+    },
+    async replicaOf(primary) {
+      return withNode(primary, async (client) => {
+        const id = String(await client.cluster('MYID'));
+        const line = clusterNodes(String(await client.cluster('NODES'))).find((n) => n.primaryId === id);
+        const replica = nodes.find((n) => n.port === line?.port);
+        if (!replica) throw new Error(`no replica of the primary on port ${primary.port}`);
+        return replica;
+      });
+    },
+    async migrateSlot(slot, to) {
+      const from = await cluster.primaryOf(slot);
+      if (from === to) return { keys: 0 };
+      const idOf = (node: RedisClusterNode) => withNode(node, async (c) => String(await c.cluster('MYID')));
+      const [fromId, toId] = [await idOf(from), await idOf(to)];
+      await withNode(to, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'IMPORTING', fromId));
+      await withNode(from, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'MIGRATING', toId));
+      let moved = 0;
+      await withNode(
+        from,
+        async (c) => {
+          for (;;) {
+            const keys = (await c.call('CLUSTER', 'GETKEYSINSLOT', slot, 100)) as string[];
+            if (keys.length === 0) break;
+            await c.call('MIGRATE', '127.0.0.1', to.port, '', 0, 20_000, 'KEYS', ...keys);
+            moved += keys.length;
+          }
+        },
+        30_000,
+      );
+      // The new owner first, so that the old one's MOVED never points at a node that would
+      // bounce the client back (as redis-cli does).
+      await withNode(to, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId));
+      await withNode(from, (c) => c.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId));
+      for (const node of nodes)
+        if (node !== from && node !== to)
+          await withNode(node, async (c) => {
+            if (String(await c.info('replication')).includes('role:master'))
+              await c.call('CLUSTER', 'SETSLOT', slot, 'NODE', toId);
+          }).catch(() => {});
+      return { keys: moved };
     },
     async stop() {
       await Promise.all(nodes.map((node) => node.kill()));
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return cluster;
+}
+
+/** One line of CLUSTER NODES: `<id> <ip:port@cport> <flags> <primary id or -> …`. */
+function clusterNodes(reply: string): { id: string; port: number; flags: string[]; primaryId: string }[] {
+  return reply
+    .trim()
+    .split('\n')
+    .map((line) => {
+      const [id = '', address = '', flags = '', primaryId = ''] = line.split(' ');
+      return { id, port: Number(address.split('@')[0]?.split(':')[1]), flags: flags.split(','), primaryId };
+    });
+}
+
+/**
+ * A short-lived connection to one node, for an admin command. A frozen node (SIGSTOP) still
+ * accepts the connection but never answers: time out instead of hanging.
+ */
+async function withNode<T>(
+  node: RedisClusterNode,
+  use: (client: Redis) => Promise<T>,
+  timeoutMs = 2_000,
+): Promise<T> {
+  const client = new Redis(node.port, '127.0.0.1', {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    enableReadyCheck: false,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+  });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return await use(client);
+  } finally {
+    client.disconnect();
+  }
 }
 
 /** A cluster for one describe block: started in beforeAll, stopped in afterAll. */
