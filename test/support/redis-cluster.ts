@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
+import { nodeIsReady } from '../../packages/bench/src/redis-cluster';
 import { freePort } from './redis-server';
 import { until } from './until';
 
@@ -114,25 +115,6 @@ async function startNode(port: number, dir: string, nodeTimeoutMs: number): Prom
   return child;
 }
 
-/** Asks every node a question; true when each answer passes. */
-async function everyNode(ports: number[], check: (client: Redis) => Promise<boolean>): Promise<boolean> {
-  const answers = await Promise.all(
-    ports.map(async (port) => {
-      const client = new Redis(port, '127.0.0.1', { lazyConnect: true, maxRetriesPerRequest: 0 });
-      client.on('error', () => {});
-      try {
-        await client.connect();
-        return await check(client);
-      } catch {
-        return false;
-      } finally {
-        client.disconnect();
-      }
-    }),
-  );
-  return answers.every(Boolean);
-}
-
 export async function startRedisCluster(options: RedisClusterOptions = {}): Promise<RedisCluster> {
   const primaries = options.primaries ?? 3;
   const nodeTimeoutMs = options.nodeTimeoutMs ?? 2_000;
@@ -151,17 +133,7 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   // Ready when every node sees the whole cluster ok with `primaries` replicas in it, and each
   // replica's link to its primary is up (redis-cli returns before the replicas have switched).
   await until(
-    () =>
-      everyNode(ports, async (client) => {
-        if (!String(await client.cluster('INFO')).includes('cluster_state:ok')) return false;
-        const replicas = String(await client.cluster('NODES'))
-          .trim()
-          .split('\n')
-          .filter((line) => (line.split(' ')[2] ?? '').split(',').includes('slave'));
-        if (replicas.length !== primaries) return false;
-        const replication = String(await client.info('replication'));
-        return replication.includes('role:master') || replication.includes('master_link_status:up');
-      }),
+    async () => (await Promise.all(ports.map((port) => nodeIsReady(port, primaries)))).every(Boolean),
     'every node of the cluster to be ok and every replica in sync',
     30_000,
   );

@@ -54,7 +54,7 @@ async function askNode<T>(port: number, question: (client: Redis) => Promise<T>)
 }
 
 /** Whether this node sees the whole cluster formed: state ok, every replica in, its own link up. */
-async function nodeIsReady(port: number, primaries: number): Promise<boolean> {
+export async function nodeIsReady(port: number, primaries: number): Promise<boolean> {
   return askNode(port, async (client) => {
     if (!String(await client.cluster('INFO')).includes('cluster_state:ok')) return false;
     const replicas = String(await client.cluster('NODES'))
