@@ -64,18 +64,20 @@ export class DurableWrites {
   }
 
   async #declare(swarm: string, own: Required<Durability>): Promise<Required<Durability>> {
+    // mark-durable.lua never moves the mark down, so '0-0' only starts a mark no writer has set.
+    // It and HSET keep to the commands the documented ACL rule list grants (RELIABILITY.md).
+    await this.call('markDurable', [keys.durable(swarm)], ['0-0', keys.findingsChannel(swarm), '']);
     const redis = await this.connection.client();
-    const key = keys.durable(swarm);
-    await redis.hsetnx(key, 'mark', '0-0');
-    await redis.hset(key, 'replicas', own.replicas, 'timeoutMs', own.timeoutMs);
+    await redis.hset(keys.durable(swarm), 'replicas', own.replicas, 'timeoutMs', own.timeoutMs);
     return own;
   }
 
   async #readStored(swarm: string): Promise<Required<Durability> | undefined> {
     const redis = await this.connection.client();
-    const [replicas, timeoutMs] = await redis.hmget(keys.durable(swarm), 'replicas', 'timeoutMs');
+    // HGETALL, not HMGET: a swarm's ACL user is granted the former (RELIABILITY.md, ACL users).
+    const { replicas, timeoutMs } = await redis.hgetall(keys.durable(swarm));
     return durabilityFor(
-      replicas === null ? undefined : { replicas: Number(replicas), timeoutMs: Number(timeoutMs ?? 1_000) },
+      replicas === undefined ? undefined : { replicas: Number(replicas), timeoutMs: Number(timeoutMs ?? 1_000) },
       swarm,
     );
   }
