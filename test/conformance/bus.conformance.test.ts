@@ -318,6 +318,21 @@ describe.each([
       });
     });
 
+    it('purges every dead letter and says how many (issue #12)', async () => {
+      const bus = env.bus();
+      await bus.postBatch(swarm, 'echo', [{ data: 1 }, { data: 2 }, { data: 3 }]);
+      const { deliveries } = track(collect(bus, swarm, 'echo', { concurrency: 3, maxAttempts: 1 }));
+      await until(env, () => deliveries.length === 3);
+      for (const d of deliveries) await d.fail(new Error('poison'), { retry: false });
+      expect(await bus.deadLetters(swarm)).toHaveLength(3);
+      expect(await env.bus().purgeDeadLetters(swarm)).toBe(3);
+      expect(await bus.deadLetters(swarm)).toEqual([]);
+      expect((await bus.status(swarm)).deadLetters).toBe(0);
+      expect(await bus.purgeDeadLetters(swarm)).toBe(0);
+      expect(await bus.purgeDeadLetters(`${swarm}-none`)).toBe(0);
+      expect(await bus.swarms()).not.toContain(`${swarm}-none`);
+    });
+
     it('dead-letters at once when the handler says not to retry', async () => {
       const bus = env.bus();
       await bus.post(swarm, 'echo', {});
@@ -668,6 +683,32 @@ describe.each([
         `${swarm}-two#0`,
         `${swarm}-two#1`,
       ]);
+    });
+
+    it('forgets a durable subscriber, which then starts afresh (issue #12)', async () => {
+      const bus = env.bus();
+      await publishAll(bus, swarm, 2);
+      const first: Finding[] = [];
+      track({
+        subscription: bus.follow({ swarms: [swarm], name: 'digest' }).subscribe((f) => first.push(f)),
+      });
+      await until(env, () => first.length === 2);
+      for (const s of subscriptions.splice(0)) s.unsubscribe();
+      await bus.drain();
+      expect((await bus.cursors(swarm)).digest).toBe(first[1]?.id);
+      expect(await bus.forgetSubscriber(swarm, 'digest')).toBe(true);
+      expect(await bus.cursors(swarm)).toEqual({});
+      expect(await bus.forgetSubscriber(swarm, 'digest')).toBe(false);
+      expect(await bus.forgetSubscriber(swarm, 'never')).toBe(false);
+      const again: Finding[] = [];
+      track({
+        subscription: env
+          .bus()
+          .follow({ swarms: [swarm], name: 'digest', from: 'start' })
+          .subscribe((f) => again.push(f)),
+      });
+      await until(env, () => again.length === 2);
+      expect(again.map((f) => f.id)).toEqual(first.map((f) => f.id));
     });
 
     it('resumes a durable subscriber after a restart with no gap and no duplicate', async () => {

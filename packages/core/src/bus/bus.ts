@@ -102,6 +102,11 @@ export interface Bus {
   lastFindingId(swarm: string): Promise<string>;
   /** Durable subscribers of a swarm's findings and their cursors. */
   cursors(swarm: string): Promise<Record<string, string>>;
+  /**
+   * Forgets a durable subscriber: its cursor is removed, so a subscriber of that name starts
+   * afresh. False when the swarm had no such subscriber.
+   */
+  forgetSubscriber(swarm: string, subscriber: string): Promise<boolean>;
   /** A page of stored findings, oldest first. */
   readFindings(swarm: string, options?: { after?: string; count?: number }): Promise<Finding[]>;
   deadLetters(swarm: string, options?: { count?: number }): Promise<DeadLetter[]>;
@@ -114,6 +119,8 @@ export interface Bus {
   status(swarm: string): Promise<SwarmStatus>;
   /** Moves a dead letter back onto its task stream as a fresh attempt 1; returns the task. */
   retryDeadLetter(swarm: string, id: string): Promise<Task>;
+  /** Removes every dead letter of a swarm; returns how many there were. */
+  purgeDeadLetters(swarm: string): Promise<number>;
   readonly context: ContextStore;
   /** Budgets and rate limits every process of a swarm shares (model workers reserve against them). */
   readonly ledger: Ledger;

@@ -295,6 +295,12 @@ export class TransportBus implements Bus {
     return this.transport.readCursors(swarm);
   }
 
+  forgetSubscriber(swarm: string, subscriber: string): Promise<boolean> {
+    this.#assertOpen();
+    assertName('swarm', swarm);
+    return this.transport.deleteCursor(swarm, subscriber);
+  }
+
   async readFindings(swarm: string, options: { after?: string; count?: number } = {}): Promise<Finding[]> {
     assertName('swarm', swarm);
     const from = options.after ? { after: options.after } : { start: '-' };
@@ -320,6 +326,12 @@ export class TransportBus implements Bus {
     if (!(await this.transport.moveDeadLetter(swarm, id, letter.type, encodeTask(task))))
       throw new DeadLetterNotFoundError(swarm, id);
     return task;
+  }
+
+  purgeDeadLetters(swarm: string): Promise<number> {
+    this.#assertOpen();
+    assertName('swarm', swarm);
+    return this.transport.purgeDeadLetters(swarm);
   }
 
   swarms(): Promise<string[]> {

@@ -116,6 +116,8 @@ export interface Transport {
   /** Durable subscribers' cursors into this swarm's findings: name → last finding id taken. */
   readCursors(swarm: string): Promise<Record<string, string>>;
   putCursor(swarm: string, subscriber: string, id: string): Promise<void>;
+  /** Removes a durable subscriber's cursor; false when it had none. */
+  deleteCursor(swarm: string, subscriber: string): Promise<boolean>;
   /**
    * Emits when new findings may exist, and after any reconnect (a doorbell may have been missed).
    * A broadcast that carries the findings themselves, with the id of the finding before them,
@@ -131,6 +133,8 @@ export interface Transport {
   readDeadLetter(swarm: string, id: string): Promise<RawEntry | undefined>;
   /** Removes the dead letter and appends `task` to its stream; false if it was gone. */
   moveDeadLetter(swarm: string, id: string, type: string, task: Fields): Promise<boolean>;
+  /** Removes every dead letter of a swarm in one step; returns how many it removed. */
+  purgeDeadLetters(swarm: string): Promise<number>;
   /** Names of the swarms that have any key. */
   swarms(): Promise<string[]>;
   /** Names of the swarms matching a glob that have a findings stream: what a pattern can follow. */

@@ -151,6 +151,13 @@ export class MemoryTransport implements Transport {
     this.#cursors.set(swarm, cursors);
   }
 
+  async deleteCursor(swarm: string, subscriber: string): Promise<boolean> {
+    const cursors = this.#cursors.get(swarm);
+    if (!cursors || !Object.hasOwn(cursors, subscriber)) return false;
+    delete cursors[subscriber];
+    return true;
+  }
+
   findingsDoorbell$(swarm: string): Observable<FindingsBroadcast | undefined> {
     return new Observable<FindingsBroadcast | undefined>((subscriber) => {
       let listeners = this.#doorbells.get(swarm);
@@ -178,6 +185,15 @@ export class MemoryTransport implements Transport {
     if (!this.stream(keys.deadLetters(swarm)).delete(id)) return false;
     this.stream(keys.tasks(swarm, type)).append(task, this.clock.now());
     return true;
+  }
+
+  async purgeDeadLetters(swarm: string): Promise<number> {
+    // A lookup, not stream(): purging a swarm that has no dead letters must not create it.
+    const stream = this.#streams.get(keys.deadLetters(swarm));
+    if (!stream) return 0;
+    const ids = [...stream.entries.keys()];
+    for (const id of ids) stream.delete(id);
+    return ids.length;
   }
 
   async swarms(): Promise<string[]> {

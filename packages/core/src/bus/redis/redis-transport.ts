@@ -217,6 +217,10 @@ export class RedisTransport implements Transport {
     await (await this.#redis()).hset(keys.cursors(swarm), subscriber, id);
   }
 
+  async deleteCursor(swarm: string, subscriber: string): Promise<boolean> {
+    return (await (await this.#redis()).hdel(keys.cursors(swarm), subscriber)) > 0;
+  }
+
   findingsDoorbell$(swarm: string): Observable<FindingsBroadcast | undefined> {
     const channel = keys.findingsChannel(swarm);
     return new Observable<FindingsBroadcast | undefined>((subscriber) => {
@@ -351,6 +355,15 @@ export class RedisTransport implements Transport {
     );
     await this.#durable.confirm(swarm, durable);
     return typeof moved === 'string';
+  }
+
+  async purgeDeadLetters(swarm: string): Promise<number> {
+    const durable = await this.#durable.begin(swarm);
+    // XTRIM to 0 rather than DEL: one atomic step that counts what it removed, and the stream
+    // (with its retention) stays, so a dead letter written meanwhile lands in it or after it.
+    const removed = Number(await (await this.#redis()).call('XTRIM', keys.deadLetters(swarm), 'MAXLEN', '0'));
+    await this.#durable.confirm(swarm, durable);
+    return removed;
   }
 
   async swarms(): Promise<string[]> {
