@@ -36,6 +36,7 @@ export {
   formatClaimHandle,
   parseClaimHandle,
 } from './bus/claims';
+export type { TaskCounters } from './bus/counters';
 export type { Delivery } from './bus/delivery';
 export {
   DEFAULT_DURABILITY_TIMEOUT_MS,

@@ -1,2 +1,12 @@
 // Public API of @swarm/observe: the dashboard, metrics and tracing set-up.
-export {};
+export { isLoopback } from './dashboard/access';
+export {
+  createDashboardApp,
+  type DashboardApp,
+  type DashboardAppOptions,
+  type MetricsEndpoint,
+} from './dashboard/app';
+export { DashboardRequestError, DashboardTokenRequiredError } from './dashboard/errors';
+export type { BudgetView, DeadLetterView, SubscriberLag, SwarmOverview } from './dashboard/overview';
+export { type Dashboard, type DashboardOptions, startDashboard } from './dashboard/server';
+export type { GraphEdge, GraphNode, TopologyGraph } from './dashboard/topology-graph';

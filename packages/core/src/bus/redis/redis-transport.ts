@@ -432,6 +432,10 @@ export class RedisTransport implements Transport {
     await (await this.#redis()).call('HSET', keys.context(swarm, ref), ...args);
   }
 
+  async readCounters(swarm: string): Promise<Record<string, string>> {
+    return (await this.#redis()).hgetall(keys.counters(swarm));
+  }
+
   async getBlob(swarm: string, ref: string): Promise<Map<string, Buffer> | undefined> {
     const hash = await (await this.#redis()).hgetallBuffer(keys.context(swarm, ref));
     const parts = new Map(Object.entries(hash));

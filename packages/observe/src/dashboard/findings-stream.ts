@@ -1,0 +1,148 @@
+import type { Bus, Finding } from '@swarm/core';
+import type { Context } from 'hono';
+import { type SSEStreamingApi, streamSSE } from 'hono/streaming';
+import type { Subscription } from 'rxjs';
+
+/**
+ * A reconnecting client is sent again what came this long before its Last-Event-ID in every swarm.
+ * The id is one stream's, but the page follows many: a finding of another swarm written a moment
+ * before it may have been on its way when the connection broke. The page drops what it has by id.
+ */
+export const RESUME_GRACE_MS = 5_000;
+/** How often a stream looks for swarms that appeared after it opened. */
+const NEW_SWARMS_EVERY_MS = 3_000;
+/** A comment line now and then, so proxies keep the connection and a dead client is noticed. */
+const KEEP_ALIVE_MS = 15_000;
+/**
+ * Events waiting for a slow client: past this the stream closes, and the browser reconnects with
+ * its Last-Event-ID and is sent the rest from Redis, rather than the server holding it all.
+ */
+const MAX_QUEUED = 10_000;
+/** Windows back from the newest finding searched for a fresh page's recent findings. */
+const RECENT_WINDOWS_MS = [1_000, 10_000, 60_000, 600_000, 3_600_000, 86_400_000, 30 * 86_400_000];
+
+export interface FindingsStreamOptions {
+  /** Only these swarms (default: every swarm, including those that appear later). */
+  swarms?: readonly string[];
+  /** Findings per swarm a fresh client (no Last-Event-ID) is sent from before it connected. */
+  recent: number;
+}
+
+const STREAM_ID = /^(\d+)-(\d+)$/;
+
+/**
+ * The newest `count` findings of a swarm, oldest first, and the id to follow on from: found by
+ * widening a window back from the newest finding until it holds more than `count`, reading at
+ * most count + 1 findings per try (the Bus reads forwards only).
+ */
+async function recentFindings(bus: Bus, swarm: string, count: number): Promise<{ findings: Finding[]; after: string }> {
+  const last = await bus.lastFindingId(swarm);
+  if (last === '0-0' || count === 0) return { findings: [], after: last };
+  const newestMs = Number(STREAM_ID.exec(last)?.[1] ?? 0);
+  let best: Finding[] = [];
+  for (const window of [...RECENT_WINDOWS_MS, Number.POSITIVE_INFINITY]) {
+    const from = Number.isFinite(window) ? Math.max(0, newestMs - window) : 0;
+    const page = await bus.readFindings(swarm, { after: from === 0 ? '0-0' : `${from}-0`, count: count + 1 });
+    if (page.length > count) break;
+    best = page;
+    if (!Number.isFinite(window) || from === 0) break;
+  }
+  if (best.length === 0) {
+    // The window holding `count` is narrower than 1 s: take the last `count` of the newest second.
+    const page = await bus.readFindings(swarm, { after: `${Math.max(0, newestMs - 1)}-0`, count: 10_000 });
+    best = page.slice(-count);
+  }
+  return { findings: best, after: best.at(-1)?.id ?? last };
+}
+
+/**
+ * Server-Sent Events of every swarm's findings, each event's id the finding's stream id. A
+ * browser that reconnects sends the last one as Last-Event-ID, and is sent everything after it
+ * (less RESUME_GRACE_MS), read from Redis: nothing written while it was away is missed.
+ */
+export function findingsStream(
+  c: Context,
+  bus: Bus,
+  options: FindingsStreamOptions,
+  onOpen: (close: () => void) => () => void,
+): Response {
+  const lastEventId = c.req.header('last-event-id');
+  const resumeMs = lastEventId && STREAM_ID.test(lastEventId) ? Number(lastEventId.split('-')[0]) : undefined;
+  return streamSSE(c, async (stream) => {
+    const following = new Map<string, Subscription>();
+    let queued = 0;
+    let chain: Promise<unknown> = Promise.resolve();
+    let closed = false;
+    let finish: () => void = () => {};
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      for (const s of following.values()) s.unsubscribe();
+      finish();
+    };
+    const send = (write: (s: SSEStreamingApi) => Promise<unknown>) => {
+      if (closed) return;
+      if (++queued > MAX_QUEUED) return close();
+      chain = chain.then(async () => {
+        queued--;
+        if (!closed) await write(stream);
+      });
+    };
+    const sendFinding = (finding: Finding) =>
+      send((s) => s.writeSSE({ event: 'finding', id: finding.id, data: JSON.stringify(finding) }));
+
+    const open = async (swarm: string, startedLater: boolean) => {
+      if (following.has(swarm) || closed) return;
+      // Reserve the slot before the first await, so a poll racing this one opens nothing twice.
+      const placeholder = { unsubscribe() {} } as Subscription;
+      following.set(swarm, placeholder);
+      let after: string;
+      if (resumeMs !== undefined) after = `${Math.max(0, resumeMs - RESUME_GRACE_MS)}-0`;
+      else if (startedLater) after = '0-0';
+      else {
+        const recent = await recentFindings(bus, swarm, options.recent);
+        for (const finding of recent.findings) sendFinding(finding);
+        after = recent.after;
+      }
+      if (closed) return;
+      following.set(
+        swarm,
+        bus.findings$(swarm, { from: after }).subscribe({
+          next: sendFinding,
+          // A swarm whose findings cannot be read (Redis away for good) ends the stream: the
+          // browser reconnects and resumes from its Last-Event-ID.
+          error: () => close(),
+        }),
+      );
+    };
+    const wanted = (swarm: string) => options.swarms === undefined || options.swarms.includes(swarm);
+    const openAll = async (startedLater: boolean) => {
+      const swarms = options.swarms ?? (await bus.swarms());
+      await Promise.all(swarms.filter(wanted).map((s) => open(s, startedLater)));
+    };
+
+    const offShutdown = onOpen(close);
+    stream.onAbort(close);
+    const timers = [
+      setInterval(() => {
+        if (options.swarms === undefined) openAll(true).catch(() => {});
+      }, NEW_SWARMS_EVERY_MS),
+      setInterval(() => send((s) => s.write(': keep-alive\n\n')), KEEP_ALIVE_MS),
+    ];
+    try {
+      // The retry delay a browser waits before reconnecting; an event without an id leaves its Last-Event-ID be.
+      await stream.writeSSE({ event: 'hello', data: '{}', retry: 1_000 });
+      await openAll(false);
+      send((s) => s.writeSSE({ event: 'live', data: JSON.stringify({ swarms: [...following.keys()] }) }));
+      await finished;
+    } catch {
+      close();
+    } finally {
+      for (const timer of timers) clearInterval(timer);
+      offShutdown();
+    }
+  });
+}
