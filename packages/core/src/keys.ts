@@ -39,6 +39,13 @@ export const keys = {
    * are known to hold (readers see no further), and the swarm's `replicas` and `timeoutMs`.
    */
   durable: (swarm: string) => `swarm:{${swarm}}:durable`,
+  /**
+   * Hash: `<type>:<event>` → how many tasks of that type met the event, ever, counted by the
+   * scripts where it happens (posted, completed, failed, dead, reclaimed; costUsd a float sum).
+   * Every process's work shows in it; metrics read it when scraped. Named from a task stream's
+   * key inside the scripts (counters.lua), so it is never one of their KEYS.
+   */
+  counters: (swarm: string) => `swarm:{${swarm}}:counters`,
   /** Hash: durable subscriber name → id of the last finding of this swarm it has taken. */
   cursors: (swarm: string) => `swarm:{${swarm}}:cursors`,
   /** SCAN pattern for every key of every swarm, and how to read the swarm back out of a key. */

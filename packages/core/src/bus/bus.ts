@@ -17,6 +17,7 @@ import type {
 import type { FollowOptions } from '../subscription/follow';
 import type { BackoffOptions } from './backoff';
 import type { Claim, ClaimFailure, ClaimOptions, ClaimRelease, ClaimRenewal, ClaimReport } from './claims';
+import type { TaskCounters } from './counters';
 import type { Delivery } from './delivery';
 import type { DurabilityOption } from './durability';
 import type { FindingsFrom } from './findings-reader';
@@ -117,6 +118,8 @@ export interface Bus {
   shards(swarm: string): Promise<ShardInfo[]>;
   /** Queue depths per task type, findings and dead letters kept, and the swarm's shards. */
   status(swarm: string): Promise<SwarmStatus>;
+  /** What every process did to the swarm's tasks, per type, ever (posted, completed, failed, ...). */
+  counters(swarm: string): Promise<TaskCounters[]>;
   /** Moves a dead letter back onto its task stream as a fresh attempt 1; returns the task. */
   retryDeadLetter(swarm: string, id: string): Promise<Task>;
   /** Removes every dead letter of a swarm; returns how many there were. */

@@ -45,6 +45,7 @@ import {
   reportClaim,
 } from './claims';
 import { Consumer } from './consumer';
+import { countersFromHash, type TaskCounters } from './counters';
 import type { Delivery } from './delivery';
 import { readFindings$ } from './findings-reader';
 import { tagsOf } from './settlement';
@@ -371,6 +372,11 @@ export class TransportBus implements Bus {
       subscribers,
       errors: currentErrors(errors, this.clock.now()),
     };
+  }
+
+  async counters(swarm: string): Promise<TaskCounters[]> {
+    assertName('swarm', swarm);
+    return countersFromHash(await this.transport.readCounters(swarm));
   }
 
   async drain(): Promise<void> {

@@ -148,6 +148,8 @@ export interface Transport {
   readShards(swarm: string): Promise<Record<string, string>>;
   /** Queue depths per task type, and the lengths of the findings and dead-letter streams. */
   status(swarm: string): Promise<{ types: TaskTypeStatus[]; findings: number; deadLetters: number }>;
+  /** The swarm's counters hash as stored: `<type>:<event>` → count (see counters.ts). */
+  readCounters(swarm: string): Promise<Record<string, string>>;
   putBlob(swarm: string, ref: string, parts: Map<string, Buffer>): Promise<void>;
   getBlob(swarm: string, ref: string): Promise<Map<string, Buffer> | undefined>;
   close(): Promise<void>;

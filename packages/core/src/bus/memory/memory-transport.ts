@@ -4,6 +4,7 @@ import { encodeDeadLetter, type Fields, taskHistoryOf } from '../../codec';
 import { keys } from '../../keys';
 import type { TaskTypeStatus } from '../../messages';
 import { swarmMatcher } from '../../subscription/swarm-pattern';
+import { type CounterEvent, counterField } from '../counters';
 import type {
   FindingsBroadcast,
   PendingEntry,
@@ -32,6 +33,7 @@ export class MemoryTransport implements Transport {
   readonly #shards = new Map<string, Record<string, string>>();
   readonly #errors = new Map<string, Map<string, string>>();
   readonly #cursors = new Map<string, Record<string, string>>();
+  readonly #counters = new Map<string, Map<string, number>>();
   readonly #activity = new Set<{ matches: (swarm: string) => boolean; subscriber: Subscriber<string> }>();
   readonly #doorbells = new Map<string, Set<Subscriber<FindingsBroadcast | undefined>>>();
   readonly ledger: MemoryLedger;
@@ -75,6 +77,22 @@ export class MemoryTransport implements Transport {
     stream.trim(this.retention.deadLetters, this.clock.now());
   }
 
+  /** As counters.lua: adds to the swarm's `<type>:<event>` counter. */
+  count(swarm: string, type: string, event: CounterEvent, n = 1): void {
+    if (n <= 0) return;
+    let counters = this.#counters.get(swarm);
+    if (!counters) {
+      counters = new Map();
+      this.#counters.set(swarm, counters);
+    }
+    const field = counterField(type, event);
+    counters.set(field, (counters.get(field) ?? 0) + n);
+  }
+
+  async readCounters(swarm: string): Promise<Record<string, string>> {
+    return Object.fromEntries([...(this.#counters.get(swarm) ?? [])].map(([f, n]) => [f, String(n)]));
+  }
+
   #ring(swarm: string): void {
     const listeners = this.#doorbells.get(swarm);
     const watchers = [...this.#activity].filter((w) => w.matches(swarm));
@@ -105,6 +123,7 @@ export class MemoryTransport implements Transport {
   async append(swarm: string, type: string, tasks: string[]): Promise<void> {
     const stream = this.stream(keys.tasks(swarm, type));
     for (const task of tasks) stream.append({ task }, this.clock.now());
+    this.count(swarm, type, 'posted', tasks.length);
   }
 
   async appendIdempotent(
@@ -120,6 +139,7 @@ export class MemoryTransport implements Transport {
     if (seen && seen.expiresAt > this.clock.now()) return { posted: false, id: seen.id };
     this.stream(keys.tasks(swarm, type)).append(task, this.clock.now());
     this.#idempotency.set(name, { id: taskId, expiresAt: this.clock.now() + windowMs });
+    this.count(swarm, type, 'posted');
     return { posted: true, id: taskId };
   }
 
@@ -399,10 +419,12 @@ class MemoryTaskQueue implements TaskQueue {
           ),
         );
         this.#remove(id);
+        this.transport.count(this.swarm, this.type, 'dead');
         continue;
       }
       out.push({ id, fields: { ...fields }, deliveries: p.deliveries });
     }
+    this.transport.count(this.swarm, this.type, 'reclaimed', out.length);
     return out;
   }
 
@@ -448,11 +470,18 @@ class MemoryTaskQueue implements TaskQueue {
     if (options.owned && !this.#ownsPending(entryId))
       return this.#stream.pending.has(entryId) ? 'lost' : null;
     if (!this.#settle(entryId)) return null;
+    this.transport.count(this.swarm, this.type, 'completed');
+    this.transport.count(this.swarm, this.type, 'costUsd', costOf(finding));
     return this.transport.appendFinding(this.swarm, finding);
   }
 
   async retry(entryId: string, next: Fields, delayMs: number): Promise<boolean> {
+    const was = attemptOf(this.#stream.entries.get(entryId));
     if (!this.#ownsPending(entryId) || !this.#settle(entryId)) return false;
+    // Handing back unworked keeps the attempt: only a next attempt is a failed one, as in retry.lua.
+    const becomes = attemptOf(next);
+    if (was !== undefined && becomes !== undefined && becomes > was)
+      this.transport.count(this.swarm, this.type, 'failed');
     if (delayMs <= 0) this.#stream.append(next, this.#now);
     else this.transport.delayed(this.#delayedKey).push({ dueAt: this.#now + delayMs, fields: next });
     return true;
@@ -461,6 +490,8 @@ class MemoryTaskQueue implements TaskQueue {
   async deadLetter(entryId: string, dead: Fields): Promise<boolean> {
     if (!this.#ownsPending(entryId) || !this.#settle(entryId)) return false;
     this.transport.appendDeadLetter(this.swarm, dead);
+    this.transport.count(this.swarm, this.type, 'failed');
+    this.transport.count(this.swarm, this.type, 'dead');
     return true;
   }
 
@@ -494,5 +525,26 @@ class MemoryTaskQueue implements TaskQueue {
     if (owns) return;
     this.#stream.consumers.delete(this.consumer);
     this.#stream.leases.delete(this.consumer);
+  }
+}
+
+/** The attempt a task entry's `task` field records, as counters.lua reads it. */
+function attemptOf(fields: Fields | undefined): number | undefined {
+  try {
+    const attempt = (JSON.parse(fields?.task ?? '') as { attempt?: unknown }).attempt;
+    return typeof attempt === 'number' ? attempt : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A finding's `usage.costUsd` when it is a positive number, as complete.lua reads it; else 0. */
+function costOf(finding: string): number {
+  if (!finding.includes('"costUsd"')) return 0;
+  try {
+    const usd = (JSON.parse(finding) as { usage?: { costUsd?: unknown } }).usage?.costUsd;
+    return typeof usd === 'number' && usd > 0 && Number.isFinite(usd) ? usd : 0;
+  } catch {
+    return 0;
   }
 }

@@ -426,14 +426,14 @@ export class RedisTransport implements Transport {
     return { types: types.filter((t) => t !== undefined), findings, deadLetters };
   }
 
+  async readCounters(swarm: string): Promise<Record<string, string>> {
+    return (await this.#redis()).hgetall(keys.counters(swarm));
+  }
+
   async putBlob(swarm: string, ref: string, parts: Map<string, Buffer>): Promise<void> {
     const args: (string | Buffer)[] = [];
     for (const [name, value] of parts) args.push(name, value);
     await (await this.#redis()).call('HSET', keys.context(swarm, ref), ...args);
-  }
-
-  async readCounters(swarm: string): Promise<Record<string, string>> {
-    return (await this.#redis()).hgetall(keys.counters(swarm));
   }
 
   async getBlob(swarm: string, ref: string): Promise<Map<string, Buffer> | undefined> {

@@ -4,11 +4,13 @@
 -- KEYS[1] task stream, KEYS[2] token key
 -- ARGV[1] how long the token is remembered (ms), then one task JSON per task (the value of the
 -- entry's `task` field).
--- Returns the number of tasks appended (0 for a resend).
+-- Returns the number of tasks appended (0 for a resend), and counts them (counters.lua).
+-- @include counters.lua
 if not redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then
   return 0
 end
 for i = 2, #ARGV do
   redis.call('XADD', KEYS[1], '*', 'task', ARGV[i])
 end
+countTasks(KEYS[1], 'posted', #ARGV - 1)
 return #ARGV - 1

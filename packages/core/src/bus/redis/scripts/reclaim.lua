@@ -7,11 +7,13 @@
 -- maxAttempts goes to the dead-letter stream instead, with its history.
 -- Returns { next cursor, { {entry id, fields, deliveries}, ... } }: each call scans on from the
 -- cursor the last one returned, so expired entries behind many live ones are reached in turn.
+-- Counts each claimed delivery as reclaimed, each one past maxAttempts as dead (counters.lua).
 -- KEYS[1] task stream, KEYS[2] dead-letter stream, KEYS[3] leases hash (consumer -> lease ms)
 -- ARGV[1] group, ARGV[2] consumer, ARGV[3] lease ms, ARGV[4] count, ARGV[5] max attempts,
 -- ARGV[6] task type, ARGV[7] trim kind, ARGV[8] trim value, ARGV[9] cursor ('0-0' to start over)
 -- @include now-ms.lua
 -- @include xadd-trimmed.lua
+-- @include counters.lua
 local SCAN = 100
 local ownLease = tonumber(ARGV[3])
 local count = tonumber(ARGV[4])
@@ -66,9 +68,11 @@ for i, pending in ipairs(page) do
       })
       redis.call('XACK', KEYS[1], ARGV[1], id)
       redis.call('XDEL', KEYS[1], id)
+      countTasks(KEYS[1], 'dead', 1)
     else
       out[#out + 1] = { id, flat, deliveries }
     end
   end
 end
+countTasks(KEYS[1], 'reclaimed', #out)
 return { cursor, out }
