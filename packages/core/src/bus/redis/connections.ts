@@ -20,6 +20,8 @@ export type RedisClient = Redis | Cluster;
 /** How long a command rides out a failover, a slot move or a cluster that is down: about 30 s. */
 const CLUSTER_RETRY_DELAY_MS = 100;
 const CLUSTER_REDIRECTIONS = 300;
+/** Redis Cluster's fixed number of hash slots. */
+const SLOTS = 16_384;
 
 /**
  * The connections of one bus: the shared command connection, whether to a single Redis or a
@@ -212,12 +214,50 @@ export class RedisConnection {
     if (this.#current instanceof Cluster) this.#current.refreshSlotsCache();
   }
 
-  /** One command connection per primary: where a SCAN must go to see every key. */
+  /**
+   * Runs `attempt` again while a cluster fails over under it, as routed commands are retried:
+   * a SCAN goes to one node's own connection, which the cluster client does not redirect, so
+   * a primary that dies mid-SCAN (or is still listed after it died) would fail the whole call.
+   * On a single Redis, and for a refusal (NOPERM, WRONGTYPE), the first error is the answer.
+   */
+  async ridingFailover<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(this.#current instanceof Cluster) || !isFailoverError(error) || tries >= CLUSTER_REDIRECTIONS)
+          throw error;
+        this.#current.refreshSlotsCache();
+        await sleep(CLUSTER_RETRY_DELAY_MS);
+      }
+    }
+  }
+
+  /**
+   * The command connection of every slot's primary: where a SCAN must go to see every key. A
+   * primary the client has lost (dead, and not yet replaced in its slot table) throws, to be
+   * ridden out (ridingFailover), rather than be skipped: skipping it would hide its keys.
+   */
   async primaries(): Promise<Redis[]> {
     const client = await this.client();
     if (client instanceof Redis) return [client];
     await ready(client);
-    return client.nodes('master');
+    const owners = new Set<string>();
+    for (let slot = 0; slot < SLOTS; slot++) {
+      const owner = client.slots[slot]?.[0];
+      if (!owner) throw new Error(`no cluster node serves slot ${slot} yet`);
+      owners.add(owner);
+    }
+    return [...owners].map((owner) => {
+      const colon = owner.lastIndexOf(':');
+      const found = connectionTo(client, {
+        host: owner.slice(0, colon),
+        port: Number(owner.slice(colon + 1)),
+      });
+      if (!found)
+        throw new Error(`the cluster client has no connection to ${owner}, a primary in its slot table`);
+      return found;
+    });
   }
 
   /**
@@ -250,6 +290,13 @@ export class RedisConnection {
     }
     await client.quit().catch(() => client.disconnect());
   }
+}
+
+/** A reply that a failover or slot move explains, or no reply at all (a connection lost). */
+function isFailoverError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (error.name !== 'ReplyError') return true;
+  return /^(CLUSTERDOWN|TRYAGAIN|MOVED|ASK|LOADING|MASTERDOWN|READONLY)\b/.test(error.message);
 }
 
 /** The cluster client's connection to one node, if it has one. */
