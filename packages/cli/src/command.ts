@@ -1,7 +1,19 @@
-import type { ParseArgsConfig } from 'node:util';
 import type { Output } from './output';
 
-export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+/** One flag of a verb: how parseArgs reads it, and what help and completion say about it. */
+export interface OptionInfo {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  /** One line for `--help`. */
+  description?: string;
+  /** What the verb uses when the flag is absent, as help shows it. */
+  default?: string;
+  /** The value's placeholder in help (`<n>`, `<url>`); `<value>` when not given. */
+  value?: string;
+}
+
+export type OptionSpec = Record<string, OptionInfo>;
 
 export interface CommandInput {
   positionals: string[];
@@ -9,6 +21,8 @@ export interface CommandInput {
   out: Output;
   /** --redis, if given. */
   redis: string | undefined;
+  /** Every verb, loaded: for the verbs that describe the others (completion). */
+  catalog?: () => Promise<Command[]>;
 }
 
 /** One verb of the `swarm` CLI. `run` resolves to the process exit code. */

@@ -1,4 +1,4 @@
-import { type Bus, MemoryBus, RedisBus, redactUrl } from '@swarm/core';
+import { type Bus, MemoryBus, parseRedisUrl, RedisBus, redactUrl } from '@swarm/core';
 import type { Output } from './output';
 
 export interface Connection {
@@ -15,6 +15,7 @@ export function redisUrlOf(flag: string | undefined, topologyUrl?: string): stri
 
 export function connect(url: string | undefined, out: Output, options: { embeddedOk: boolean }): Connection {
   if (url) {
+    parseRedisUrl(url);
     out.note(`transport: redis ${redactUrl(url)}`);
     return { bus: new RedisBus({ url }), url };
   }

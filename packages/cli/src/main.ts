@@ -1,60 +1,43 @@
-import { parseArgs } from 'node:util';
 // Inlined by the bundler: the bundle reads no package.json at run time.
 import packageJson from '../package.json' with { type: 'json' };
+import { paintErr } from './colour';
+import type { Command } from './command';
 import { commands } from './commands/index';
+import { didYouMean } from './did-you-mean';
 import { EXIT, UsageError } from './errors';
+import { generalUsage, verbHelp } from './help';
 import { createOutput } from './output';
+import { parseFlags } from './parse-flags';
 
-const GLOBAL_OPTIONS = {
-  redis: { type: 'string' },
-  json: { type: 'boolean' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
+const catalog = (): Promise<Command[]> => Promise.all(Object.values(commands).map((load) => load()));
 
-async function usage(): Promise<string> {
-  const all = await Promise.all(Object.values(commands).map((load) => load()));
-  return [
-    'usage: swarm <command> [options]',
-    '',
-    ...all.map((c) => `  ${c.usage}\n      ${c.summary}`),
-    '',
-    'options for every command:',
-    '  --redis <url>   Redis to use (default $SWARM_REDIS_URL; `run` falls back to the embedded transport)',
-    '  --json          one JSON object per line instead of text',
-    '',
-    'swarm --version (-V) prints the version; swarm <command> --help, the usage of one command',
-    '',
-    'exit codes: 0 ok, 1 runtime failure (worker --once: the task failed; run --once: a task was dead-lettered),',
-    '            2 usage or validation error, 3 no task (worker --once, claim),',
-    '            4 the task is no longer held (report, renew, fail: already settled or lease lost; worker --once: lease lost)',
-  ].join('\n');
+async function loadVerb(verb: string): Promise<Command> {
+  const load = Object.hasOwn(commands, verb) ? commands[verb] : undefined;
+  if (!load)
+    throw new UsageError(
+      `unknown command "${verb}"${didYouMean(verb, Object.keys(commands))} (swarm --help lists every command)`,
+    );
+  return load();
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
+  if (verb === 'help' && rest.length > 0) {
+    process.stdout.write(`${verbHelp(await loadVerb(rest[0] as string))}\n`);
+    return EXIT.ok;
+  }
   if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
-    process.stdout.write(`${await usage()}\n`);
+    process.stdout.write(`${generalUsage(await catalog())}\n`);
     return verb ? EXIT.ok : EXIT.usage;
   }
   if (verb === '--version' || verb === '-V') {
     process.stdout.write(`${packageJson.version}\n`);
     return EXIT.ok;
   }
-  const load = Object.hasOwn(commands, verb) ? commands[verb] : undefined;
-  if (!load) throw new UsageError(`unknown command "${verb}"\n\n${await usage()}`);
-  const command = await load();
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: rest,
-      options: { ...GLOBAL_OPTIONS, ...command.options },
-      allowPositionals: true,
-    });
-  } catch (error) {
-    throw new UsageError(`${(error as Error).message}\nusage: ${command.usage}`);
-  }
+  const command = await loadVerb(verb);
+  const parsed = parseFlags(verb, rest, command.options);
   if (parsed.values.help) {
-    process.stdout.write(`usage: ${command.usage}\n${command.summary}\n`);
+    process.stdout.write(`${verbHelp(command)}\n`);
     return EXIT.ok;
   }
   const out = createOutput(Boolean(parsed.values.json));
@@ -63,6 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     values: parsed.values as Record<string, string | boolean | undefined>,
     out,
     redis: parsed.values.redis as string | undefined,
+    catalog,
   });
 }
 
@@ -81,7 +65,7 @@ const USER_ERRORS = new Set([
 /** A user's mistake gets its message and exit 2; a runtime failure its message and exit 1; never a stack. */
 export function exitCodeFor(error: unknown): number {
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`swarm: ${message}\n`);
+  process.stderr.write(`${paintErr.red('swarm:')} ${message}\n`);
   if (process.env.SWARM_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
   // Matched by code rather than class: main stays free of core's imports, and each verb's bundle
   // carries its own copy of UsageError.
@@ -98,5 +82,11 @@ function exitSoon(code: number): void {
 // An error nothing handled (an Observable without an error callback) ends the process the same way:
 // Node's own report prints the whole error object, and an ioredis AUTH error holds the password.
 process.on('uncaughtException', (error) => process.exit(exitCodeFor(error)));
+
+// `swarm findings … | head -1`: the reader has all it wanted. Not a failure, and nothing to say.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(EXIT.ok);
+  process.exit(exitCodeFor(error));
+});
 
 main(process.argv.slice(2)).then(exitSoon, (error: unknown) => exitSoon(exitCodeFor(error)));

@@ -1,4 +1,4 @@
-import { type Bus, RedisBus, type RedisBusOptions, redactUrl } from '@swarm/core';
+import { type Bus, parseRedisUrl, RedisBus, type RedisBusOptions, redactUrl } from '@swarm/core';
 import pino from 'pino';
 import type { CommandInput } from './command';
 import { redisUrlOf } from './connect';
@@ -22,6 +22,7 @@ export function redisBus(
 ): RedisBus {
   const url = redisUrlOf(input.redis);
   if (!url) throw new UsageError(`swarm ${verb} needs a Redis: pass --redis <url> or set SWARM_REDIS_URL`);
+  parseRedisUrl(url);
   input.out.note(`transport: redis ${redactUrl(url)}`);
   return new RedisBus({
     ...busOptions,

@@ -59,10 +59,20 @@ export const claim: Command = {
   summary:
     'claim one task for an agent and print it with its claim handle; settle it with report or fail (exit 3 if none came)',
   options: {
-    wait: { type: 'string' },
-    'lease-ms': { type: 'string' },
-    'context-file': { type: 'string' },
-    'max-attempts': { type: 'string' },
+    wait: { type: 'string', value: '<seconds>', description: 'how long to wait for a task', default: '10' },
+    'lease-ms': {
+      type: 'string',
+      value: '<ms>',
+      description: 'how long the claim holds its task unrenewed',
+      default: '600000',
+    },
+    'context-file': { type: 'string', value: '<path>', description: "write the task's context to this file" },
+    'max-attempts': {
+      type: 'string',
+      value: '<n>',
+      description: 'deliveries before the task is dead-lettered',
+      default: '5',
+    },
   },
   async run(input) {
     const [swarm, type] = input.positionals;

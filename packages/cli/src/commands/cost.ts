@@ -136,8 +136,18 @@ export const cost: Command = {
   summary:
     "what a swarm's model calls cost, in dollars and tokens, by model (every call: retries, fallbacks, hedge losers), task type or UTC day",
   options: {
-    by: { type: 'string' },
-    from: { type: 'string' },
+    by: {
+      type: 'string',
+      value: 'model|type|day',
+      description: 'what to group the cost by',
+      default: 'model',
+    },
+    from: {
+      type: 'string',
+      value: '<id|time|5m|2h|1d>',
+      description: 'count findings from here: a finding id, a time, or how long ago',
+      default: 'start',
+    },
   },
   async run(input) {
     const [swarm, ...extra] = input.positionals;

@@ -10,9 +10,14 @@ export const fail: Command = {
   summary:
     'fail a claimed task: retried with backoff, or dead-lettered with --no-retry or at --max-attempts (default 5)',
   options: {
-    error: { type: 'string' },
-    'no-retry': { type: 'boolean' },
-    'max-attempts': { type: 'string' },
+    error: { type: 'string', value: '<text>', description: 'what went wrong (kept in the error history)' },
+    'no-retry': { type: 'boolean', description: 'dead-letter at once instead of retrying' },
+    'max-attempts': {
+      type: 'string',
+      value: '<n>',
+      description: 'attempts before the task is dead-lettered',
+      default: '5',
+    },
   },
   async run(input) {
     const [handle] = input.positionals;

@@ -10,24 +10,34 @@ import { merge } from 'rxjs';
 import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { redisBus, withBus } from '../require-redis';
+import { paint } from '../colour';
+import { missingSwarmHint } from '../swarm-hint';
+import { parseSpan, timeOfId } from '../time-span';
 import { formatUsage } from '../usage-format';
 
-/** `--from` takes a stream id (resume after it), an ISO time or epoch ms, 'start' or 'now'. */
+/** `--from` takes a stream id (resume after it), an ISO time or epoch ms, a span ago (5m, 2h, 1d), 'start' or 'now'. */
 export function parseFrom(value: string | undefined): FindingsFrom {
   if (value === undefined || value === 'start' || value === 'now') return value ?? 'start';
   if (/^\d+-\d+$/.test(value)) return value;
+  const span = parseSpan(value);
+  if (span !== undefined) return new Date(Date.now() - span);
   const time = /^\d+$/.test(value) ? new Date(Number(value)) : new Date(value);
   if (Number.isNaN(time.getTime()))
     throw new UsageError(
-      `--from must be a finding id (like 1700000000000-0), a time, 'start' or 'now': got ${value}`,
+      `--from must be a finding id (like 1700000000000-0), a time (ISO or epoch ms), a span ago (30s, 5m, 2h, 1d), 'start' or 'now': got ${value}`,
     );
   return time;
 }
 
-export function formatFinding(f: Finding): string {
+/**
+ * A finding for people: when (from its stream id), its swarm when several are shown, its type,
+ * task, worker and attempt, then its summary on the next line.
+ */
+export function formatFinding(f: Finding, options: { showSwarm?: boolean } = {}): string {
   const context = f.contextVersion ? `  context ${f.contextVersion.slice(0, 12)}` : '';
   const cost = f.usage ? `  ${formatUsage(f.usage)}` : '';
-  return `${f.id}  ${f.type}  task ${f.taskId}  worker ${f.workerId}  attempt ${f.attempt}${context}${cost}\n  ${f.summary}`;
+  const swarm = options.showSwarm ? `${paint.cyan(f.swarm)}  ` : '';
+  return `${paint.dim(timeOfId(f.id))}  ${swarm}${paint.bold(f.type)}  task ${f.taskId}  worker ${f.workerId}  attempt ${f.attempt}${context}${cost}  ${paint.dim(`id ${f.id}`)}\n  ${f.summary}`;
 }
 
 /** Swarm names, and patterns (`*`, `?`) matched against the swarms Redis holds. */
@@ -52,10 +62,24 @@ export const findings: Command = {
   summary:
     "print findings of one or more swarms (or a pattern such as 'research-*'); --follow keeps printing; --subscriber makes it resume where it stopped",
   options: {
-    follow: { type: 'boolean' },
-    subscriber: { type: 'string' },
-    from: { type: 'string' },
-    tag: { type: 'string', multiple: true },
+    follow: { type: 'boolean', description: 'keep printing findings as they arrive' },
+    subscriber: {
+      type: 'string',
+      value: '<name>',
+      description: 'a durable subscriber: resume where this name stopped (needs --follow)',
+    },
+    from: {
+      type: 'string',
+      value: '<id|time|5m|2h|1d|start|now>',
+      description: 'where to start: after a finding id, at a time, a span ago',
+      default: 'start',
+    },
+    tag: {
+      type: 'string',
+      multiple: true,
+      value: '<tag>',
+      description: 'only findings with this tag (repeatable)',
+    },
   },
   async run(input) {
     if (input.positionals.length === 0)
@@ -64,8 +88,10 @@ export const findings: Command = {
     const from = parseFrom(input.values.from as string | undefined);
     const tags = (input.values.tag as unknown as string[] | undefined) ?? [];
     const wanted = (f: Finding) => tags.length === 0 || f.tags.some((t) => tags.includes(t));
+    // Several swarms (or a pattern) interleave: each line then says which swarm it is from.
+    const showSwarm = input.positionals.length > 1 || input.positionals.some((a) => /[*?]/.test(a));
     const print = (f: Finding) => {
-      if (wanted(f)) input.out.result(formatFinding(f), { ...f });
+      if (wanted(f)) input.out.result(formatFinding(f, { showSwarm }), { ...f });
     };
     const subscriber = input.values.subscriber as string | undefined;
     if (subscriber !== undefined) {
@@ -102,6 +128,11 @@ export const findings: Command = {
       );
     return withBus(bus, async () => {
       const swarms = await resolveSwarms(bus, input.positionals);
+      const known = await bus.swarms();
+      for (const name of splitSwarms(input.positionals).names) {
+        const hint = await missingSwarmHint(bus, name, known);
+        if (hint) input.out.note(input.values.follow ? `${hint}; waiting for its first finding` : hint);
+      }
       if (swarms.length === 0) {
         input.out.note(`no swarm matches ${input.positionals.join(' ')}`);
         if (!input.values.follow) return 0;

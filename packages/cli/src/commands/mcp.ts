@@ -49,10 +49,31 @@ export const mcp: Command = {
   summary:
     'serve the swarm as MCP tools (post, claim, read context, report, ...) to an agent: stdio, or streamable HTTP with --http (a token from --token or $SWARM_MCP_TOKEN)',
   options: {
-    swarm: { type: 'string', multiple: true },
-    http: { type: 'string' },
-    host: { type: 'string' },
-    token: { type: 'string' },
+    swarm: {
+      type: 'string',
+      multiple: true,
+      value: '<name|pattern>',
+      description: 'a swarm the agent may use (repeatable)',
+      default: 'every swarm',
+    },
+    http: {
+      type: 'string',
+      value: '<port>',
+      description: 'serve streamable HTTP on this port (0: a free one)',
+      default: 'stdio',
+    },
+    host: {
+      type: 'string',
+      value: '<addr>',
+      description: 'address to listen on with --http',
+      default: '127.0.0.1',
+    },
+    token: {
+      type: 'string',
+      value: '<secret>',
+      description: 'bearer token HTTP clients must send',
+      default: '$SWARM_MCP_TOKEN',
+    },
   },
   async run(input) {
     if (input.positionals.length > 0)

@@ -9,10 +9,14 @@ export const post: Command = {
     'swarm post <swarm> <type> [--data <json>] [--description <text>] [--context <ref>] [--idempotency-key <key>]',
   summary: 'post one task and print its id',
   options: {
-    data: { type: 'string' },
-    description: { type: 'string' },
-    context: { type: 'string' },
-    'idempotency-key': { type: 'string' },
+    data: { type: 'string', value: '<json>', description: "the task's data, as JSON", default: 'null' },
+    description: { type: 'string', value: '<text>', description: 'what the task asks for, in words' },
+    context: { type: 'string', value: '<ref>', description: 'a context reference (from swarm context put)' },
+    'idempotency-key': {
+      type: 'string',
+      value: '<key>',
+      description: 'post at most once per key (24 h window)',
+    },
   },
   async run(input) {
     const [swarm, type] = input.positionals;

@@ -14,7 +14,7 @@ export const protocol: Command = {
   name: 'protocol',
   usage: 'swarm protocol scripts --dir <dir>',
   summary: 'write the Lua scripts of the wire protocol, as swarm loads them, for workers in other languages',
-  options: { dir: { type: 'string' } },
+  options: { dir: { type: 'string', value: '<dir>', description: 'where to write the scripts' } },
   async run(input) {
     const [action] = input.positionals;
     if (action !== 'scripts')

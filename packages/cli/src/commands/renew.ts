@@ -8,7 +8,9 @@ export const renew: Command = {
   name: 'renew',
   usage: 'swarm renew <claim> [--lease-ms <ms>]',
   summary: "renew a claim's lease, to --lease-ms when given (exit 4 if the lease was lost)",
-  options: { 'lease-ms': { type: 'string' } },
+  options: {
+    'lease-ms': { type: 'string', value: '<ms>', description: 'the new lease', default: "the claim's lease" },
+  },
   async run(input) {
     const [handle] = input.positionals;
     if (!handle) throw new UsageError('swarm renew needs the <claim> that swarm claim printed');

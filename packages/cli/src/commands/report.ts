@@ -9,9 +9,14 @@ export const report: Command = {
   usage: 'swarm report <claim> --summary <text> [--data <json>] [--tag <tag>]...',
   summary: 'complete a claimed task with its finding, exactly once (exit 4 if the claim no longer holds it)',
   options: {
-    summary: { type: 'string' },
-    data: { type: 'string' },
-    tag: { type: 'string', multiple: true },
+    summary: { type: 'string', value: '<text>', description: "the finding's summary" },
+    data: { type: 'string', value: '<json>', description: "the finding's data, as JSON", default: 'null' },
+    tag: {
+      type: 'string',
+      multiple: true,
+      value: '<tag>',
+      description: 'a tag for the finding (repeatable)',
+    },
   },
   async run(input) {
     const [handle] = input.positionals;

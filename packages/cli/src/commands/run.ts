@@ -112,7 +112,9 @@ export const run: Command = {
   name: 'run',
   usage: 'swarm run <topology> [--once]',
   summary: 'start every shard and worker pool of a topology; --once exits when every posted task is done',
-  options: { once: { type: 'boolean' } },
+  options: {
+    once: { type: 'boolean', description: 'exit when every posted task is done' },
+  },
   async run(input) {
     const [file] = input.positionals;
     if (!file) throw new UsageError('swarm run needs a topology file');

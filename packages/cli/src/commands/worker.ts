@@ -47,15 +47,45 @@ export const worker: Command = {
   summary:
     'run a worker as this process; with --once: claim one task, report its finding, exit (3 if none came)',
   options: {
-    once: { type: 'boolean' },
-    handler: { type: 'string' },
-    wait: { type: 'string' },
-    concurrency: { type: 'string' },
-    'lease-ms': { type: 'string' },
-    'timeout-ms': { type: 'string' },
-    assist: { type: 'boolean' },
-    'max-attempts': { type: 'string' },
-    'keep-findings': { type: 'string' },
+    once: { type: 'boolean', description: 'claim one task, report its finding, exit' },
+    handler: {
+      type: 'string',
+      value: '<module[#export]|builtin>',
+      description: 'what handles each task',
+      default: 'the builtin named like the type',
+    },
+    wait: {
+      type: 'string',
+      value: '<seconds>',
+      description: 'with --once, how long to wait for a task',
+      default: '10',
+    },
+    concurrency: { type: 'string', value: '<n>', description: 'tasks handled at once', default: '1' },
+    'lease-ms': {
+      type: 'string',
+      value: '<ms>',
+      description: 'a task not renewed within this is reclaimed',
+      default: '30000',
+    },
+    'timeout-ms': {
+      type: 'string',
+      value: '<ms>',
+      description: 'longest a handler may run',
+      default: '300000',
+    },
+    assist: { type: 'boolean', description: "also take other types' overflow (the assist queue)" },
+    'max-attempts': {
+      type: 'string',
+      value: '<n>',
+      description: 'attempts before a task is dead-lettered',
+      default: '3',
+    },
+    'keep-findings': {
+      type: 'string',
+      value: '<n>',
+      description: 'trim the findings stream to this many',
+      default: 'keep all',
+    },
   },
   async run(input) {
     const [swarm, type] = input.positionals;

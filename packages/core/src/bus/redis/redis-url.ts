@@ -34,8 +34,16 @@ const URL_SHAPE = /^(rediss?):\/\/(?:([^@/]*)@)?([^/?#]*)(\/[^?#]*)?(\?[^#]*)?$/
  */
 export function parseRedisUrl(url: string): RedisTarget {
   const match = URL_SHAPE.exec(url.trim());
-  if (!match)
-    throw new InvalidRedisUrlError(url, 'expected redis://[user:password@]host:port[,host:port...]');
+  if (!match) {
+    // `http://host:6379` (a habit from HTTP services) deserves more than "expected redis://".
+    const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):\/\//.exec(url.trim())?.[1];
+    throw new InvalidRedisUrlError(
+      url,
+      scheme && !/^rediss?$/.test(scheme)
+        ? `${scheme}:// is not a Redis scheme: use redis://host:port (or rediss:// for TLS)`
+        : 'expected redis://[user:password@]host:port[,host:port...] (or rediss:// for TLS)',
+    );
+  }
   const [, scheme, credentials, hosts = '', path = '', query = ''] = match;
   const nodes = hosts.split(',').map((hostPort) => nodeOf(url, hostPort));
   const params = new URLSearchParams(query);
