@@ -1,4 +1,5 @@
 import type { AttemptError, DeadLetter, Finding, JsonValue, Task, Usage } from './messages';
+import { traceCarrierFromJson } from './tracing/task-trace';
 
 /**
  * Stream entries (see docs/PROTOCOL.md). A task entry is one field, `task`, holding the task as
@@ -34,6 +35,7 @@ interface TaskWire {
   idem?: string;
   errors?: AttemptError[];
   deadline?: number;
+  trace?: Record<string, string>;
 }
 
 export function encodeTask(task: Task): Fields {
@@ -48,6 +50,7 @@ export function encodeTask(task: Task): Fields {
     idem: task.idempotencyKey,
     errors: task.errors.length > 0 ? task.errors : undefined,
     deadline: task.deadline,
+    trace: task.trace,
   };
   return { task: JSON.stringify(wire) };
 }
@@ -130,6 +133,9 @@ export function decodeTask(swarm: string, type: string, fields: Fields, deliveri
     errors: errors as AttemptError[],
   };
   if (wire.deadline !== undefined && wire.deadline !== null) task.deadline = integer(wire, 'deadline', 0);
+  // A trace context that does not fit is dropped, not refused: tracing must never stop the work.
+  const trace = wire.trace === undefined ? undefined : traceCarrierFromJson(wire.trace);
+  if (trace !== undefined) task.trace = trace;
   return task;
 }
 
@@ -206,6 +212,9 @@ function findingDefect(wire: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
+/** A W3C trace id: 32 lower-case hex digits. */
+const TRACE_ID = /^[0-9a-f]{32}$/;
+
 /**
  * A finding from its parsed JSON (a stream entry's `finding` field, or one finding of a
  * broadcast), strictly: anything that misses a required key becomes the malformed stand-in.
@@ -234,6 +243,7 @@ export function findingFromJson(swarm: string, id: string, wire: unknown, raw: s
     createdAt: w.createdAt as number,
   };
   if (w.usage !== undefined && w.usage !== null) finding.usage = w.usage as Usage;
+  if (typeof w.traceId === 'string' && TRACE_ID.test(w.traceId)) finding.traceId = w.traceId;
   return finding;
 }
 

@@ -84,3 +84,9 @@ export type { FindingFilter } from './subscription/finding-filter';
 export type { FollowOptions } from './subscription/follow';
 export { isSwarmPattern, splitSwarms, swarmMatcher } from './subscription/swarm-pattern';
 export * from './topology/index';
+export {
+  recordSpanError,
+  startTaskSpan,
+  type TraceCarrier,
+  withSpan,
+} from './tracing/task-trace';

@@ -33,6 +33,11 @@ export interface Task {
   errors: AttemptError[];
   /** See TaskInput.deadline; absent when the task has none. */
   deadline?: number;
+  /**
+   * W3C Trace Context of the post's producer span (`traceparent`, `tracestate`): absent when the
+   * poster traces nothing. A worker's span links to it (docs/OBSERVABILITY.md#traces).
+   */
+  trace?: Record<string, string>;
 }
 
 export interface AttemptError {
@@ -126,6 +131,8 @@ export interface Finding {
   createdAt: number;
   /** What model calls the finding cost; absent for findings no model produced. */
   usage?: Usage;
+  /** The trace the finding was made in (the worker's span), to look it up in a trace backend; absent when untraced. */
+  traceId?: string;
 }
 
 export interface ShardInfo {

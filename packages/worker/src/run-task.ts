@@ -5,7 +5,10 @@ import {
   type FindingInput,
   isExpired,
   LeaseLostError,
+  recordSpanError,
   SwarmError,
+  startTaskSpan,
+  withSpan,
 } from '@swarm/core';
 import type { Logger } from 'pino';
 import { ASSIST_TYPE } from './assist';
@@ -54,8 +57,21 @@ export interface RunTaskOptions {
  * Runs one delivery through a handler and settles it: complete with the finding, or fail (the
  * bus retries with backoff, then dead-letters). Never throws. A handler that outlives its timeout
  * or its lease is not waited for: the signal aborts and the delivery is settled at once.
+ *
+ * Inside a consumer span linked to the post (a no-op unless tracing is on): the handler's own
+ * spans are its children, and the finding records its trace id.
  */
 export async function runDelivery(delivery: Delivery, options: RunTaskOptions): Promise<TaskOutcome> {
+  const span = startTaskSpan(delivery.task, delivery.consumer);
+  const outcome = await withSpan(span, () => settleDelivery(delivery, options));
+  span.setAttribute('swarm.task.outcome', outcome.outcome);
+  if (outcome.outcome === 'completed') span.setAttribute('swarm.finding.id', outcome.findingId);
+  else if (outcome.outcome === 'failed' || outcome.outcome === 'lost') recordSpanError(span, outcome.error);
+  span.end();
+  return outcome;
+}
+
+async function settleDelivery(delivery: Delivery, options: RunTaskOptions): Promise<TaskOutcome> {
   const { task } = delivery;
   // The task's logger and abort signal are made on first use: a no-op handler pays for neither.
   let taskLog: Logger | undefined;

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { decodeTask, encodeDeadLetter, encodeTask, type Fields } from '../codec';
 import type { FailResult, Finding, FindingInput, Task } from '../messages';
+import { activeTraceId } from '../tracing/task-trace';
 import { type BackoffOptions, backoffDelay } from './backoff';
 import { attemptError, errorMessage, MAX_ERROR_MESSAGE } from './delivery';
 import type { RawEntry, TaskQueue } from './transport';
@@ -39,6 +40,9 @@ export function findingOf(
     createdAt: now,
   };
   if (input.usage !== undefined) finding.usage = input.usage;
+  // Completed inside the worker's span (see run-task.ts), the finding names that span's trace.
+  const traceId = activeTraceId();
+  if (traceId !== undefined) finding.traceId = traceId;
   return finding;
 }
 

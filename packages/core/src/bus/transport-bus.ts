@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import type { Span } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import { Observable } from 'rxjs';
 import { type Clock, systemClock } from '../clock';
@@ -28,6 +29,13 @@ import type {
   TaskInput,
 } from '../messages';
 import { type FollowOptions, follow$ } from '../subscription/follow';
+import {
+  activeTraceId,
+  recordSpanError,
+  startPostSpan,
+  type TraceCarrier,
+  traceCarrierOf,
+} from '../tracing/task-trace';
 import { defaultBackoff } from './backoff';
 import type { Bus, BusOptions, ConsumeOptions, FindingsOptions } from './bus';
 import {
@@ -95,7 +103,12 @@ export class TransportBus implements Bus {
   }
 
   /** Builds and encodes a task; the size limit applies to the encoded task. */
-  #toTask(swarm: string, type: string, input: TaskInput): { task: Task; fields: Fields } {
+  #toTask(
+    swarm: string,
+    type: string,
+    input: TaskInput,
+    trace: TraceCarrier | undefined,
+  ): { task: Task; fields: Fields } {
     if (input === null || typeof input !== 'object') throw new InvalidTaskError('a task must be an object');
     if (input.description !== undefined && typeof input.description !== 'string')
       throw new InvalidTaskError('task description must be a string');
@@ -119,6 +132,7 @@ export class TransportBus implements Bus {
         throw new InvalidTaskError('task deadline must be epoch milliseconds');
       task.deadline = input.deadline;
     }
+    if (trace !== undefined) task.trace = trace;
     const fields = encodeTask(task);
     const size = Buffer.byteLength(fields.task as string);
     if (size > this.#maxPayload) throw new PayloadTooLargeError(size, this.#maxPayload);
@@ -129,40 +143,71 @@ export class TransportBus implements Bus {
     this.#assertOpen();
     assertName('swarm', swarm);
     assertName('task type', type);
-    const { task, fields } = this.#toTask(swarm, type, input);
-    if (task.idempotencyKey !== undefined) {
-      const { posted, id } = await this.transport.appendIdempotent(
-        swarm,
-        type,
-        fields,
-        task.id,
-        task.idempotencyKey,
-        this.#idempotencyWindow,
-      );
-      return { id, duplicate: !posted };
+    // Each post is a producer span, and the task carries its context for the worker's span to link to.
+    const span = startPostSpan(swarm, type);
+    try {
+      const { task, fields } = this.#toTask(swarm, type, input, traceCarrierOf(span));
+      span.setAttribute('messaging.message.id', task.id);
+      if (task.idempotencyKey === undefined) {
+        await this.transport.append(swarm, type, [fields.task as string]);
+        return { id: task.id, duplicate: false };
+      }
+      const posted = await this.#postIdempotent(task, task.idempotencyKey, fields);
+      if (posted.duplicate) span.setAttribute('swarm.task.duplicate', true);
+      return posted;
+    } catch (error) {
+      recordSpanError(span, error);
+      throw error;
+    } finally {
+      span.end();
     }
-    await this.transport.append(swarm, type, [fields.task as string]);
-    return { id: task.id, duplicate: false };
+  }
+
+  async #postIdempotent(task: Task, idempotencyKey: string, fields: Fields): Promise<PostedTask> {
+    const { posted, id } = await this.transport.appendIdempotent(
+      task.swarm,
+      task.type,
+      fields,
+      task.id,
+      idempotencyKey,
+      this.#idempotencyWindow,
+    );
+    return { id, duplicate: !posted };
   }
 
   async postBatch(swarm: string, type: string, inputs: TaskInput[]): Promise<PostedTask[]> {
     this.#assertOpen();
     assertName('swarm', swarm);
     assertName('task type', type);
-    const built = inputs.map((input) => this.#toTask(swarm, type, input));
-    const plain = built.filter(({ task }) => task.idempotencyKey === undefined);
-    if (plain.length > 0)
-      await this.transport.append(
-        swarm,
-        type,
-        plain.map(({ fields }) => fields.task as string),
-      );
-    const results: PostedTask[] = [];
-    for (const { task } of built) {
-      if (task.idempotencyKey === undefined) results.push({ id: task.id, duplicate: false });
-      else results.push(await this.post(swarm, type, task));
+    // One producer span per task, as post makes: each task is linked to by its own worker's span.
+    const spans: Span[] = [];
+    try {
+      const built = inputs.map((input) => {
+        const span = startPostSpan(swarm, type);
+        spans.push(span);
+        const one = this.#toTask(swarm, type, input, traceCarrierOf(span));
+        span.setAttribute('messaging.message.id', one.task.id);
+        return one;
+      });
+      const plain = built.filter(({ task }) => task.idempotencyKey === undefined);
+      if (plain.length > 0)
+        await this.transport.append(
+          swarm,
+          type,
+          plain.map(({ fields }) => fields.task as string),
+        );
+      const results: PostedTask[] = [];
+      for (const { task, fields } of built) {
+        if (task.idempotencyKey === undefined) results.push({ id: task.id, duplicate: false });
+        else results.push(await this.#postIdempotent(task, task.idempotencyKey, fields));
+      }
+      return results;
+    } catch (error) {
+      for (const span of spans) recordSpanError(span, error);
+      throw error;
+    } finally {
+      for (const span of spans) span.end();
     }
-    return results;
   }
 
   consume(swarm: string, type: string, options: ConsumeOptions = {}): Observable<Delivery> {
@@ -279,6 +324,8 @@ export class TransportBus implements Bus {
       createdAt: this.clock.now(),
     };
     if (input.usage !== undefined) finding.usage = input.usage;
+    const traceId = activeTraceId();
+    if (traceId !== undefined) finding.traceId = traceId;
     const json = JSON.stringify(finding);
     const size = Buffer.byteLength(json);
     if (size > this.#maxPayload) throw new PayloadTooLargeError(size, this.#maxPayload);

@@ -1,0 +1,111 @@
+import {
+  type Attributes,
+  context,
+  isSpanContextValid,
+  type Link,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import type { Task } from '../messages';
+
+/**
+ * Tracing a task from its post to its finding (see docs/OBSERVABILITY.md#traces). Only the
+ * OpenTelemetry API is used here: until a process registers an SDK (the CLI does when `OTEL_*`
+ * asks), every tracer is the API's no-op, spans cost an allocation, and no propagator writes
+ * anything, so no task carries a `trace` field.
+ */
+
+/** What a post's propagator wrote: W3C Trace Context's `traceparent`, and `tracestate` when set. */
+export type TraceCarrier = Record<string, string>;
+
+// A ProxyTracer: it finds the SDK's tracer whenever one is registered, even after this module loads.
+const tracer = trace.getTracer('swarm');
+
+/** OpenTelemetry's messaging conventions, plus the swarm's own names for the same things. */
+function taskAttributes(swarm: string, type: string, operation: 'send' | 'process'): Attributes {
+  return {
+    'messaging.system': 'swarm',
+    'messaging.operation.type': operation,
+    'messaging.operation.name': operation === 'send' ? 'post' : 'process',
+    'messaging.destination.name': `${swarm}/${type}`,
+    'swarm.name': swarm,
+    'swarm.task.type': type,
+  };
+}
+
+/** The producer span of one posted task, a child of the caller's active span if it has one. */
+export function startPostSpan(swarm: string, type: string): Span {
+  return tracer.startSpan(`send ${swarm}/${type}`, {
+    kind: SpanKind.PRODUCER,
+    attributes: taskAttributes(swarm, type, 'send'),
+  });
+}
+
+/** The trace context to store in a task posted under `span`; undefined when nothing is traced. */
+export function traceCarrierOf(span: Span): TraceCarrier | undefined {
+  if (!isSpanContextValid(span.spanContext())) return undefined;
+  const carrier: TraceCarrier = {};
+  propagation.inject(trace.setSpan(context.active(), span), carrier);
+  for (const _ in carrier) return carrier;
+  return undefined;
+}
+
+/**
+ * A worker's span for one delivery of a task: a consumer span that starts a trace of its own and
+ * links to the post's span. Linked, not parented: a task may wait hours and be retried by other
+ * workers, and a worker runs many tasks, so neither the post's trace nor a worker-lifetime span
+ * is its parent.
+ */
+export function startTaskSpan(task: Task, consumer: string): Span {
+  const links: Link[] = [];
+  if (task.trace !== undefined) {
+    const posted = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, task.trace));
+    if (posted !== undefined && isSpanContextValid(posted)) links.push({ context: posted });
+  }
+  return tracer.startSpan(`process ${task.swarm}/${task.type}`, {
+    kind: SpanKind.CONSUMER,
+    root: true,
+    links,
+    attributes: {
+      ...taskAttributes(task.swarm, task.type, 'process'),
+      'messaging.message.id': task.id,
+      'messaging.consumer.group.name': task.type,
+      'messaging.client.id': consumer,
+      'swarm.task.attempt': task.attempt,
+    },
+  });
+}
+
+/** Runs `work` with `span` active, so spans the work starts are its children. */
+export function withSpan<T>(span: Span, work: () => T): T {
+  return context.with(trace.setSpan(context.active(), span), work);
+}
+
+/** Marks `span` failed with `error`'s message. */
+export function recordSpanError(span: Span, error: unknown): void {
+  const message = error instanceof Error ? error.message : String(error);
+  span.setStatus({ code: SpanStatusCode.ERROR, message });
+}
+
+/** The trace a finding made now belongs to: the active span's, if one is recording or sampled out. */
+export function activeTraceId(): string | undefined {
+  const active = trace.getSpanContext(context.active());
+  return active !== undefined && isSpanContextValid(active) ? active.traceId : undefined;
+}
+
+/** A stored carrier as it must be: an object of strings; anything else is dropped, never refused. */
+export function traceCarrierFromJson(value: unknown): TraceCarrier | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const carrier: TraceCarrier = {};
+  let any = false;
+  for (const [key, field] of Object.entries(value))
+    if (typeof field === 'string' && field.length <= 512) {
+      carrier[key] = field;
+      any = true;
+    }
+  return any ? carrier : undefined;
+}
