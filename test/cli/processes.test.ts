@@ -487,8 +487,10 @@ describe('the swarm CLI as long-running processes', () => {
         { swarm: 'alpha', types: [{ type: 'echo', waiting: 1 }] },
         { swarm: 'beta', types: [{ type: 'slow', waiting: 2 }] },
       ]);
-      expect(human.stdout).toContain('swarm alpha: 0 finding(s), 0 dead letter(s)');
-      expect(human.stdout).toContain('swarm beta: 0 finding(s), 0 dead letter(s)');
+      // One line per swarm (issue #12): the totals over its task types.
+      expect(human.stdout).toMatch(/^alpha\s+waiting 1 {2}in flight 0 {2}delayed 0 .* findings 0 {2}dead letters 0/m);
+      expect(human.stdout).toMatch(/^beta\s+waiting 2 {2}in flight 0 /m);
+      expect(human.stdout.trim().split('\n')).toHaveLength(2);
     });
 
     it('dlq <swarm> retry with no id retries every dead letter of that swarm', async () => {

@@ -11,6 +11,8 @@ export interface OptionInfo {
   default?: string;
   /** The value's placeholder in help (`<n>`, `<url>`); `<value>` when not given. */
   value?: string;
+  /** The values it takes, when they are few: shell completion offers them. */
+  choices?: readonly string[];
 }
 
 export type OptionSpec = Record<string, OptionInfo>;

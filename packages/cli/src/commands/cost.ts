@@ -139,6 +139,7 @@ export const cost: Command = {
     by: {
       type: 'string',
       value: 'model|type|day',
+      choices: ['model', 'type', 'day'],
       description: 'what to group the cost by',
       default: 'model',
     },

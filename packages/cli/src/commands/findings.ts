@@ -7,10 +7,10 @@ import {
   swarmMatcher,
 } from '@swarm/core';
 import { merge } from 'rxjs';
+import { paint } from '../colour';
 import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { redisBus, withBus } from '../require-redis';
-import { paint } from '../colour';
 import { missingSwarmHint } from '../swarm-hint';
 import { parseSpan, timeOfId } from '../time-span';
 import { formatUsage } from '../usage-format';

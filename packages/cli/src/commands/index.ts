@@ -20,4 +20,6 @@ export const commands: Record<string, () => Promise<Command>> = {
   fail: async () => (await import('./fail')).fail,
   protocol: async () => (await import('./protocol')).protocol,
   mcp: async () => (await import('./mcp')).mcp,
+  unsubscribe: async () => (await import('./unsubscribe')).unsubscribe,
+  completion: async () => (await import('./completion')).completion,
 };

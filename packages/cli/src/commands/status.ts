@@ -1,6 +1,8 @@
 import type { BudgetState, SwarmStatus } from '@swarm/core';
 import type { Command } from '../command';
+import { paint } from '../colour';
 import { redisBus, withBus } from '../require-redis';
+import { missingSwarmHint } from '../swarm-hint';
 import { formatTokens, formatUsd } from '../usage-format';
 
 function ageOf(ms: number): string {
@@ -57,21 +59,49 @@ export function formatStatus(s: SwarmStatus, budgets: readonly BudgetSpend[] = [
   return lines.join('\n');
 }
 
+/** One line per swarm, for `swarm status` with no swarm named: totals over its task types. */
+export function formatSummary(s: SwarmStatus, budgets: readonly BudgetSpend[], width: number): string {
+  const sum = (key: 'waiting' | 'inFlight' | 'delayed' | 'consumers') =>
+    s.types.reduce((total, t) => total + t[key], 0);
+  const oldest = Math.max(0, ...s.types.map((t) => t.oldestAgeMs));
+  const spent = budgets.find((b) => b.name === s.swarm)?.spentUsd ?? 0;
+  const behind = s.subscribers.filter((sub) => sub.cursor !== s.lastFinding).length;
+  const parts = [
+    `waiting ${sum('waiting')}`,
+    `in flight ${sum('inFlight')}`,
+    `delayed ${sum('delayed')}`,
+    `consumers ${sum('consumers')}`,
+    `oldest ${ageOf(oldest)}`,
+    `findings ${s.findings}`,
+    s.deadLetters > 0 ? paint.red(`dead letters ${s.deadLetters}`) : 'dead letters 0',
+    `subscribers ${s.subscribers.length}${behind > 0 ? ` (${behind} behind)` : ''}`,
+    ...(spent > 0 ? [`spent ${formatUsd(spent)}`] : []),
+    ...(s.errors.length > 0 ? [paint.red(`${s.errors.length} failing`)] : []),
+  ];
+  return `${paint.bold(s.swarm.padEnd(width))}  ${parts.join('  ')}`;
+}
+
 export const status: Command = {
   name: 'status',
-  usage: 'swarm status [<swarm>] [--json]',
+  usage: 'swarm status [<swarm>...] [--json]',
   summary:
-    'queue depths per task type, findings, dead letters, shards and their context versions, durable subscribers, model spend and budget left, and consumers whose reads keep failing',
+    'with no swarm, one line per swarm; for a swarm: queue depths per task type, findings, dead letters, shards and their context versions, durable subscribers, model spend and budget left, and consumers whose reads keep failing',
   options: {},
   async run(input) {
     return withBus(redisBus(input, 'status'), async (bus) => {
-      const names = input.positionals.length > 0 ? input.positionals : await bus.swarms();
+      const all = await bus.swarms();
+      const named = input.positionals.length > 0;
+      const names = named ? input.positionals : all;
       if (names.length === 0) input.out.note('no swarms on this Redis');
+      const width = Math.max(0, ...names.map((n) => n.length));
       for (const name of names) {
+        const hint = named ? await missingSwarmHint(bus, name, all) : undefined;
+        if (hint) input.out.note(hint);
         const s = await bus.status(name);
         // The swarm's and each llm pool's spend, as the ledger counts it across every process.
         const budgets = (await bus.ledger.budgets(name)).map(budgetSpend);
-        input.out.result(formatStatus(s, budgets), { ...s, budgets });
+        const human = named ? formatStatus(s, budgets) : formatSummary(s, budgets, width);
+        input.out.result(human, { ...s, budgets });
       }
       return 0;
     });
