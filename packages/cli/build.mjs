@@ -167,6 +167,10 @@ for (const file of [...entries.outputFiles, ...verbBundles.outputFiles]) {
 const scripts = here('../core/src/bus/redis/scripts');
 for (const file of await filesUnder(scripts))
   outputs.set(join(dist, 'scripts', file), await readFile(join(scripts, file)));
+// And the dashboard's page (plain HTML, CSS and a script), read by @swarm/observe's page-assets.ts.
+const dashboardPage = here('../observe/src/dashboard/dashboard-page');
+for (const file of await filesUnder(dashboardPage))
+  outputs.set(join(dist, 'dashboard-page', file), await readFile(join(dashboardPage, file)));
 
 for (const [path, content] of outputs) await replaceFile(path, content);
 // A verb or script that no longer exists leaves no file behind, nor does a bundle's old code cache

@@ -20,6 +20,7 @@ export const commands: Record<string, () => Promise<Command>> = {
   fail: async () => (await import('./fail')).fail,
   protocol: async () => (await import('./protocol')).protocol,
   mcp: async () => (await import('./mcp')).mcp,
+  dashboard: async () => (await import('./dashboard')).dashboard,
   unsubscribe: async () => (await import('./unsubscribe')).unsubscribe,
   completion: async () => (await import('./completion')).completion,
 };

@@ -70,7 +70,10 @@ export function accessControl(options: AccessOptions): MiddlewareHandler {
       const byCookie = matches(getCookie(c, SESSION_COOKIE), cookieDigest);
       if (!byHeader && !byQuery && !byCookie)
         return c.json(
-          { error: 'unauthorized: send Authorization: Bearer <token>, or open the page once with ?token=<token>' },
+          {
+            error:
+              'unauthorized: send Authorization: Bearer <token>, or open the page once with ?token=<token>',
+          },
           401,
           { 'www-authenticate': 'Bearer realm="swarm dashboard"' },
         );
@@ -88,7 +91,10 @@ export function accessControl(options: AccessOptions): MiddlewareHandler {
       }
     }
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && c.req.header(ACTION_HEADER) === undefined)
-      return c.json({ error: `refused: a request that changes something needs the ${ACTION_HEADER} header` }, 403);
+      return c.json(
+        { error: `refused: a request that changes something needs the ${ACTION_HEADER} header` },
+        403,
+      );
     await next();
     c.header('cache-control', 'no-store');
   };

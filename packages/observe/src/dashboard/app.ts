@@ -36,7 +36,8 @@ export interface DashboardApp {
 /** A thrown SwarmError's status: a bad name or task is the caller's, a missing dead letter is 404. */
 function statusOf(error: SwarmError<string>): ContentfulStatusCode {
   if (error.code === 'SWARM_DEAD_LETTER_NOT_FOUND') return 404;
-  if (['SWARM_INVALID_NAME', 'SWARM_INVALID_TASK', 'SWARM_DASHBOARD_BAD_REQUEST'].includes(error.code)) return 400;
+  if (['SWARM_INVALID_NAME', 'SWARM_INVALID_TASK', 'SWARM_DASHBOARD_BAD_REQUEST'].includes(error.code))
+    return 400;
   return 500;
 }
 
@@ -53,7 +54,8 @@ export function createDashboardApp(options: DashboardAppOptions): DashboardApp {
   const app = new Hono();
 
   app.onError((error, c) => {
-    if (error instanceof SwarmError) return c.json({ error: error.message, code: error.code }, statusOf(error));
+    if (error instanceof SwarmError)
+      return c.json({ error: error.message, code: error.code }, statusOf(error));
     // Nothing from the error's stack reaches the client; the message names what failed.
     return c.json({ error: `internal error: ${error.message}` }, 500);
   });
@@ -99,7 +101,10 @@ export function createDashboardApp(options: DashboardAppOptions): DashboardApp {
     return findingsStream(
       c,
       bus,
-      { recent: boundedCount(c, 'recent', options.recentFindings ?? 50, 1_000), ...(only ? { swarms: only } : {}) },
+      {
+        recent: boundedCount(c, 'recent', options.recentFindings ?? 50, 1_000),
+        ...(only ? { swarms: only } : {}),
+      },
       (close) => {
         streams.add(close);
         return () => streams.delete(close);
@@ -108,7 +113,9 @@ export function createDashboardApp(options: DashboardAppOptions): DashboardApp {
   });
   if (options.metrics) {
     const metrics = options.metrics;
-    app.get('/metrics', async (c) => c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }));
+    app.get('/metrics', async (c) =>
+      c.body(await metrics.render(), 200, { 'content-type': metrics.contentType }),
+    );
   }
 
   return {

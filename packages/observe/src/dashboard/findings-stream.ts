@@ -35,7 +35,11 @@ const STREAM_ID = /^(\d+)-(\d+)$/;
  * widening a window back from the newest finding until it holds more than `count`, reading at
  * most count + 1 findings per try (the Bus reads forwards only).
  */
-async function recentFindings(bus: Bus, swarm: string, count: number): Promise<{ findings: Finding[]; after: string }> {
+async function recentFindings(
+  bus: Bus,
+  swarm: string,
+  count: number,
+): Promise<{ findings: Finding[]; after: string }> {
   const last = await bus.lastFindingId(swarm);
   if (last === '0-0' || count === 0) return { findings: [], after: last };
   const newestMs = Number(STREAM_ID.exec(last)?.[1] ?? 0);
@@ -66,7 +70,9 @@ export function findingsStream(
   options: FindingsStreamOptions,
   onOpen: (close: () => void) => () => void,
 ): Response {
-  const lastEventId = c.req.header('last-event-id');
+  // The query's form is for a page that had to open a new EventSource (one that failed for good
+  // sends no Last-Event-ID of its own).
+  const lastEventId = c.req.header('last-event-id') ?? c.req.query('lastEventId');
   const resumeMs = lastEventId && STREAM_ID.test(lastEventId) ? Number(lastEventId.split('-')[0]) : undefined;
   return streamSSE(c, async (stream) => {
     const following = new Map<string, Subscription>();

@@ -23,7 +23,8 @@ const CONTENT_SECURITY_POLICY =
 export function pageAssets() {
   const dir = new URL('./dashboard-page/', import.meta.url);
   const files = new Map<PageAsset, string>();
-  for (const name of Object.keys(TYPES) as PageAsset[]) files.set(name, readFileSync(new URL(name, dir), 'utf8'));
+  for (const name of Object.keys(TYPES) as PageAsset[])
+    files.set(name, readFileSync(new URL(name, dir), 'utf8'));
   return {
     respond(c: Context, name: PageAsset): Response {
       return c.body(files.get(name) ?? '', 200, {

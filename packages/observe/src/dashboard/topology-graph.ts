@@ -82,7 +82,8 @@ export function topologyGraph(
   const swarms = new Set([...liveSwarms, ...declared]);
   const live = new Set(liveSwarms);
   const nodes = new Map<string, GraphNode>();
-  for (const swarm of [...swarms].sort()) nodes.set(swarm, { id: swarm, kind: 'swarm', live: live.has(swarm) });
+  for (const swarm of [...swarms].sort())
+    nodes.set(swarm, { id: swarm, kind: 'swarm', live: live.has(swarm) });
   const edges = new Map<string, GraphEdge>();
   const add = (from: string, to: string, subscriber: string, seen: 'redis' | 'topology') => {
     const key = JSON.stringify([from, to, subscriber]);
@@ -110,7 +111,8 @@ export function topologyGraph(
           continue;
         }
         const matching = [...swarms].filter(swarmMatcher([source]));
-        if (matching.length > 0) for (const swarm of matching) add(swarm, edge.to, edge.subscriber, 'topology');
+        if (matching.length > 0)
+          for (const swarm of matching) add(swarm, edge.to, edge.subscriber, 'topology');
         else {
           if (!nodes.has(source)) nodes.set(source, { id: source, kind: 'pattern', live: false });
           add(source, edge.to, edge.subscriber, 'topology');
