@@ -1,4 +1,4 @@
-import type { Bus, Delivery, TaskCounters, Usage } from '@swarm/core';
+import type { Bus, BusEvents, Delivery, SettledDelivery, TaskCounters, Usage } from '@swarm/core';
 import type { Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { clusterEnv, memoryEnv, redisEnv, type TransportEnv, uniqueSwarm, until } from './transports';
@@ -148,5 +148,51 @@ describe.each([
     expect(counters).toEqual([
       { ...zero('echo'), posted: 2, completed: 1, reclaimed: 2, deadLettered: 1 },
     ]);
+  });
+
+  it("tells a bus's events of its own posts, deliveries, settlements and reclaims, and of no other bus's", async () => {
+    const seen = { posted: 0, delivered: 0, reclaimed: 0, settled: [] as SettledDelivery[] };
+    const events: BusEvents = {
+      posted: (s, type, n) => {
+        if (s === swarm && type === 'echo') seen.posted += n;
+      },
+      delivered: () => {
+        seen.delivered++;
+      },
+      settled: (event) => {
+        seen.settled.push(event);
+      },
+      reclaimed: (_s, _type, n) => {
+        seen.reclaimed += n;
+      },
+    };
+    const bus = env.bus({ events });
+    await bus.postBatch(swarm, 'echo', [{ data: 1 }, { data: 2 }]);
+    await bus.post(swarm, 'echo', { data: 3, idempotencyKey: 'k' });
+    await bus.post(swarm, 'echo', { data: 3, idempotencyKey: 'k' });
+    await env.bus().post(swarm, 'echo', { data: 4 });
+    expect(seen.posted).toBe(3);
+
+    // Another bus's worker takes one and dies: this bus reclaims it.
+    const dying = env.bus();
+    const held = collect(dying, 'echo', { leaseMs: 150 });
+    await until(env, () => held.length === 1);
+    await dying.close();
+    const deliveries = collect(bus, 'echo', { leaseMs: 150, concurrency: 4 });
+    await until(env, () => deliveries.length === 4);
+    expect(seen).toMatchObject({ delivered: 4, reclaimed: 1 });
+    const [a, b, c, d] = deliveries as [Delivery, Delivery, Delivery, Delivery];
+    await a.complete({ summary: 'paid', usage: usage(0.125) });
+    await b.fail(new Error('poison'), { retry: false });
+    await c.defer(60_000);
+    await d.complete({ summary: 'free' });
+    expect(await a.complete({ summary: 'twice' })).toMatchObject({ duplicate: true });
+    expect(seen.settled.map(({ ms, ...rest }) => rest)).toEqual([
+      { swarm, type: 'echo', outcome: 'completed', costUsd: 0.125 },
+      { swarm, type: 'echo', outcome: 'dead' },
+      { swarm, type: 'echo', outcome: 'deferred' },
+      { swarm, type: 'echo', outcome: 'completed' },
+    ]);
+    for (const { ms } of seen.settled) expect(ms).toBeGreaterThanOrEqual(0);
   });
 });

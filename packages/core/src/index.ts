@@ -23,6 +23,7 @@ export {
 export { ActorLoadError, loadActorDefinition } from './actor/load-actor';
 export type { BackoffOptions } from './bus/backoff';
 export type { Bus, BusOptions, ConsumeOptions, FindingsOptions } from './bus/bus';
+export type { BusEvents, SettledDelivery } from './bus/bus-events';
 export {
   type Claim,
   type ClaimFailure,

@@ -16,6 +16,7 @@ import type {
 } from '../messages';
 import type { FollowOptions } from '../subscription/follow';
 import type { BackoffOptions } from './backoff';
+import type { BusEvents } from './bus-events';
 import type { Claim, ClaimFailure, ClaimOptions, ClaimRelease, ClaimRenewal, ClaimReport } from './claims';
 import type { TaskCounters } from './counters';
 import type { Delivery } from './delivery';
@@ -39,6 +40,8 @@ export interface BusOptions {
    * every swarm or per swarm. The in-process bus has no replicas and ignores it.
    */
   durability?: DurabilityOption;
+  /** Told of this bus's own posts, deliveries, settlements and reclaims (a process's metrics). */
+  events?: BusEvents;
 }
 
 export interface ConsumeOptions {

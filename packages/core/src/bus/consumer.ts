@@ -5,6 +5,7 @@ import { encodeTask } from '../codec';
 import { LeaseLostError } from '../errors';
 import type { CompleteResult, FailResult, FindingInput, Task } from '../messages';
 import type { BackoffOptions } from './backoff';
+import type { BusEvents, SettledDelivery } from './bus-events';
 import { type Delivery, errorMessage } from './delivery';
 import { type RepeatedErrorState, RepeatedErrors } from './repeated-errors';
 import { findingOf, settleFailure, taskOrBury } from './settlement';
@@ -20,6 +21,8 @@ export interface ConsumerSettings {
   blockMs: number;
   /** Shared with the pool's other consumers; a delivery holds one until its handler settles it. */
   slots: Slots | undefined;
+  /** Told of each delivery handed out and settled, and of reclaims (a process's metrics). */
+  events?: BusEvents | undefined;
 }
 
 /** Redis said no to these credentials (ACL, password): no retry will change its mind. */
@@ -168,8 +171,11 @@ export class Consumer {
               .pruneIdleConsumers(pruneIdleMs)
               .catch((error: unknown) => this.log.debug({ err: errorMessage(error) }, 'prune failed'));
           }
+          const reclaimed = await this.queue.reclaim(free, maxAttempts);
+          if (reclaimed.length > 0)
+            this.settings.events?.reclaimed?.(this.swarm, this.type, reclaimed.length);
           // A delivery this consumer still runs (its renewal failed) is not handed out twice.
-          entries = (await this.queue.reclaim(free, maxAttempts)).filter((e) => !this.#live.has(e.id));
+          entries = reclaimed.filter((e) => !this.#live.has(e.id));
         } else {
           const wait = Math.max(1, Math.min(blockMs, nextReclaimAt - this.clock.now()));
           entries = await this.queue.readNew(free, wait);
@@ -206,10 +212,11 @@ export class Consumer {
       this.#handingBack.add(handBack);
       return;
     }
-    const delivery = new ActiveDelivery(this, task, entry.id);
+    const delivery = new ActiveDelivery(this, task, entry.id, this.clock.now());
     this.#live.set(entry.id, delivery);
     this.#running++;
     this.settings.slots?.take();
+    this.settings.events?.delivered?.(this.swarm, this.type);
     subscriber.next(delivery);
   }
 
@@ -221,6 +228,13 @@ export class Consumer {
     this.#running--;
     this.settings.slots?.release();
     this.#wake();
+  }
+
+  #tell(delivery: ActiveDelivery, outcome: SettledDelivery['outcome'], costUsd?: number): void {
+    const settled = this.settings.events?.settled;
+    if (!settled) return;
+    const ms = this.clock.now() - delivery.deliveredAt;
+    settled({ swarm: this.swarm, type: this.type, outcome, ms, ...(costUsd ? { costUsd } : {}) });
   }
 
   #forget(delivery: ActiveDelivery): void {
@@ -270,11 +284,15 @@ export class Consumer {
   async completeDelivery(delivery: ActiveDelivery, input: FindingInput): Promise<CompleteResult> {
     const finding = findingOf(delivery.task, input, this.settings.consumer, this.clock.now());
     this.#release();
+    let outcome: SettledDelivery['outcome'] = 'lost';
     try {
       // A pool's late completion still counts if it comes first: its finding is as good.
       const id = await this.queue.complete(delivery.deliveryId, JSON.stringify(finding));
-      return id === null || id === 'lost' ? { duplicate: true } : { duplicate: false, findingId: id };
+      if (id === null || id === 'lost') return { duplicate: true };
+      outcome = 'completed';
+      return { duplicate: false, findingId: id };
     } finally {
+      this.#tell(delivery, outcome, outcome === 'completed' ? input.usage?.costUsd : undefined);
       this.#forget(delivery);
     }
   }
@@ -282,6 +300,7 @@ export class Consumer {
   async failDelivery(delivery: ActiveDelivery, error: unknown, retry: boolean): Promise<FailResult> {
     const { maxAttempts, backoff } = this.settings;
     this.#release();
+    let outcome: SettledDelivery['outcome'] = 'lost';
     try {
       const result = await settleFailure(this.queue, delivery.deliveryId, delivery.task, error, {
         retry,
@@ -290,8 +309,10 @@ export class Consumer {
         now: this.clock.now(),
       });
       if (result.outcome === 'retry') this.#schedulePromote(result.delayMs);
+      outcome = result.outcome;
       return result;
     } finally {
+      this.#tell(delivery, outcome);
       this.#forget(delivery);
     }
   }
@@ -299,11 +320,16 @@ export class Consumer {
   async deferDelivery(delivery: ActiveDelivery, delayMs: number): Promise<boolean> {
     const delay = Math.max(0, Math.round(delayMs));
     this.#release();
+    let outcome: SettledDelivery['outcome'] = 'lost';
     try {
       const deferred = await this.queue.retry(delivery.deliveryId, encodeTask(delivery.task), delay);
-      if (deferred) this.#schedulePromote(delay);
+      if (deferred) {
+        this.#schedulePromote(delay);
+        outcome = 'deferred';
+      }
       return deferred;
     } finally {
+      this.#tell(delivery, outcome);
       this.#forget(delivery);
     }
   }
@@ -326,6 +352,8 @@ class ActiveDelivery implements Delivery {
     private readonly owner: Consumer,
     readonly task: Task,
     readonly deliveryId: string,
+    /** When it was handed to the handler (the consumer's clock): a settled delivery's duration starts here. */
+    readonly deliveredAt: number,
   ) {}
 
   get attempt(): number {

@@ -38,6 +38,7 @@ import {
 } from '../tracing/task-trace';
 import { defaultBackoff } from './backoff';
 import type { Bus, BusOptions, ConsumeOptions, FindingsOptions } from './bus';
+import type { BusEvents } from './bus-events';
 import {
   type Claim,
   type ClaimDeps,
@@ -84,6 +85,7 @@ export class TransportBus implements Bus {
   readonly #pending = new Set<Promise<unknown>>();
   readonly #maxPayload: number;
   readonly #idempotencyWindow: number;
+  readonly #events: BusEvents | undefined;
   #closed = false;
 
   constructor(
@@ -96,6 +98,7 @@ export class TransportBus implements Bus {
     this.ledger = ledgerOver(transport.ledger);
     this.#maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
     this.#idempotencyWindow = options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW;
+    this.#events = options.events;
   }
 
   #assertOpen(): void {
@@ -150,6 +153,7 @@ export class TransportBus implements Bus {
       span.setAttribute('messaging.message.id', task.id);
       if (task.idempotencyKey === undefined) {
         await this.transport.append(swarm, type, [fields.task as string]);
+        this.#events?.posted?.(swarm, type, 1);
         return { id: task.id, duplicate: false };
       }
       const posted = await this.#postIdempotent(task, task.idempotencyKey, fields);
@@ -172,6 +176,7 @@ export class TransportBus implements Bus {
       idempotencyKey,
       this.#idempotencyWindow,
     );
+    if (posted) this.#events?.posted?.(task.swarm, task.type, 1);
     return { id, duplicate: !posted };
   }
 
@@ -190,12 +195,14 @@ export class TransportBus implements Bus {
         return one;
       });
       const plain = built.filter(({ task }) => task.idempotencyKey === undefined);
-      if (plain.length > 0)
+      if (plain.length > 0) {
         await this.transport.append(
           swarm,
           type,
           plain.map(({ fields }) => fields.task as string),
         );
+        this.#events?.posted?.(swarm, type, plain.length);
+      }
       const results: PostedTask[] = [];
       for (const { task, fields } of built) {
         if (task.idempotencyKey === undefined) results.push({ id: task.id, duplicate: false });
@@ -223,6 +230,7 @@ export class TransportBus implements Bus {
       backoff: options.backoff ?? defaultBackoff,
       blockMs: Math.max(1, options.blockMs ?? 1_000),
       slots: options.slots,
+      events: this.#events,
     };
     return new Observable<Delivery>((subscriber) => {
       this.#assertOpen();
