@@ -9,9 +9,9 @@ export {
 export type { ModelSettings } from './llm/llm-handler';
 export { checkModel } from './llm/model-check';
 export { type RunOnceOptions, type RunOnceResult, runOnce } from './once';
-export { type PoolSpec, WorkerPool, type WorkerPoolOptions } from './pool';
+export { type PoolSpec, type SettledTask, WorkerPool, type WorkerPoolOptions } from './pool';
 export { workerPoolActor, workerPoolActorWith } from './pool-actor';
 export { type LlmPoolContext, resolveHandler } from './resolve';
-export type { AfterFailure } from './run-task';
+export type { AfterFailure, TaskOutcome } from './run-task';
 export { TaskDeferredError, UnretryableError } from './task-errors';
 export type { Handler, HandlerContext, HandlerResult } from './types';

@@ -6,7 +6,7 @@ import type { ModelSettings } from './llm/llm-handler';
 import { defaultLogger } from './logger';
 import { resolvePoolHandler } from './resolve';
 import { toError } from './result';
-import { runDelivery } from './run-task';
+import { runDelivery, type TaskOutcome } from './run-task';
 
 /** A pool's spec as the topology gives it; `assist` may be left out (default false). */
 export type PoolSpec = Omit<WorkerPoolSpec, 'assist'> & { assist?: boolean };
@@ -22,6 +22,18 @@ export interface WorkerPoolOptions {
   consumer?: string;
   /** For an llm handler: the topology's providers and prices, and the swarm's budget. */
   models?: ModelSettings;
+  /** Called once per delivery when it is settled: what became of it and how long it took. */
+  onSettled?: (event: SettledTask) => void;
+}
+
+/** One delivery as the pool settled it (a per-task log line, a metric). */
+export interface SettledTask {
+  taskId: string;
+  type: string;
+  attempt: number;
+  outcome: TaskOutcome;
+  /** From the start of the handler to the settlement, on the bus's clock. */
+  durationMs: number;
 }
 
 /** Defaults of the topology schema, for specs built by hand. */
@@ -113,11 +125,24 @@ export class WorkerPool {
 
   #run(delivery: Delivery, handler: Parameters<typeof runDelivery>[1]['handler'], timeoutMs: number): void {
     this.#stats.running++;
+    const startedAt = this.#options.bus.clock.now();
     const run = runDelivery(delivery, { bus: this.#options.bus, handler, timeoutMs, log: this.#log }).then(
       (result) => {
         if (result.outcome === 'completed') this.#stats.completed++;
         else if (result.outcome === 'deferred') this.#stats.deferred++;
         else this.#stats.failed++;
+        const { task } = delivery;
+        try {
+          this.#options.onSettled?.({
+            taskId: task.id,
+            type: task.type,
+            attempt: task.attempt,
+            outcome: result,
+            durationMs: this.#options.bus.clock.now() - startedAt,
+          });
+        } catch (error) {
+          this.#log.warn({ err: toError(error).message }, 'onSettled threw');
+        }
       },
     );
     const tracked = run.finally(() => {
