@@ -1,9 +1,11 @@
 import { assertName, type HandlerSpec, type WorkerPoolSpec } from '@swarm/core';
-import { type RunOnceResult, runOnce, WorkerPool } from '@swarm/worker';
+import { type RunOnceResult, runOnce, type SettledTask, WorkerPool } from '@swarm/worker';
+import { paint } from '../colour';
 import type { Command } from '../command';
 import { EXIT, UsageError } from '../errors';
 import { positiveInt } from '../flags';
 import { cliLogger, redisBus, withBus } from '../require-redis';
+import { formatTaskLine } from '../task-line';
 
 const BUILTINS = ['redis_health_check', 'echo', 'sleep'] as const;
 
@@ -157,7 +159,18 @@ export const worker: Command = {
       assist: input.values.assist === true,
     };
     return withBus(bus, async () => {
-      const pool = new WorkerPool({ bus, swarm, spec, baseDir: process.cwd(), logger: cliLogger() });
+      // A person watching a terminal sees each task go by; a log file or a pipe gets only the summary.
+      const perTask = !input.out.json && process.stdout.isTTY === true;
+      const pool = new WorkerPool({
+        bus,
+        swarm,
+        spec,
+        baseDir: process.cwd(),
+        logger: cliLogger(),
+        ...(perTask
+          ? { onSettled: (event: SettledTask) => input.out.result(formatTaskLine(event, paint), {}) }
+          : {}),
+      });
       pool.start();
       // A handler that cannot load must end the process, not leave a worker that claims nothing.
       await pool.ready;
