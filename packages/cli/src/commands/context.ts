@@ -19,6 +19,13 @@ export const context: Command = {
     if ((action !== 'put' && action !== 'get') || !swarm)
       throw new UsageError('swarm context needs put or get, then <swarm>');
     if (action === 'get' && !arg) throw new UsageError('swarm context get needs a reference');
+    // No file, and stdin is a person's terminal: waiting silently looks like a hang.
+    if (action === 'put' && !arg && process.stdin.isTTY)
+      throw new UsageError(
+        'swarm context put needs the context: name a file (swarm context put <swarm> notes.md) or pipe it in (… | swarm context put <swarm> -)',
+      );
+    if (action === 'put' && arg === '-' && process.stdin.isTTY)
+      input.out.note('reading the context from the terminal: end it with Ctrl-D');
     return withBus(redisBus(input, 'context'), async (bus) => {
       if (action === 'put') {
         const content =

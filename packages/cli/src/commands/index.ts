@@ -23,4 +23,5 @@ export const commands: Record<string, () => Promise<Command>> = {
   dashboard: async () => (await import('./dashboard')).dashboard,
   unsubscribe: async () => (await import('./unsubscribe')).unsubscribe,
   completion: async () => (await import('./completion')).completion,
+  acl: async () => (await import('./acl')).acl,
 };
