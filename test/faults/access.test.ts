@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Delivery, type Finding, RedisBus, type RedisBusOptions } from '@swarm/core';
 import { Redis } from 'ioredis';
 import { firstValueFrom, type Subscription, take, toArray } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { swarmCli } from '../support/cli';
+import { startSwarmCli, swarmCli } from '../support/cli';
 import { freePort, useRedisServer } from '../support/redis-server';
 import { until } from '../support/until';
 
@@ -17,69 +17,28 @@ import { until } from '../support/until';
  */
 
 /**
- * Every command the runtime sends, at top level or from its Lua scripts: with `-@all` plus these,
- * a whole round trip (below) leaves nothing in ACL LOG. Found by granting none and adding what
- * ACL LOG reported, then removing each in turn. Notes:
- * - `info` only serves ioredis's ready check (without it ioredis prints a warning per connection);
- * - `client|unblock` wakes a consumer's blocked read when it stops (without it a stop waits out one
- *   blocking read, 1 s); it is @admin, and lets the user unblock any client, not only its own;
- * - `xclaim` serves lease renewal and reclaim, `zadd`/`zrange`/`zrem`/`time` retries with backoff;
- * - `hset`/`hget`/`hdel` keep each consumer's lease in the leases hash (`hget` for claims);
- * - `psubscribe` serves `follow` with a swarm pattern, but Redis compares a subscribed pattern with
- *   the channel rules literally, so `swarm:{*}:findings` is refused under `&swarm:{A}:*` and
- *   `follow` finds swarms by SCAN instead (see the pattern test);
- * - `scan` lists key names, and Redis does not filter SCAN by key pattern (see below).
+ * The rules come from `swarm acl` (packages/cli/src/acl-roles.ts holds them): the line it prints
+ * is what these users are made with. Alice and Bob are admins of one swarm each.
  */
-const SWARM_COMMANDS = [
-  'ping',
-  'info',
-  'client|setname',
-  'client|id',
-  'client|unblock',
-  'eval',
-  'evalsha',
-  'time',
-  'scan',
-  'xadd',
-  'xrange',
-  'xrevrange',
-  'xlen',
-  'xinfo|groups',
-  'xinfo|consumers',
-  'xgroup|create',
-  'xgroup|delconsumer',
-  'xreadgroup',
-  'xpending',
-  'xack',
-  'xclaim',
-  'xdel',
-  'xtrim',
-  'hset',
-  'hget',
-  'hgetall',
-  'hdel',
-  'zcard',
-  'zadd',
-  'zrange',
-  'zrem',
-  'set',
-  'get',
-  'publish',
-  'subscribe',
-  'unsubscribe',
-  'psubscribe',
-  'punsubscribe',
-];
-
-/** `ACL SETUSER` rules for a user that may touch only swarm `swarm`'s keys and channels. */
-const aclRules = (swarm: string, password: string) => [
-  'reset',
-  'on',
-  `>${password}`,
-  `~swarm:{${swarm}}:*`,
-  `&swarm:{${swarm}}:*`,
-  ...SWARM_COMMANDS.map((c) => `+${c}`),
-];
+async function aclSetuser(
+  admin: Redis,
+  swarm: string,
+  role: string,
+  user: string,
+  password: string,
+): Promise<string> {
+  const printed = await swarmCli(['acl', swarm, '--role', role, '--user', user, '--password-env', 'ACL_PW'], {
+    env: { ACL_PW: password },
+  });
+  expect(printed.code, printed.stderr).toBe(0);
+  const line = printed.stdout.trim();
+  // The password reaches the line only as its SHA-256.
+  expect(line).not.toContain(password);
+  const [acl, setuser, ...rules] = line.split(' ');
+  expect([acl, setuser, rules[0]]).toEqual(['ACL', 'SETUSER', user]);
+  await admin.call('ACL', 'SETUSER', ...rules);
+  return line;
+}
 
 const NOPERM = /NOPERM/;
 const STACK_LINE = /\n\s+at /;
@@ -158,8 +117,8 @@ describe('access: one Redis ACL user per swarm', () => {
 
   beforeAll(async () => {
     admin = new Redis(redis.url, { protocol: 2 });
-    await admin.call('ACL', 'SETUSER', 'alice', ...aclRules('A', ALICE_PW));
-    await admin.call('ACL', 'SETUSER', 'bob', ...aclRules('B', BOB_PW));
+    await aclSetuser(admin, 'A', 'admin', 'alice', ALICE_PW);
+    await aclSetuser(admin, 'B', 'admin', 'bob', BOB_PW);
     await admin.call('ACL', 'LOG', 'RESET');
     aliceUrl = userUrl('alice', ALICE_PW);
     bobUrl = userUrl('bob', BOB_PW);
@@ -436,6 +395,137 @@ describe('access: one Redis ACL user per swarm', () => {
       expect(quiet.stdout).not.toContain('B-only');
       noLeak(quiet);
       expect(await snapshotB()).toEqual(before);
+    });
+  });
+
+  describe("roles from swarm acl: each does its job, and is refused the others' (issue #12)", () => {
+    const PW = `role-pw-${process.pid}`;
+    const user = (role: string) => `r-${role}`;
+    const as = (role: string, args: string[]) =>
+      swarmCli(args, { env: { SWARM_REDIS_URL: userUrl(user(role), PW), SWARM_DEBUG: '' } });
+    let dir: string;
+    let contextFile: string;
+    let ref: string;
+    const addDeadLetter = () =>
+      admin.call(
+        'XADD',
+        'swarm:{R}:dead',
+        '*',
+        'type',
+        'echo',
+        'reason',
+        'poison',
+        'dead_at',
+        '1',
+        'errors',
+        '[]',
+        'entry',
+        '{"task":"{\\"id\\":\\"d-r\\",\\"attempt\\":1,\\"created\\":1}"}',
+      );
+    /** Exit 1 and Redis's NOPERM in the message: refused by the ACL, not by the CLI. */
+    const expectRefused = (r: { code: number | null; stdout: string; stderr: string }, what: string) => {
+      expect(r.code, `${what}: ${r.stderr}`).toBe(1);
+      expect(r.stderr, what).toMatch(/^swarm: NOPERM /m);
+      expect(r.stdout + r.stderr).not.toContain(PW);
+    };
+    const expectOk = (r: { code: number | null; stderr: string }, what: string) =>
+      expect(r.code, `${what}: ${r.stderr}`).toBe(0);
+
+    beforeAll(async () => {
+      for (const role of ['reader', 'poster', 'worker', 'admin'])
+        await aclSetuser(admin, 'R', role, user(role), PW);
+      dir = mkdtempSync(join(tmpdir(), 'swarm-roles-'));
+      contextFile = join(dir, 'context.txt');
+      writeFileSync(contextFile, 'the context of R');
+      ref = await adminBus.context.put('R', 'read me');
+      await adminBus.publish('R', { type: 'note', summary: 'a finding of R' });
+      await addDeadLetter();
+      await admin.hset('swarm:{R}:cursors', 'old-subscriber', '0-0');
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('a poster posts tasks and contexts and reads findings and status; it cannot work tasks, touch dead letters or subscribers', async () => {
+      expectOk(await as('poster', ['post', 'R', 'echo', '--data', '"from the poster"']), 'post');
+      expectOk(await as('poster', ['post', 'R', 'echo', '--idempotency-key', 'once']), 'post once');
+      expectOk(await as('poster', ['context', 'put', 'R', contextFile]), 'context put');
+      expectOk(await as('poster', ['findings', 'R']), 'findings');
+      expectOk(await as('poster', ['status', 'R']), 'status');
+      expect(await aclLog(admin, user('poster'))).toEqual([]);
+
+      expectRefused(await as('poster', ['worker', 'R', 'echo', '--once', '--wait', '1']), 'worker --once');
+      expectRefused(await as('poster', ['claim', 'R', 'echo', '--wait', '1']), 'claim');
+      expectRefused(await as('poster', ['dlq', 'R', 'retry']), 'dlq retry');
+      expectRefused(await as('poster', ['dlq', 'R', 'purge', '--yes']), 'dlq purge');
+      expectRefused(await as('poster', ['unsubscribe', 'R', 'old-subscriber']), 'unsubscribe');
+      expectRefused(await as('poster', ['post', 'A', 'echo']), 'post to another swarm');
+    });
+
+    it('a worker works tasks (worker --once, claim, fail to a dead letter); it cannot put contexts, forget subscribers or list swarms', async () => {
+      await adminBus.postBatch('R', 'echo', [{ data: 'one' }, { data: 'two' }]);
+      const worked = await as('worker', ['worker', 'R', 'echo', '--once', '--json']);
+      expectOk(worked, 'worker --once');
+      expect(JSON.parse(worked.stdout)).toMatchObject({ outcome: 'completed' });
+      const claimed = await as('worker', ['claim', 'R', 'echo', '--json']);
+      expectOk(claimed, 'claim');
+      const { claim } = JSON.parse(claimed.stdout) as { claim: string };
+      expectOk(await as('worker', ['renew', claim]), 'renew');
+      expectOk(await as('worker', ['fail', claim, '--error', 'poison', '--no-retry']), 'fail');
+      expect(await aclLog(admin, user('worker'))).toEqual([]);
+
+      expectRefused(await as('worker', ['context', 'put', 'R', contextFile]), 'context put');
+      expectRefused(await as('worker', ['unsubscribe', 'R', 'old-subscriber']), 'unsubscribe');
+      expectRefused(await as('worker', ['status']), 'status of every swarm (SCAN)');
+      expectRefused(
+        await as('worker', ['worker', 'A', 'echo', '--once', '--wait', '1']),
+        'work in another swarm',
+      );
+    });
+
+    it('a reader reads (status, findings, a durable subscriber, dlq list, context get, cost); it cannot post, work, retry, purge or forget', async () => {
+      for (const args of [
+        ['status', 'R'],
+        ['findings', 'R'],
+        ['dlq', 'R', 'list'],
+        ['context', 'get', 'R', ref],
+        ['cost', 'R'],
+      ])
+        expectOk(await as('reader', args), args.join(' '));
+      const follower = startSwarmCli(['findings', 'R', '--follow', '--subscriber', 'reader-sub'], {
+        env: { SWARM_REDIS_URL: userUrl(user('reader'), PW) },
+      });
+      await until(
+        async () => (await admin.hget('swarm:{R}:cursors', 'reader-sub')) !== null,
+        "the reader's durable cursor",
+        LIMIT,
+      );
+      follower.child.kill('SIGINT');
+      expect(await follower.exited).toBe(0);
+      expect(await aclLog(admin, user('reader'))).toEqual([]);
+      // Every swarm's name shows (SCAN), but only R's state: the others are skipped with a note.
+      const all = await as('reader', ['status']);
+      expectOk(all, 'status of every swarm');
+      expect(all.stdout).toMatch(/^R\s+waiting /m);
+      expect(all.stderr).toContain('B: not readable with these credentials');
+
+      expectRefused(await as('reader', ['post', 'R', 'echo']), 'post');
+      expectRefused(await as('reader', ['context', 'put', 'R', contextFile]), 'context put');
+      expectRefused(await as('reader', ['worker', 'R', 'echo', '--once', '--wait', '1']), 'worker --once');
+      expectRefused(await as('reader', ['dlq', 'R', 'retry']), 'dlq retry');
+      expectRefused(await as('reader', ['dlq', 'R', 'purge', '--yes']), 'dlq purge');
+      expectRefused(await as('reader', ['unsubscribe', 'R', 'old-subscriber']), 'unsubscribe');
+    });
+
+    it('an admin retries and purges dead letters and forgets subscribers, in its swarm only', async () => {
+      expectOk(await as('admin', ['dlq', 'R', 'retry']), 'dlq retry');
+      await addDeadLetter();
+      const purged = await as('admin', ['dlq', 'R', 'purge', '--yes', '--json']);
+      expectOk(purged, 'dlq purge');
+      expect(JSON.parse(purged.stdout)).toMatchObject({ swarm: 'R', purged: 1 });
+      expect(await admin.xlen('swarm:{R}:dead')).toBe(0);
+      expectOk(await as('admin', ['unsubscribe', 'R', 'old-subscriber']), 'unsubscribe');
+      expect(await admin.hget('swarm:{R}:cursors', 'old-subscriber')).toBeNull();
+      expect(await aclLog(admin, user('admin'))).toEqual([]);
+      expectRefused(await as('admin', ['dlq', 'A', 'purge', '--yes']), 'purge in another swarm');
     });
   });
 });

@@ -1,6 +1,6 @@
 import type { BudgetState, SwarmStatus } from '@swarm/core';
-import type { Command } from '../command';
 import { paint } from '../colour';
+import type { Command } from '../command';
 import { redisBus, withBus } from '../require-redis';
 import { missingSwarmHint } from '../swarm-hint';
 import { formatTokens, formatUsd } from '../usage-format';
@@ -97,9 +97,19 @@ export const status: Command = {
       for (const name of names) {
         const hint = named ? await missingSwarmHint(bus, name, all) : undefined;
         if (hint) input.out.note(hint);
-        const s = await bus.status(name);
-        // The swarm's and each llm pool's spend, as the ledger counts it across every process.
-        const budgets = (await bus.ledger.budgets(name)).map(budgetSpend);
+        let s: SwarmStatus;
+        let budgets: BudgetSpend[];
+        try {
+          s = await bus.status(name);
+          // The swarm's and each llm pool's spend, as the ledger counts it across every process.
+          budgets = (await bus.ledger.budgets(name)).map(budgetSpend);
+        } catch (error) {
+          // A user of one swarm (swarm acl) sees every swarm's name (SCAN is not filtered by key
+          // pattern) but may read only its own: listing all, skip the others with a note.
+          if (named || !/NOPERM/.test(String(error))) throw error;
+          input.out.note(`${name}: not readable with these credentials`);
+          continue;
+        }
         const human = named ? formatStatus(s, budgets) : formatSummary(s, budgets, width);
         input.out.result(human, { ...s, budgets });
       }
