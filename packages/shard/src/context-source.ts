@@ -42,6 +42,14 @@ async function matchFiles(patterns: string[], baseDir: string): Promise<string[]
   return [...new Set(matches.flat())].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** The patterns that match no file (what a shard would refuse at start), for `swarm validate`. */
+export async function unmatchedPatterns(patterns: string[], baseDir: string): Promise<string[]> {
+  const found = await Promise.all(
+    patterns.map((pattern) => glob([pattern], { cwd: baseDir, onlyFiles: true, expandDirectories: false })),
+  );
+  return patterns.filter((_, i) => found[i]?.length === 0);
+}
+
 function withNewline(text: string): string {
   return text === '' || text.endsWith('\n') ? text : `${text}\n`;
 }

@@ -1,5 +1,5 @@
 /** @swarm/shard: the persistent actor that holds a context, posts tasks and takes in findings. */
-export type { ContextSource } from './context-source';
+export { type ContextSource, unmatchedPatterns } from './context-source';
 export {
   ContextFilesMissingError,
   EmptyContextSourceError,

@@ -1,12 +1,5 @@
-import {
-  type Bus,
-  type DeadLetter,
-  type Finding,
-  loadTopology,
-  MemoryBus,
-  RedisBus,
-  redactUrl,
-} from '@swarm/core';
+import { writeFile } from 'node:fs/promises';
+import { type Bus, type Finding, loadTopology, MemoryBus, RedisBus, redactUrl } from '@swarm/core';
 import { checkModel } from '@swarm/worker';
 import type { Subscription } from 'rxjs';
 import type { Command } from '../command';
@@ -14,6 +7,8 @@ import { redisUrlOf } from '../connect';
 import { EXIT, UsageError } from '../errors';
 import type { Output } from '../output';
 import { assertReachable, cliLogger } from '../require-redis';
+import { printDeadLetter, reportDeadLetters } from '../run-dead-letters';
+import { checkRunnable } from '../topology-check';
 import { awaitSubscribers, type RunningTopology, startTopology } from '../topology-runner';
 import { formatFinding } from './findings';
 
@@ -85,41 +80,33 @@ function progressLine(progress: Progress, startedAt: number, out: Output): () =>
   };
 }
 
-/**
- * A dead letter as `run --once` reports it: its task and the last attempt's error (the reason
- * when the entry held no error history, as for an entry that did not parse).
- */
-function printDeadLetter(letter: DeadLetter, out: Output): void {
-  const last = letter.errors.at(-1);
-  const error = last?.message ?? letter.reason;
-  const taskId = letter.task?.id ?? null;
-  const attempts = last ? ` after attempt ${last.attempt}` : '';
-  out.result(
-    `${letter.id}  ${letter.type}  task ${taskId ?? '(malformed)'}  dead-lettered${attempts}\n  ${error}`,
-    {
-      deadLetter: letter.id,
-      swarm: letter.swarm,
-      type: letter.type,
-      taskId,
-      attempt: last?.attempt ?? null,
-      error,
-      reason: letter.reason,
-    },
-  );
-}
-
 export const run: Command = {
   name: 'run',
-  usage: 'swarm run <topology> [--once]',
+  usage: 'swarm run <topology> [--once] [--dead-letters <file>]',
   summary: 'start every shard and worker pool of a topology; --once exits when every posted task is done',
   options: {
     once: { type: 'boolean', description: 'exit when every posted task is done' },
+    'dead-letters': {
+      type: 'string',
+      value: '<file>',
+      description: "write the run's dead letters to this file, one JSON object per line",
+    },
   },
   async run(input) {
     const [file] = input.positionals;
     if (!file) throw new UsageError('swarm run needs a topology file');
     // The worker's price table checks each llm pool's models, at their lines in the file.
     const loaded = loadTopology(file, { checkModel });
+    // Everything validate checks, before anything starts: the two agree on what runs.
+    await checkRunnable(loaded);
+    const deadLetterFile = input.values['dead-letters'] as string | undefined;
+    // Made (empty) now: a path that cannot be written is said before the run, not after it.
+    if (deadLetterFile !== undefined)
+      await writeFile(deadLetterFile, '').catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(
+          `--dead-letters ${deadLetterFile}: cannot write it (${error.code ?? error.message})`,
+        );
+      });
     const { topology } = loaded;
     const url = redisUrlOf(input.redis, topology.transport.redis);
     const logger = cliLogger();
@@ -140,6 +127,14 @@ export const run: Command = {
         throw error;
       });
     const startedAt = Date.now();
+    const deadLetterReport = {
+      bus,
+      swarms: Object.keys(topology.swarms),
+      since: startedAt,
+      embedded: !url,
+      file: deadLetterFile,
+      out: input.out,
+    };
     const progress: Progress = { posted: 0, findings: 0, deadLetters: 0 };
     const printers: FindingPrinter[] = [];
     const stopProgress = progressLine(progress, startedAt, input.out);
@@ -173,6 +168,7 @@ export const run: Command = {
         for (const printer of printers) await printer.finish();
         stopProgress();
         for (const letter of dead) printDeadLetter(letter, input.out);
+        await reportDeadLetters({ ...deadLetterReport, printed: new Set(dead.map((d) => d.id)) });
         input.out.note(
           `done: ${results.length} task(s), ${results.length - dead.length} finding(s), ${dead.length} dead letter(s)`,
         );
@@ -188,6 +184,7 @@ export const run: Command = {
       await running.stop();
       for (const printer of printers) await printer.finish();
       stopProgress();
+      await reportDeadLetters({ ...deadLetterReport, printed: new Set() });
       return EXIT.ok;
     } finally {
       clearInterval(keepAlive);

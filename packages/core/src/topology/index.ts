@@ -3,7 +3,8 @@ export type { ModelCheck } from './check-models';
 export { didYouMean } from './did-you-mean';
 export { formatIssue, TopologyInvalidError, type TopologyIssue } from './errors';
 export { HANDLER_KINDS } from './handler-kinds';
-export { findProgram, type LoadedTopology, type LoadOptions, loadTopology, parseTopology } from './load';
+export { type LoadedTopology, type LoadOptions, loadTopology, parseTopology } from './load';
+export { findProgram } from './missing-files';
 export {
   type ActorSpec,
   actorSchema,

@@ -1,5 +1,5 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { type Document, isMap, isScalar, LineCounter, parseDocument, visit } from 'yaml';
 import type { z } from 'zod';
 import { durableName } from '../actor/actor-host';
@@ -8,6 +8,7 @@ import { didYouMean, keysAt } from './did-you-mean';
 import { TopologyInvalidError, type TopologyIssue } from './errors';
 import { HANDLER_KINDS } from './handler-kinds';
 import { interpolate } from './interpolate';
+import { reportMissingFiles } from './missing-files';
 import { type Topology, topologySchema } from './schema';
 
 export interface LoadedTopology {
@@ -90,6 +91,10 @@ export function parseTopology(source: string, file: string, options: LoadOptions
   for (const path of binaries) at(offsetOf(doc, path), path, 'binary values (!!binary) are not allowed');
   const underBinary = (path: readonly PropertyKey[]) =>
     binaries.some((b) => b.every((step, i) => path[i] === step));
+  const dir = dirname(file);
+  const report = (path: Path, message: string, key?: string) => at(offsetOf(doc, path, key), path, message);
+  // Before the schema's verdict: a missing module is reported together with the schema's errors.
+  if (!options.offline) reportMissingFiles(plain, dir, report);
   const parsed = topologySchema.safeParse(plain, { reportInput: true });
   if (!parsed.success) {
     // A binary value was reported once above; the schema would add a line per Buffer method.
@@ -97,9 +102,7 @@ export function parseTopology(source: string, file: string, options: LoadOptions
     throw new TopologyInvalidError(sortIssues(issues));
   }
   if (issues.length > 0) throw new TopologyInvalidError(sortIssues(issues));
-  const dir = dirname(file);
-  const report = (path: Path, message: string, key?: string) => at(offsetOf(doc, path, key), path, message);
-  checkSemantics(parsed.data, dir, options, report);
+  checkSemantics(parsed.data, report);
   checkModelPools(parsed.data, report, options.checkModel);
   if (issues.length > 0) throw new TopologyInvalidError(sortIssues(issues));
   const locate = (path: Path) => {
@@ -196,7 +199,7 @@ function sortIssues(issues: TopologyIssue[]): TopologyIssue[] {
 
 type Report = (path: Path, message: string, key?: string) => void;
 
-function checkSemantics(topology: Topology, dir: string, options: LoadOptions, report: Report): void {
+function checkSemantics(topology: Topology, report: Report): void {
   for (const [swarm, spec] of Object.entries(topology.swarms)) {
     const base: Path = ['swarms', swarm];
     duplicates(
@@ -239,21 +242,14 @@ function checkSemantics(topology: Topology, dir: string, options: LoadOptions, r
           );
       });
     }
-    const moduleExists = (path: Path, module: string) => {
-      if (options.offline) return;
-      const target = resolve(dir, module);
-      if (!isFile(target)) report([...path, 'module'], `module not found: ${target}`);
-    };
     const subscriptions = (path: Path, subs: Topology['swarms'][string]['actors'][number]['subscribe']) =>
       subs.forEach((sub, j) => {
         sub.swarms.forEach((s, k) => {
           if (!/[*?]/.test(s) && !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(s))
             report([...path, j, 'swarms', k], `invalid swarm name "${s}"`);
         });
-        if (sub.where) moduleExists([...path, j, 'where'], sub.where.module);
       });
     spec.actors.forEach((actor, i) => {
-      moduleExists([...base, 'actors', i], actor.module);
       subscriptions([...base, 'actors', i, 'subscribe'], actor.subscribe);
     });
     spec.shards.forEach((shard, i) => {
@@ -275,14 +271,6 @@ function checkSemantics(topology: Topology, dir: string, options: LoadOptions, r
         report([...base, 'workers', i, 'isolation'], 'isolation: process applies to module handlers only');
       if (pool.handler.output !== undefined && kinds[0] !== 'command')
         report([...path, 'output'], 'output applies to command handlers only');
-      if (options.offline) return;
-      if (pool.handler.module !== undefined) {
-        const target = resolve(dir, pool.handler.module);
-        if (!isFile(target)) report([...path, 'module'], `module not found: ${target}`);
-      }
-      const program = pool.handler.command?.[0];
-      if (program !== undefined && !findProgram(program, dir))
-        report([...path, 'command'], `command not found: ${program}`);
     });
   }
 }
@@ -293,26 +281,4 @@ function duplicates(values: string[], onDuplicate: (index: number, value: string
     if (seen.has(value)) onDuplicate(i, value);
     seen.add(value);
   });
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
-}
-
-/** Where a command's program resolves: a path (relative to the topology) or a name on PATH. */
-export function findProgram(program: string, dir: string): string | undefined {
-  if (program.includes('/')) {
-    const target = isAbsolute(program) ? program : resolve(dir, program);
-    return isFile(target) ? target : undefined;
-  }
-  for (const entry of (process.env.PATH ?? '').split(delimiter)) {
-    if (!entry) continue;
-    const candidate = join(entry, program);
-    if (existsSync(candidate) && isFile(candidate)) return candidate;
-  }
-  return undefined;
 }
