@@ -145,9 +145,7 @@ describe.each([
       await env.elapse(100);
       counters = await last.counters(swarm);
     }
-    expect(counters).toEqual([
-      { ...zero('echo'), posted: 2, completed: 1, reclaimed: 2, deadLettered: 1 },
-    ]);
+    expect(counters).toEqual([{ ...zero('echo'), posted: 2, completed: 1, reclaimed: 2, deadLettered: 1 }]);
   });
 
   it("tells a bus's events of its own posts, deliveries, settlements and reclaims, and of no other bus's", async () => {
