@@ -90,6 +90,21 @@ const llmHandlerApart = {
   },
 };
 
+/**
+ * OpenTelemetry's SDK is a bundle of its own, dist/tracing.cjs, imported by swarm.mjs only when the
+ * OTEL_* variables ask for traces (packages/cli/src/tracing.ts): no other run reads it.
+ */
+const tracingApart = {
+  name: 'tracing-apart',
+  setup(b) {
+    b.onResolve({ filter: /^@swarm\/observe\/tracing$/ }, (args) =>
+      args.importer.endsWith(join('cli', 'src', 'tracing.ts'))
+        ? { path: './tracing.cjs', external: true }
+        : undefined,
+    );
+  },
+};
+
 const common = {
   write: false,
   bundle: true,
@@ -110,7 +125,7 @@ const [entries, verbBundles] = await Promise.all([
     outdir: dist,
     format: 'esm',
     outExtension: { '.js': '.mjs' },
-    plugins: [verbsLoadedAtRunTime],
+    plugins: [verbsLoadedAtRunTime, tracingApart],
     // Bundled CommonJS dependencies (pino) still call require for Node's built-ins.
     banner: {
       js: "import { createRequire as __swarmRequire } from 'node:module'; const require = __swarmRequire(import.meta.url);",
@@ -121,6 +136,7 @@ const [entries, verbBundles] = await Promise.all([
     entryPoints: {
       ...Object.fromEntries(verbs.map((v) => [v, here(`./src/commands/${v}.ts`)])),
       'llm-handler': here('../worker/src/llm/llm-handler.ts'),
+      tracing: here('../observe/src/tracing/index.ts'),
     },
     outdir: dist,
     format: 'cjs',

@@ -8,6 +8,7 @@ import { EXIT, UsageError } from './errors';
 import { generalUsage, verbHelp } from './help';
 import { createOutput } from './output';
 import { parseFlags } from './parse-flags';
+import { startTracingIfAsked, stopTracing } from './tracing';
 
 const catalog = (): Promise<Command[]> => Promise.all(Object.values(commands).map((load) => load()));
 
@@ -41,13 +42,18 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
   const out = createOutput(Boolean(parsed.values.json));
-  return command.run({
-    positionals: parsed.positionals,
-    values: parsed.values as Record<string, string | boolean | undefined>,
-    out,
-    redis: parsed.values.redis as string | undefined,
-    catalog,
-  });
+  const tracing = await startTracingIfAsked();
+  try {
+    return await command.run({
+      positionals: parsed.positionals,
+      values: parsed.values as Record<string, string | boolean | undefined>,
+      out,
+      redis: parsed.values.redis as string | undefined,
+      catalog,
+    });
+  } finally {
+    await stopTracing(tracing);
+  }
 }
 
 const USER_ERRORS = new Set([
@@ -60,6 +66,8 @@ const USER_ERRORS = new Set([
   'SWARM_INVALID_REDIS_URL',
   // A model provider without its key or kind: the message names the variable to set.
   'SWARM_PROVIDER_INVALID',
+  // An OTEL_* variable asking for an exporter or protocol swarm does not have.
+  'SWARM_TRACING_INVALID',
 ]);
 
 /** A user's mistake gets its message and exit 2; a runtime failure its message and exit 1; never a stack. */

@@ -8,6 +8,8 @@ import {
   type Span,
   SpanKind,
   SpanStatusCode,
+  type Tracer,
+  type TracerProvider,
   trace,
 } from '@opentelemetry/api';
 import type { Task } from '../messages';
@@ -22,8 +24,23 @@ import type { Task } from '../messages';
 /** What a post's propagator wrote: W3C Trace Context's `traceparent`, and `tracestate` when set. */
 export type TraceCarrier = Record<string, string>;
 
-// A ProxyTracer: it finds the SDK's tracer whenever one is registered, even after this module loads.
-const tracer = trace.getTracer('swarm');
+let provider: TracerProvider | undefined;
+let cachedTracer: Tracer | undefined;
+
+/**
+ * The registered provider's tracer, asked again only when the provider changes. Not one tracer
+ * kept from load time: that would be this copy of the API's proxy, and a bundle that carries
+ * another copy (the CLI's SDK bundle) registers the SDK in the shared global registry without
+ * ever handing this proxy its delegate.
+ */
+function tracer(): Tracer {
+  const current = trace.getTracerProvider();
+  if (current !== provider || cachedTracer === undefined) {
+    provider = current;
+    cachedTracer = current.getTracer('swarm');
+  }
+  return cachedTracer;
+}
 
 /** OpenTelemetry's messaging conventions, plus the swarm's own names for the same things. */
 function taskAttributes(swarm: string, type: string, operation: 'send' | 'process'): Attributes {
@@ -39,7 +56,7 @@ function taskAttributes(swarm: string, type: string, operation: 'send' | 'proces
 
 /** The producer span of one posted task, a child of the caller's active span if it has one. */
 export function startPostSpan(swarm: string, type: string): Span {
-  return tracer.startSpan(`send ${swarm}/${type}`, {
+  return tracer().startSpan(`send ${swarm}/${type}`, {
     kind: SpanKind.PRODUCER,
     attributes: taskAttributes(swarm, type, 'send'),
   });
@@ -66,7 +83,7 @@ export function startTaskSpan(task: Task, consumer: string): Span {
     const posted = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, task.trace));
     if (posted !== undefined && isSpanContextValid(posted)) links.push({ context: posted });
   }
-  return tracer.startSpan(`process ${task.swarm}/${task.type}`, {
+  return tracer().startSpan(`process ${task.swarm}/${task.type}`, {
     kind: SpanKind.CONSUMER,
     root: true,
     links,
@@ -91,7 +108,7 @@ export function recordSpanError(span: Span, error: unknown): void {
   span.setStatus({ code: SpanStatusCode.ERROR, message });
 }
 
-/** The trace a finding made now belongs to: the active span's, if one is recording or sampled out. */
+/** The trace of the active span (recorded or sampled out): a finding made now belongs to it. */
 export function activeTraceId(): string | undefined {
   const active = trace.getSpanContext(context.active());
   return active !== undefined && isSpanContextValid(active) ? active.traceId : undefined;
