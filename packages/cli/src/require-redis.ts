@@ -18,7 +18,7 @@ export function redisBus(
   input: CommandInput,
   verb: string,
   lifetime: 'one-shot' | 'long-running' = 'one-shot',
-  busOptions: Pick<RedisBusOptions, 'retention'> = {},
+  busOptions: Pick<RedisBusOptions, 'retention' | 'events'> = {},
 ): RedisBus {
   const url = redisUrlOf(input.redis);
   if (!url) throw new UsageError(`swarm ${verb} needs a Redis: pass --redis <url> or set SWARM_REDIS_URL`);

@@ -5,6 +5,7 @@ import type { Subscription } from 'rxjs';
 import type { Command } from '../command';
 import { redisUrlOf } from '../connect';
 import { EXIT, UsageError } from '../errors';
+import { metricsOption, startMetricsEndpoint } from '../metrics-endpoint';
 import type { Output } from '../output';
 import { assertReachable, cliLogger } from '../require-redis';
 import { printDeadLetter, reportDeadLetters } from '../run-dead-letters';
@@ -82,7 +83,7 @@ function progressLine(progress: Progress, startedAt: number, out: Output): () =>
 
 export const run: Command = {
   name: 'run',
-  usage: 'swarm run <topology> [--once] [--dead-letters <file>]',
+  usage: 'swarm run <topology> [--once] [--dead-letters <file>] [--metrics <[host:]port>]',
   summary: 'start every shard and worker pool of a topology; --once exits when every posted task is done',
   options: {
     once: { type: 'boolean', description: 'exit when every posted task is done' },
@@ -91,6 +92,7 @@ export const run: Command = {
       value: '<file>',
       description: "write the run's dead letters to this file, one JSON object per line",
     },
+    metrics: metricsOption,
   },
   async run(input) {
     const [file] = input.positionals;
@@ -111,8 +113,11 @@ export const run: Command = {
     const url = redisUrlOf(input.redis, topology.transport.redis);
     const logger = cliLogger();
     const durability = (swarm: string) => topology.swarms[swarm]?.durability;
-    const redis = url ? new RedisBus({ url, logger, durability }) : undefined;
-    const bus: Bus = redis ?? new MemoryBus({ logger });
+    const metrics = await startMetricsEndpoint(input);
+    const events = metrics?.events;
+    const redis = url ? new RedisBus({ url, logger, durability, events }) : undefined;
+    const bus: Bus = redis ?? new MemoryBus({ logger, events });
+    metrics?.watch(bus, Object.keys(topology.swarms));
     input.out.note(
       url
         ? `transport: redis ${redactUrl(url)}`

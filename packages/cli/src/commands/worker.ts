@@ -4,6 +4,7 @@ import { paint } from '../colour';
 import type { Command } from '../command';
 import { EXIT, UsageError } from '../errors';
 import { positiveInt } from '../flags';
+import { metricsOption, startMetricsEndpoint } from '../metrics-endpoint';
 import { cliLogger, redisBus, withBus } from '../require-redis';
 import { formatTaskLine } from '../task-line';
 
@@ -45,7 +46,7 @@ function describeFailure(
 export const worker: Command = {
   name: 'worker',
   usage:
-    'swarm worker <swarm> <type> [--once] [--handler <module[#export]|builtin>] [--wait <seconds>] [--concurrency <n>] [--lease-ms <ms>] [--timeout-ms <ms>] [--max-attempts <n>] [--keep-findings <n>] [--assist]',
+    'swarm worker <swarm> <type> [--once] [--handler <module[#export]|builtin>] [--wait <seconds>] [--concurrency <n>] [--lease-ms <ms>] [--timeout-ms <ms>] [--max-attempts <n>] [--keep-findings <n>] [--assist] [--metrics <[host:]port>]',
   summary:
     'run a worker as this process; with --once: claim one task, report its finding, exit (3 if none came)',
   options: {
@@ -88,6 +89,7 @@ export const worker: Command = {
       description: 'trim the findings stream to this many',
       default: 'keep all',
     },
+    metrics: metricsOption,
   },
   async run(input) {
     const [swarm, type] = input.positionals;
@@ -108,10 +110,13 @@ export const worker: Command = {
     const keepFindings = keep === undefined ? undefined : positiveInt(keep, 0, '--keep-findings');
     if (input.values.once && input.values.assist)
       throw new UsageError('--assist needs a long-running worker: drop --once');
+    const metrics = await startMetricsEndpoint(input);
     const bus = redisBus(input, 'worker', input.values.once ? 'one-shot' : 'long-running', {
       // The findings stream is trimmed to this many as this worker records more.
       ...(keepFindings !== undefined ? { retention: { findings: { maxLen: keepFindings } } } : {}),
+      ...(metrics ? { events: metrics.events } : {}),
     });
+    metrics?.watch(bus, [swarm]);
     if (input.values.once) {
       return withBus(bus, async () => {
         const result = await runOnce({

@@ -35,6 +35,8 @@ export function serveMetrics(
   });
   // A scrape holds no long connection: do not let an idle keep-alive delay the process's exit.
   server.keepAliveTimeout = 1_000;
+  // Metrics never keep a process alive: it ends when its work does, scraped or not.
+  server.unref();
   return new Promise((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) =>
       reject(new MetricsServerError(options.port, options.host, error.code ?? error.message)),
