@@ -1,4 +1,4 @@
-import { type DiagLogger, DiagLogLevel, diag } from '@opentelemetry/api';
+import { context, type DiagLogger, DiagLogLevel, diag, propagation, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import {
   defaultResource,
@@ -22,7 +22,10 @@ export interface TracingOptions {
 }
 
 export interface Tracing {
-  /** Exports what is still buffered, then stops: call it before the process exits. */
+  /**
+   * Exports what is still buffered, then unregisters the SDK (the API is its no-op again): call it
+   * before the process exits.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -50,7 +53,18 @@ export function startTracing(options: TracingOptions = {}): Tracing {
     spanProcessors: exporters.map((exporter) => new BatchSpanProcessor(exporter)),
   });
   provider.register();
-  return { shutdown: () => provider.shutdown() };
+  return {
+    shutdown: async () => {
+      try {
+        await provider.shutdown();
+      } finally {
+        trace.disable();
+        propagation.disable();
+        context.disable();
+        diag.disable();
+      }
+    },
+  };
 }
 
 function exportersFrom(env: Record<string, string | undefined>): SpanExporter[] {
