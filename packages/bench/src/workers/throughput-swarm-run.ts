@@ -7,6 +7,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RedisBus } from '@swarm/core';
+import { startMetricsScraper } from '../metrics-scraper';
 import { env, exitWithParent, fail, intEnv, onMessage, send, sendThenExit } from './ipc';
 
 exitWithParent();
@@ -28,24 +30,59 @@ writeFileSync(
   ].join('\n'),
 );
 
+// With BENCH_METRICS=1, the process serves its Prometheus metrics on a free port (the ready message says where).
+const metrics = process.env.BENCH_METRICS === '1' ? ['--metrics', '127.0.0.1:0'] : [];
 const child = spawn(
   process.execPath,
-  [join(cliDir, 'dist/swarm.mjs'), 'run', join(dir, 'topology.yaml'), '--redis', env('BENCH_REDIS_URL')],
+  [
+    join(cliDir, 'dist/swarm.mjs'),
+    'run',
+    join(dir, 'topology.yaml'),
+    '--redis',
+    env('BENCH_REDIS_URL'),
+    ...metrics,
+  ],
   { stdio: ['ignore', 'ignore', 'pipe'] },
 );
 let stderr = '';
 child.stderr.on('data', (chunk: Buffer) => {
   const before = stderr;
   stderr += chunk.toString();
-  if (!before.includes('running;') && stderr.includes('running;')) send({ type: 'ready' });
+  if (!before.includes('running;') && stderr.includes('running;')) {
+    startScraping(/metrics: (http:\S+)/.exec(stderr)?.[1]);
+    send({ type: 'ready' });
+  }
 });
 child.on('exit', (code, signal) => {
   if (!stopping) fail(new Error(`swarm run exited early (${code ?? signal}): ${stderr.slice(-2_000)}`));
 });
 
+/** How often the metrics round scrapes: 15x Prometheus's default interval, so its cost shows. */
+const SCRAPE_EVERY_MS = 1_000;
+let scraper: { bus: RedisBus; stop: ReturnType<typeof startMetricsScraper>['stop'] } | undefined;
+
+function startScraping(url: string | undefined): void {
+  if (metrics.length === 0) return;
+  if (!url) return fail(new Error(`swarm run --metrics did not say where its metrics are: ${stderr}`));
+  const bus = new RedisBus({ url: env('BENCH_REDIS_URL') });
+  const swarm = env('BENCH_SWARM');
+  scraper = { bus, stop: startMetricsScraper({ bus, swarm, url, everyMs: SCRAPE_EVERY_MS }).stop };
+}
+
 let stopping = false;
-onMessage('stop', () => {
+onMessage('stop', async () => {
   stopping = true;
-  child.once('exit', (code) => sendThenExit({ type: 'stopped', completed: -1, failed: code === 0 ? 0 : 1 }));
+  let scrapeFailed = false;
+  if (scraper) {
+    const counts = await scraper.stop();
+    await scraper.bus.close();
+    process.stderr.write(
+      `[bench] metrics round: ${counts.scrapes} scrapes of both endpoints (${counts.bytes} bytes), ${counts.failures} failed\n`,
+    );
+    scrapeFailed = counts.scrapes === 0 || counts.failures > 0;
+  }
+  child.once('exit', (code) =>
+    sendThenExit({ type: 'stopped', completed: -1, failed: code === 0 && !scrapeFailed ? 0 : 1 }),
+  );
   child.kill('SIGTERM');
 });
