@@ -63,7 +63,10 @@ let scraper: { bus: RedisBus; stop: ReturnType<typeof startMetricsScraper>['stop
 
 function startScraping(url: string | undefined): void {
   if (metrics.length === 0) return;
-  if (!url) return fail(new Error(`swarm run --metrics did not say where its metrics are: ${stderr}`));
+  if (!url) {
+    fail(new Error(`swarm run --metrics did not say where its metrics are: ${stderr}`));
+    return;
+  }
   const bus = new RedisBus({ url: env('BENCH_REDIS_URL') });
   const swarm = env('BENCH_SWARM');
   scraper = { bus, stop: startMetricsScraper({ bus, swarm, url, everyMs: SCRAPE_EVERY_MS }).stop };
