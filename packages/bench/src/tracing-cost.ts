@@ -44,22 +44,34 @@ export async function startSpanSink(): Promise<SpanSink> {
   };
 }
 
-/** The SDK in this process, as the CLI starts it, but exporting to a counter instead of a collector. */
+/**
+ * The SDK in this process, as the CLI starts it, but exporting to a counter instead of a collector.
+ * `env` (a sampler) is put in process.env while the provider is made: the SDK reads its sampler there.
+ */
 export function startCountingTracing(env: Record<string, string> = {}): {
   tracing: Tracing;
   readonly spans: number;
 } {
   let spans = 0;
-  const tracing = startTracing({
-    env,
-    exporter: {
-      export(batch, done) {
-        spans += batch.length;
-        done({ code: 0 });
+  const saved = Object.fromEntries(Object.keys(env).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, env);
+  let tracing: Tracing;
+  try {
+    tracing = startTracing({
+      env: {},
+      exporter: {
+        export(batch, done) {
+          spans += batch.length;
+          done({ code: 0 });
+        },
+        shutdown: async () => {},
       },
-      shutdown: async () => {},
-    },
-  });
+    });
+  } finally {
+    for (const [name, value] of Object.entries(saved))
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+  }
   return {
     tracing,
     get spans() {

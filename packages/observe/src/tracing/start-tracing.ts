@@ -11,7 +11,11 @@ import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { TracingConfigError } from './tracing-config-error';
 
 export interface TracingOptions {
-  /** Where the `OTEL_*` variables are read from; process.env by default. */
+  /**
+   * Where the exporter's variables (OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_*PROTOCOL) are read
+   * from; process.env by default. The SDK reads the rest (sampler, limits, batching, endpoint) from
+   * process.env itself.
+   */
   env?: Record<string, string | undefined>;
   /** `service.name` when OTEL_SERVICE_NAME (or OTEL_RESOURCE_ATTRIBUTES) gives none. */
   serviceName?: string;
