@@ -156,6 +156,29 @@ describe('metrics of real processes', () => {
     expect(await run.exited).toBe(0);
   });
 
+  it("the dashboard's /metrics counts three posts from three CLI calls as 3", async () => {
+    const swarm = 'three-posts';
+    for (let i = 0; i < 3; i++) {
+      const posted = await swarmCli(['post', swarm, 'ask', '--redis', redis.url]);
+      expect(posted.code, posted.stderr).toBe(0);
+    }
+    const dashboard = startSwarmCli(['dashboard', '--port', '0', '--redis', redis.url]);
+    running.push(dashboard);
+    dashboard.child.stdin.end();
+    await until(
+      () => /dashboard on (http:\S+)/.test(dashboard.stderr),
+      () => `the URL in ${dashboard.stderr}`,
+      30_000,
+    );
+    const base = /dashboard on (http:\S+)/.exec(dashboard.stderr)?.[1] as string;
+    const samples = await scrape(new URL('metrics', base).href);
+    expect(samples.get(sample('swarm_tasks_posted_total', { swarm, type: 'ask' }))).toBe(3);
+    expect(samples.get(sample('swarm_queue_waiting', { swarm, type: 'ask' }))).toBe(3);
+    expect(samples.get(sample('swarm_tasks_completed_total', { swarm, type: 'ask' }))).toBe(0);
+    dashboard.child.kill('SIGTERM');
+    await dashboard.exited;
+  });
+
   it('refuses a --metrics that is no port with exit 2, and a taken port with exit 1, saying which', async () => {
     const bad = await swarmCli([
       'worker',

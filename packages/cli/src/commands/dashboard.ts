@@ -1,5 +1,5 @@
 import { loadTopology, type Topology } from '@swarm/core';
-import { isLoopback, startDashboard } from '@swarm/observe';
+import { isLoopback, startDashboard, swarmMetricsEndpoint } from '@swarm/observe';
 import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { redisBus, withBus } from '../require-redis';
@@ -77,6 +77,8 @@ export const dashboard: Command = {
         bus,
         host: listen.host,
         port: listen.port,
+        // Read from Redis at each scrape: what every process did to every swarm.
+        metrics: swarmMetricsEndpoint(bus),
         ...(listen.token !== undefined ? { token: listen.token } : {}),
         ...(topology ? { topology } : {}),
       });
