@@ -10,6 +10,7 @@ import { checkExactlyOnce } from '../exactly-once';
 import { awaitProgress } from '../progress';
 import { type RoundSettings, roundSettings } from '../round-settings';
 import { median } from '../stats';
+import { startCountingTracing, startSpanSink } from '../tracing-cost';
 
 /**
  * No-op tasks through one worker process, swarm and BullMQ side by side on one Redis:
@@ -38,6 +39,8 @@ async function swarmRound(
   ctx: BenchContext,
   settings: RoundSettings,
   script: 'throughput-swarm' | 'throughput-swarm-run' = 'throughput-swarm',
+  /** More of the worker's environment (the OTEL_* variables of a traced round). */
+  workerEnv: Record<string, string> = {},
 ): Promise<RoundResult> {
   const swarm = runName('bench-tp');
   const bus = new RedisBus({ url: ctx.redisUrl });
@@ -46,6 +49,7 @@ async function swarmRound(
     BENCH_SWARM: swarm,
     BENCH_TYPE: TYPE,
     BENCH_CONCURRENCY: String(settings.concurrency),
+    ...workerEnv,
   });
   try {
     await worker.next('ready', 60_000);
@@ -100,6 +104,45 @@ async function swarmRound(
     await deleteSwarmKeys(bus, swarm).catch(() => 0);
     await bus.close();
   }
+}
+
+/**
+ * swarm-run with tracing on in both processes: `swarm run` exports its consumer spans over OTLP
+ * (HTTP, JSON) to a local sink, and this process, the poster, runs the SDK with a batch processor
+ * whose exporter drops its producer spans. Both counts are logged, so a round that traced nothing shows.
+ */
+async function tracedRunRound(
+  ctx: BenchContext,
+  settings: RoundSettings,
+  /** OTEL_TRACES_SAMPLER and its argument for both processes; every span recorded when absent. */
+  sampler: Record<string, string> = {},
+): Promise<RoundResult> {
+  const sink = await startSpanSink();
+  const poster = startCountingTracing(sampler);
+  try {
+    return await swarmRound(ctx, settings, 'throughput-swarm-run', {
+      OTEL_TRACES_EXPORTER: 'otlp',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: sink.endpoint,
+      OTEL_SERVICE_NAME: 'bench-worker',
+      ...sampler,
+    });
+  } finally {
+    await poster.tracing.shutdown();
+    // The worker exports its last batch as it stops, inside swarmRound: the sink has it all now.
+    ctx.log(
+      `traced round: ${poster.spans} producer spans in the poster, ${sink.spans} spans exported by the worker`,
+    );
+    await sink.close();
+  }
+}
+
+/**
+ * swarm-run with metrics on: `swarm run --metrics` counts every task of its own, and every second
+ * the worker's parent process scrapes that endpoint and the swarm-wide metrics read from Redis
+ * (what the dashboard's /metrics serves), as a Prometheus server would, 15x as often.
+ */
+function metricsRunRound(ctx: BenchContext, settings: RoundSettings): Promise<RoundResult> {
+  return swarmRound(ctx, settings, 'throughput-swarm-run', { BENCH_METRICS: '1' });
 }
 
 async function bullmqRound(ctx: BenchContext, settings: RoundSettings): Promise<RoundResult> {
@@ -181,6 +224,13 @@ export const throughput: Benchmark = {
         run: (c: BenchContext, s: RoundSettings) => swarmRound(c, s, 'throughput-swarm-run'),
         results: [] as RoundResult[],
       },
+      'swarm-run-traced': { run: tracedRunRound, results: [] as RoundResult[] },
+      'swarm-run-sampled': {
+        run: (c: BenchContext, s: RoundSettings) =>
+          tracedRunRound(c, s, { OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' }),
+        results: [] as RoundResult[],
+      },
+      'swarm-run-metrics': { run: metricsRunRound, results: [] as RoundResult[] },
       bullmq: { run: bullmqRound, results: [] as RoundResult[] },
     };
     const notes = [
@@ -188,14 +238,33 @@ export const throughput: Benchmark = {
       'worker in a child process; time runs from the first post to the last completion observed by the poster',
       'swarm: the bare bus (consume + complete) in the worker process; swarm-run: a module-handler pool started',
       '  by `swarm run <topology>` (bundled CLI), the way a user runs one',
+      'swarm-run-traced: swarm-run with OpenTelemetry on: the worker exports a consumer span per task over',
+      '  OTLP/HTTP JSON to a local sink, the poster makes a producer span per task (batch processor, spans dropped)',
+      'swarm-run-sampled: the same with OTEL_TRACES_SAMPLER=traceidratio, OTEL_TRACES_SAMPLER_ARG=0.1 in both',
+      'swarm-run-metrics: swarm-run with `--metrics`, its /metrics and the swarm-wide scrape (read from Redis)',
+      '  each read every 1 s by the process that started it; the counters in Redis are in every swarm row',
       '(swarm: findings$; BullMQ: QueueEvents "completed"); every task checked observed exactly once',
       `BullMQ: removeOnComplete true, otherwise defaults (RESP2 connections). Median of ${rounds} round(s).`,
     ];
     for (let round = 0; round < rounds; round++) {
       const order =
         round % 2 === 0
-          ? (['swarm', 'swarm-run', 'bullmq'] as const)
-          : (['bullmq', 'swarm-run', 'swarm'] as const);
+          ? ([
+              'swarm',
+              'swarm-run',
+              'swarm-run-traced',
+              'swarm-run-sampled',
+              'swarm-run-metrics',
+              'bullmq',
+            ] as const)
+          : ([
+              'bullmq',
+              'swarm-run-metrics',
+              'swarm-run-sampled',
+              'swarm-run-traced',
+              'swarm-run',
+              'swarm',
+            ] as const);
       for (const system of order) {
         ctx.log(`round ${round + 1}/${rounds}: ${system}`);
         const result = await systems[system].run(ctx, settings);
@@ -214,6 +283,15 @@ export const throughput: Benchmark = {
     const runRate = median(systems['swarm-run'].results.map((r) => r.tasksPerSec));
     out.add('swarm-run', 'tasks_per_sec', runRate, 'tasks/s');
     out.add('swarm-run', 'ratio_vs_bullmq', runRate / bullmqRate, 'x');
+    const tracedRate = median(systems['swarm-run-traced'].results.map((r) => r.tasksPerSec));
+    out.add('swarm-run-traced', 'tasks_per_sec', tracedRate, 'tasks/s');
+    out.add('swarm-run-traced', 'drop_vs_swarm_run', 100 * (1 - tracedRate / runRate), '%');
+    const sampledRate = median(systems['swarm-run-sampled'].results.map((r) => r.tasksPerSec));
+    out.add('swarm-run-sampled', 'tasks_per_sec', sampledRate, 'tasks/s');
+    out.add('swarm-run-sampled', 'drop_vs_swarm_run', 100 * (1 - sampledRate / runRate), '%');
+    const metricsRate = median(systems['swarm-run-metrics'].results.map((r) => r.tasksPerSec));
+    out.add('swarm-run-metrics', 'tasks_per_sec', metricsRate, 'tasks/s');
+    out.add('swarm-run-metrics', 'drop_vs_swarm_run', 100 * (1 - metricsRate / runRate), '%');
     return { rows: out.rows, notes };
   },
 };
