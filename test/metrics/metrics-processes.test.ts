@@ -195,6 +195,20 @@ describe('metrics of real processes', () => {
     expect(bad.stderr).toContain(
       '--metrics "nine" is not a port: give a port (9464) or host:port (127.0.0.1:9464)',
     );
+    const once = await swarmCli([
+      'worker',
+      's',
+      'work',
+      '--handler',
+      HANDLER,
+      '--once',
+      '--metrics',
+      '9464',
+      '--redis',
+      redis.url,
+    ]);
+    expect(once.code).toBe(2);
+    expect(once.stderr).toContain('--metrics needs a long-running worker: drop --once');
     const taken = await serveMetrics(swarmMetricsEndpoint(bus), { port: 0, host: '127.0.0.1' });
     try {
       const clash = await swarmCli([

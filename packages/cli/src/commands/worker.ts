@@ -110,6 +110,9 @@ export const worker: Command = {
     const keepFindings = keep === undefined ? undefined : positiveInt(keep, 0, '--keep-findings');
     if (input.values.once && input.values.assist)
       throw new UsageError('--assist needs a long-running worker: drop --once');
+    // A one-shot worker is gone before a scrape could come.
+    if (input.values.once && input.values.metrics !== undefined)
+      throw new UsageError('--metrics needs a long-running worker: drop --once');
     const metrics = await startMetricsEndpoint(input);
     const bus = redisBus(input, 'worker', input.values.once ? 'one-shot' : 'long-running', {
       // The findings stream is trimmed to this many as this worker records more.
