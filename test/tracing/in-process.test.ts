@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { context, SpanKind, trace } from '@opentelemetry/api';
 import { MemoryBus } from '@swarm/core';
 import { startTracing, type Tracing, type TracingOptions } from '@swarm/observe/tracing';
-import { runOnce } from '@swarm/worker';
+import { runOnce, WorkerPool } from '@swarm/worker';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
+import { until } from '../support/until';
 
 type Exporter = NonNullable<TracingOptions['exporter']>;
 type ExportedSpan = Parameters<Exporter['export']>[0][number];
@@ -110,5 +111,58 @@ describe('task traces in one process', () => {
     const [finding] = await bus.readFindings('s');
     expect(finding).not.toHaveProperty('traceId');
     expect(collected.spans).toEqual([]);
+  });
+
+  it('samples a task on both sides or neither: the worker’s span follows its post’s sampling', async () => {
+    bus = new MemoryBus();
+    const saved = { sampler: process.env.OTEL_TRACES_SAMPLER, arg: process.env.OTEL_TRACES_SAMPLER_ARG };
+    process.env.OTEL_TRACES_SAMPLER = 'traceidratio';
+    process.env.OTEL_TRACES_SAMPLER_ARG = '0.5';
+    let collected: ReturnType<typeof collectSpans>;
+    try {
+      collected = collectSpans();
+    } finally {
+      for (const [name, value] of [
+        ['OTEL_TRACES_SAMPLER', saved.sampler],
+        ['OTEL_TRACES_SAMPLER_ARG', saved.arg],
+      ] as const)
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+    }
+    tracing = collected.tracing;
+    const posted = await bus.postBatch(
+      's',
+      'sampled',
+      Array.from({ length: 40 }, (_, n) => ({ data: n })),
+    );
+    const pool = new WorkerPool({
+      bus,
+      swarm: 's',
+      spec: { type: 'sampled', handler: { builtin: 'echo' }, concurrency: 4 },
+      baseDir: FIXTURES,
+      logger: pino({ level: 'silent' }),
+    });
+    pool.start();
+    await until(async () => (await bus!.readFindings('s')).length === posted.length, 'every finding', 30_000);
+    await pool.stop();
+    const findings = await bus.readFindings('s');
+    await tracing.shutdown();
+    tracing = undefined;
+
+    const producers = collected.spans.filter((s) => s.kind === SpanKind.PRODUCER);
+    const consumers = collected.spans.filter((s) => s.kind === SpanKind.CONSUMER);
+    // A ratio of 0.5 over 40 tasks: some sampled and some not (all or none: 2 in 10^12).
+    expect(producers.length).toBeGreaterThan(0);
+    expect(producers.length).toBeLessThan(posted.length);
+    expect(consumers.map(messageId).sort()).toEqual(producers.map(messageId).sort());
+    for (const consumer of consumers) {
+      const producer = producers.find((p) => messageId(p) === messageId(consumer));
+      expect(consumer.links[0]?.context.spanId).toBe(producer?.spanContext().spanId);
+    }
+    // An unsampled task's finding still names its (unexported) trace; a sampled one's, the exported span's.
+    for (const consumer of consumers)
+      expect(findings.find((f) => f.taskId === messageId(consumer))?.traceId).toBe(
+        consumer.spanContext().traceId,
+      );
   });
 });

@@ -8,13 +8,14 @@ import {
 } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
+import { LinkFollowingSampler, samplerFromEnv } from './task-sampler';
 import { TracingConfigError } from './tracing-config-error';
 
 export interface TracingOptions {
   /**
    * Where the exporter's variables (OTEL_TRACES_EXPORTER, OTEL_EXPORTER_OTLP_*PROTOCOL) are read
-   * from; process.env by default. The SDK reads the rest (sampler, limits, batching, endpoint) from
-   * process.env itself.
+   * from; process.env by default. The sampler, limits, batching and endpoint are read from
+   * process.env, as the SDK itself reads them.
    */
   env?: Record<string, string | undefined>;
   /** `service.name` when OTEL_SERVICE_NAME (or OTEL_RESOURCE_ATTRIBUTES) gives none. */
@@ -38,7 +39,7 @@ const OTLP_PROTOCOL = 'http/json';
 
 /**
  * Registers OpenTelemetry's Node SDK for this process: its tracer provider (sampler, limits and
- * batching from the standard OTEL_* variables), W3C Trace Context and Baggage propagation, and an
+ * batching from the standard OTEL_* variables; a task's worker span follows its post's sampling), W3C Trace Context and Baggage propagation, and an
  * AsyncLocalStorage context manager, so a worker's handler runs inside the task's span. Spans go
  * through a batch processor to the exporters OTEL_TRACES_EXPORTER names (`otlp`: OTLP over HTTP
  * with JSON, to OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT). No
@@ -54,6 +55,7 @@ export function startTracing(options: TracingOptions = {}): Tracing {
     .merge(detectResources({ detectors: [envDetector] }));
   const provider = new NodeTracerProvider({
     resource,
+    sampler: new LinkFollowingSampler(samplerFromEnv(process.env)),
     spanProcessors: exporters.map((exporter) => new BatchSpanProcessor(exporter)),
   });
   provider.register();
