@@ -138,7 +138,16 @@ describe('task traces in one process', () => {
     const pool = new WorkerPool({
       bus,
       swarm: 's',
-      spec: { type: 'sampled', handler: { builtin: 'echo' }, concurrency: 4 },
+      spec: {
+        type: 'sampled',
+        handler: { builtin: 'echo' },
+        concurrency: 4,
+        leaseMs: 30_000,
+        timeoutMs: 30_000,
+        maxAttempts: 3,
+        backoff: { baseMs: 1_000, maxMs: 60_000 },
+        isolation: 'none',
+      },
       baseDir: FIXTURES,
       logger: pino({ level: 'silent' }),
     });
