@@ -3,7 +3,7 @@
  * run by the bundled CLI in its own process. This script only starts and stops that process.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -84,8 +84,25 @@ onMessage('stop', async () => {
     );
     scrapeFailed = counts.scrapes === 0 || counts.failures > 0;
   }
+  process.stderr.write(
+    `[bench] swarm run process: ${cpuMsOf(child.pid)} ms CPU (user + system)${metrics.length > 0 ? ' with --metrics' : ''}\n`,
+  );
   child.once('exit', (code) =>
     sendThenExit({ type: 'stopped', completed: -1, failed: code === 0 && !scrapeFailed ? 0 : 1 }),
   );
   child.kill('SIGTERM');
 });
+
+/**
+ * CPU the `swarm run` process has used so far, from /proc (Linux; 10 ms ticks): less swayed by
+ * other load on the machine than tasks/s, so a round's cost per task can be compared.
+ */
+function cpuMsOf(pid: number | undefined): string {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    // utime and stime are fields 14 and 15 of stat; after the ") " split they are 11 and 12 (0-based).
+    return String((Number(fields[11]) + Number(fields[12])) * 10);
+  } catch {
+    return 'unknown';
+  }
+}
