@@ -221,8 +221,10 @@ describe('swarm findings with usage', () => {
     const result = await swarmCli(['findings', 'priced'], { env });
     expect(result.code).toBe(0);
     const [first, , second] = result.stdout.split('\n');
-    expect(first).toMatch(/attempt 1 {2}\$0\.0045 \(claude-haiku-4-5, 1\.2k in \/ 80 out, 2 calls\)$/);
-    expect(second).toMatch(/attempt 1$/);
+    expect(first).toMatch(
+      /attempt 1 {2}\$0\.0045 \(claude-haiku-4-5, 1\.2k in \/ 80 out, 2 calls\) {2}id \d+-\d+$/,
+    );
+    expect(second).toMatch(/attempt 1 {2}id \d+-\d+$/);
   });
 
   it('carries the usage in --json', async () => {

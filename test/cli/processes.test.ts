@@ -285,7 +285,9 @@ describe('the swarm CLI as long-running processes', () => {
     }
     for (const r of [garbage, garbageFollow]) {
       expect(r.code).toBe(2);
-      expect(r.stderr).toContain("--from must be a finding id (like 1700000000000-0), a time, 'start'");
+      expect(r.stderr).toContain(
+        "--from must be a finding id (like 1700000000000-0), a time (ISO or epoch ms), a span ago (30s, 5m, 2h, 1d), 'start' or 'now'",
+      );
       expect(r.stderr).toContain('got garbage');
       expect(r.stdout).toBe('');
       expectClean(r, true);
@@ -488,7 +490,9 @@ describe('the swarm CLI as long-running processes', () => {
         { swarm: 'beta', types: [{ type: 'slow', waiting: 2 }] },
       ]);
       // One line per swarm (issue #12): the totals over its task types.
-      expect(human.stdout).toMatch(/^alpha\s+waiting 1 {2}in flight 0 {2}delayed 0 .* findings 0 {2}dead letters 0/m);
+      expect(human.stdout).toMatch(
+        /^alpha\s+waiting 1 {2}in flight 0 {2}delayed 0 .* findings 0 {2}dead letters 0/m,
+      );
       expect(human.stdout).toMatch(/^beta\s+waiting 2 {2}in flight 0 /m);
       expect(human.stdout.trim().split('\n')).toHaveLength(2);
     });

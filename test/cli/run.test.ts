@@ -108,7 +108,7 @@ describe('swarm run without --once, embedded', () => {
       expect(child.exitCode).toBeNull();
       child.kill('SIGTERM');
       expect(await run.exited).toBe(0);
-      expect(run.stdout.match(/^\d+-\d+ {2}ask/gm)).toHaveLength(4);
+      expect(run.stdout.match(/^\S+Z {2}ask {2}/gm)).toHaveLength(4);
     } finally {
       child.kill('SIGKILL');
     }

@@ -93,16 +93,18 @@ export function parseTopology(source: string, file: string, options: LoadOptions
     binaries.some((b) => b.every((step, i) => path[i] === step));
   const dir = dirname(file);
   const report = (path: Path, message: string, key?: string) => at(offsetOf(doc, path, key), path, message);
-  // Before the schema's verdict: a missing module is reported together with the schema's errors.
-  if (!options.offline) reportMissingFiles(plain, dir, report);
+  // Whatever the schema's verdict: a missing module is reported together with the schema's errors.
+  const missingFiles = () => options.offline || reportMissingFiles(plain, dir, report);
   const parsed = topologySchema.safeParse(plain, { reportInput: true });
   if (!parsed.success) {
     // A binary value was reported once above; the schema would add a line per Buffer method.
     for (const issue of parsed.error.issues) if (!underBinary(issue.path)) reportZodIssue(doc, issue, at);
+    missingFiles();
     throw new TopologyInvalidError(sortIssues(issues));
   }
   if (issues.length > 0) throw new TopologyInvalidError(sortIssues(issues));
   checkSemantics(parsed.data, report);
+  missingFiles();
   checkModelPools(parsed.data, report, options.checkModel);
   if (issues.length > 0) throw new TopologyInvalidError(sortIssues(issues));
   const locate = (path: Path) => {

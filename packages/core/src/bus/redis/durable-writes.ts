@@ -77,7 +77,9 @@ export class DurableWrites {
     // HGETALL, not HMGET: a swarm's ACL user is granted the former (RELIABILITY.md, ACL users).
     const { replicas, timeoutMs } = await redis.hgetall(keys.durable(swarm));
     return durabilityFor(
-      replicas === undefined ? undefined : { replicas: Number(replicas), timeoutMs: Number(timeoutMs ?? 1_000) },
+      replicas === undefined
+        ? undefined
+        : { replicas: Number(replicas), timeoutMs: Number(timeoutMs ?? 1_000) },
       swarm,
     );
   }

@@ -378,7 +378,9 @@ export class RedisTransport implements Transport {
   /** On a cluster, every primary: SCAN sees one node's keys. */
   async #scanSwarms(match: string): Promise<string[]> {
     const names = new Set<string>();
-    const found = await Promise.all((await this.connection.primaries()).map((node) => scanKeys(node, match)));
+    const found = await this.connection.ridingFailover(async () =>
+      Promise.all((await this.connection.primaries()).map((node) => scanKeys(node, match))),
+    );
     for (const key of found.flat()) {
       const swarm = keys.swarmOf(key);
       if (swarm) names.add(swarm);
@@ -408,7 +410,11 @@ export class RedisTransport implements Transport {
     const prefix = keys.tasks(swarm, '');
     const redis = await this.#redis();
     // Every key of a swarm is on its slot's primary: that node's SCAN sees them all.
-    const streams = new Set(await scanKeys(await this.connection.nodeOf(prefix), keys.taskStreams(swarm)));
+    const streams = new Set(
+      await this.connection.ridingFailover(async () =>
+        scanKeys(await this.connection.nodeOf(prefix), keys.taskStreams(swarm)),
+      ),
+    );
     const types = await Promise.all(
       [...streams].sort().map((stream) =>
         taskTypeStatus(redis, stream, stream.slice(prefix.length), swarm).catch((error: unknown) => {
