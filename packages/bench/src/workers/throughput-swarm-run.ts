@@ -7,8 +7,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RedisBus } from '@swarm/core';
-import { startMetricsScraper } from '../metrics-scraper';
+import { startDashboardViewer } from '../dashboard-viewer';
 import { env, exitWithParent, fail, intEnv, onMessage, send, sendThenExit } from './ipc';
 
 exitWithParent();
@@ -30,8 +29,13 @@ writeFileSync(
   ].join('\n'),
 );
 
-// With BENCH_METRICS=1, the process serves its Prometheus metrics on a free port (the ready message says where).
-const metrics = process.env.BENCH_METRICS === '1' ? ['--metrics', '127.0.0.1:0'] : [];
+/**
+ * With BENCH_DASHBOARD=1 the swarm is watched as a user would watch it: `swarm run` serves its
+ * Prometheus metrics (--metrics on a free port), a `swarm dashboard` process runs beside it, and
+ * this process plays the open page and the Prometheus server (dashboard-viewer.ts).
+ */
+const watched = process.env.BENCH_DASHBOARD === '1';
+const redisUrl = env('BENCH_REDIS_URL');
 const child = spawn(
   process.execPath,
   [
@@ -39,59 +43,93 @@ const child = spawn(
     'run',
     join(dir, 'topology.yaml'),
     '--redis',
-    env('BENCH_REDIS_URL'),
-    ...metrics,
+    redisUrl,
+    ...(watched ? ['--metrics', '127.0.0.1:0'] : []),
   ],
   { stdio: ['ignore', 'ignore', 'pipe'] },
 );
+const dashboard = watched
+  ? spawn(
+      process.execPath,
+      [join(cliDir, 'dist/swarm.mjs'), 'dashboard', '--port', '0', '--redis', redisUrl],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    )
+  : undefined;
+
 let stderr = '';
-child.stderr.on('data', (chunk: Buffer) => {
-  const before = stderr;
-  stderr += chunk.toString();
-  if (!before.includes('running;') && stderr.includes('running;')) {
-    startScraping(/metrics: (http:\S+)/.exec(stderr)?.[1]);
-    send({ type: 'ready' });
+let dashboardStderr = '';
+let viewer: ReturnType<typeof startDashboardViewer> | undefined;
+let readySent = false;
+let stopping = false;
+
+/** Ready once `swarm run` is running and, when watched, the dashboard listens and the viewer has started. */
+function maybeReady(): void {
+  if (!stderr.includes('running;') || (watched && !dashboardStderr.includes('dashboard on '))) return;
+  if (watched) {
+    const workerMetricsUrl = /metrics: (http:\S+)/.exec(stderr)?.[1];
+    const dashboardUrl = /dashboard on (http:\S+)/.exec(dashboardStderr)?.[1];
+    if (!workerMetricsUrl || !dashboardUrl) {
+      fail(new Error(`no metrics or dashboard address: ${stderr} ${dashboardStderr}`));
+      return;
+    }
+    viewer = startDashboardViewer({ dashboardUrl, workerMetricsUrl });
   }
+  send({ type: 'ready' });
+  readySent = true;
+}
+
+child.stderr.on('data', (chunk: Buffer) => {
+  stderr += chunk.toString();
+  if (!readySent) maybeReady();
+});
+dashboard?.stderr.on('data', (chunk: Buffer) => {
+  dashboardStderr += chunk.toString();
+  if (!readySent) maybeReady();
 });
 child.on('exit', (code, signal) => {
   if (!stopping) fail(new Error(`swarm run exited early (${code ?? signal}): ${stderr.slice(-2_000)}`));
 });
+dashboard?.on('exit', (code, signal) => {
+  if (!stopping)
+    fail(new Error(`swarm dashboard exited early (${code ?? signal}): ${dashboardStderr.slice(-2_000)}`));
+});
 
-/** How often the metrics round scrapes: 15x Prometheus's default interval, so its cost shows. */
-const SCRAPE_EVERY_MS = 1_000;
-let scraper: { bus: RedisBus; stop: ReturnType<typeof startMetricsScraper>['stop'] } | undefined;
+const exited = (p: ReturnType<typeof spawn>) =>
+  new Promise<number | null>((resolve) => {
+    if (p.exitCode !== null) resolve(p.exitCode);
+    else p.once('exit', (code) => resolve(code));
+  });
 
-function startScraping(url: string | undefined): void {
-  if (metrics.length === 0) return;
-  if (!url) {
-    fail(new Error(`swarm run --metrics did not say where its metrics are: ${stderr}`));
-    return;
-  }
-  const bus = new RedisBus({ url: env('BENCH_REDIS_URL') });
-  const swarm = env('BENCH_SWARM');
-  scraper = { bus, stop: startMetricsScraper({ bus, swarm, url, everyMs: SCRAPE_EVERY_MS }).stop };
-}
-
-let stopping = false;
 onMessage('stop', async () => {
   stopping = true;
-  let scrapeFailed = false;
-  if (scraper) {
-    const counts = await scraper.stop();
-    await scraper.bus.close();
+  let watchFailed = false;
+  if (viewer) {
+    const counts = await viewer.stop();
     process.stderr.write(
-      `[bench] metrics round: ${counts.scrapes} scrapes of both endpoints (${counts.bytes} bytes), ${counts.failures} failed\n`,
+      `[bench] dashboard round: ${counts.findings} findings streamed, ${counts.polls} page polls, ${counts.scrapes} scrapes of both /metrics, ${counts.failures} failed${counts.firstFailure ? ` (first: ${counts.firstFailure})` : ''}\n`,
     );
-    scrapeFailed = counts.scrapes === 0 || counts.failures > 0;
+    watchFailed = counts.findings === 0 || counts.scrapes === 0 || counts.failures > 0;
   }
   process.stderr.write(
-    `[bench] swarm run process: ${cpuMsOf(child.pid)} ms CPU (user + system)${metrics.length > 0 ? ' with --metrics' : ''}\n`,
-  );
-  child.once('exit', (code) =>
-    sendThenExit({ type: 'stopped', completed: -1, failed: code === 0 && !scrapeFailed ? 0 : 1 }),
+    `[bench] swarm run process: ${cpuMsOf(child.pid)} ms CPU (user + system)${watched ? ` with --metrics; swarm dashboard process: ${cpuMsOf(dashboard?.pid)} ms CPU; the page and scraper stand-in: ${ownCpuMs()} ms CPU` : ''}\n`,
   );
   child.kill('SIGTERM');
+  dashboard?.kill('SIGTERM');
+  const [code, dashboardCode] = await Promise.all([exited(child), dashboard ? exited(dashboard) : 0]);
+  sendThenExit({
+    type: 'stopped',
+    completed: -1,
+    failed: code === 0 && dashboardCode === 0 && !watchFailed ? 0 : 1,
+  });
 });
+
+/** This process's CPU so far: in a watched round, mostly the viewer's. */
+function ownCpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return Math.round((user + system) / 1_000);
+}
 
 /**
  * CPU the `swarm run` process has used so far, from /proc (Linux; 10 ms ticks): less swayed by
