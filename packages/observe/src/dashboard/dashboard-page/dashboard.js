@@ -239,12 +239,14 @@ async function refreshTopology() {
     const angle = (2 * Math.PI * i) / Math.max(1, nodes.length) - Math.PI / 2;
     place.set(n.id, { x: width / 2 + radius * Math.cos(angle), y: height / 2 + radius * Math.sin(angle) });
   });
+  // Marker units scale with the edge's stroke (1.3, 7 of 10 units: 0.91 px each): refX 41 puts the
+  // arrow's tip 28 px before the line's end, just outside the target's circle (r 26), not under it.
   const marker = svg(
     'marker',
     {
       id: 'arrow',
       viewBox: '0 0 10 10',
-      refX: 30,
+      refX: 41,
       refY: 5,
       markerWidth: 7,
       markerHeight: 7,
