@@ -33,6 +33,7 @@ export function poolSpec(
     backoff: { baseMs: 10, maxMs: 20 },
     isolation: 'none',
     assist: false,
+    partitions: 1,
     ...overrides,
   };
 }

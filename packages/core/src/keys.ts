@@ -13,6 +13,25 @@ export function assertName(kind: 'swarm' | 'task type' | 'consumer', value: stri
 
 export const CONSUMER_GROUP = 'workers';
 
+/** Most partitions a task type may have: partition names stay short, and a worker's connections few. */
+export const MAX_PARTITIONS = 256;
+
+/**
+ * The swarm name a partition's keys carry (docs/SCALING.md): partition 0 is the swarm itself, so
+ * an unpartitioned swarm's keys never change; partition p ≥ 1 is `S#p`, a tag of its own and so a
+ * slot of its own. Names cannot contain `#`, so `S#p` is never another swarm's name.
+ */
+export function partitionName(swarm: string, partition: number): string {
+  return partition === 0 ? swarm : `${swarm}#${partition}`;
+}
+
+/** The swarm and partition a (possibly partition) name stands for. */
+export function partitionOf(name: string): { swarm: string; partition: number } {
+  const at = name.indexOf('#');
+  if (at < 0) return { swarm: name, partition: 0 };
+  return { swarm: name.slice(0, at), partition: Number(name.slice(at + 1)) };
+}
+
 export const keys = {
   tasks: (swarm: string, type: string) => `swarm:{${swarm}}:tasks:${type}`,
   delayed: (swarm: string, type: string) => `swarm:{${swarm}}:delayed:${type}`,
@@ -48,9 +67,17 @@ export const keys = {
   counters: (swarm: string) => `swarm:{${swarm}}:counters`,
   /** Hash: durable subscriber name → id of the last finding of this swarm it has taken. */
   cursors: (swarm: string) => `swarm:{${swarm}}:cursors`,
-  /** SCAN pattern for every key of every swarm, and how to read the swarm back out of a key. */
+  /**
+   * Hash on the plain tag: task type → its number of partitions (absent: 1). The one source of
+   * truth for posters, workers and readers; a worker pool writes its topology's `partitions`.
+   */
+  partitions: (swarm: string) => `swarm:{${swarm}}:partitions`,
+  /**
+   * SCAN pattern for every key of every swarm, and how to read the swarm back out of a key: a
+   * partition's `{S#p}` is swarm S.
+   */
   anySwarm: 'swarm:{*}:*',
-  swarmOf: (key: string) => /^swarm:\{([^}]+)\}:/.exec(key)?.[1],
+  swarmOf: (key: string) => /^swarm:\{([^}#]+)(?:#\d+)?\}:/.exec(key)?.[1],
   /** SCAN pattern for every task stream of a swarm. */
   taskStreams: (swarm: string) => `swarm:{${swarm}}:tasks:*`,
   /** Pub/sub channel: one message per finding, the finding as JSON. */

@@ -8,8 +8,11 @@ import { resolvePoolHandler } from './resolve';
 import { toError } from './result';
 import { runDelivery, type TaskOutcome } from './run-task';
 
-/** A pool's spec as the topology gives it; `assist` may be left out (default false). */
-export type PoolSpec = Omit<WorkerPoolSpec, 'assist'> & { assist?: boolean };
+/** A pool's spec as the topology gives it; `assist` (default false) and `partitions` (default 1) may be left out. */
+export type PoolSpec = Omit<WorkerPoolSpec, 'assist' | 'partitions'> & {
+  assist?: boolean;
+  partitions?: number;
+};
 
 export interface WorkerPoolOptions {
   bus: Bus;

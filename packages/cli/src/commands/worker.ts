@@ -155,7 +155,8 @@ export const worker: Command = {
         return EXIT.ok;
       });
     }
-    const spec: WorkerPoolSpec = {
+    // No `partitions`: a worker without a topology reads the swarm's own (keys.partitions).
+    const spec: Omit<WorkerPoolSpec, 'partitions'> = {
       type,
       handler,
       concurrency,

@@ -1,5 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { Fields } from '../codec';
+import { MAX_PARTITIONS } from '../keys';
 import type { LedgerStore } from '../ledger/ledger';
 import type { Finding, TaskTypeStatus } from '../messages';
 
@@ -40,6 +41,19 @@ export function trimOf(bound: StreamBound | undefined): [TrimKind, string] {
   if (bound?.maxLen !== undefined) return ['MAXLEN', String(bound.maxLen)];
   if (bound?.maxAgeMs !== undefined) return ['MAXAGE', String(bound.maxAgeMs)];
   return ['', ''];
+}
+
+/**
+ * The partitions hash as stored, read leniently: a field someone else wrote that is not a
+ * whole number from 1 to 256 counts as one partition, the layout every older process assumes.
+ */
+export function partitionCounts(hash: Record<string, string>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const [type, value] of Object.entries(hash)) {
+    const n = Number(value);
+    counts[type] = Number.isInteger(n) && n >= 1 && n <= MAX_PARTITIONS ? n : 1;
+  }
+  return counts;
 }
 
 /** Where a pending entry stands: who owns it, and how often it has been handed out. */
@@ -143,6 +157,10 @@ export interface Transport {
   putError(swarm: string, consumer: string, record: string | undefined): Promise<void>;
   /** Consumer → its RepeatedError record as JSON. */
   readErrors(swarm: string): Promise<Record<string, string>>;
+  /** The swarm's partitions hash (keys.partitions): task type → N, for the types declared partitioned. */
+  readPartitions(swarm: string): Promise<Record<string, number>>;
+  /** Declares how many partitions a task type's streams have (a worker pool does, as it starts). */
+  putPartitions(swarm: string, type: string, partitions: number): Promise<void>;
   putShard(swarm: string, id: string, info: string): Promise<void>;
   /** Shard id → its ShardInfo as JSON. */
   readShards(swarm: string): Promise<Record<string, string>>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_PARTITIONS } from '../keys';
 
 /**
  * The topology file's schema: the one source of truth for its TypeScript types and for
@@ -182,6 +183,13 @@ export const workerPoolSchema = z.strictObject({
     .default(false)
     .describe("also answer the swarm's help requests (ctx.askPeers) when a slot is free"),
   budget: budgetSchema.optional().describe("this pool's spending cap (llm handlers)"),
+  partitions: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PARTITIONS)
+    .default(1)
+    .describe('task streams of this type, each its own Redis Cluster slot (docs/SCALING.md)'),
 });
 
 export const taskSchema = z.strictObject({

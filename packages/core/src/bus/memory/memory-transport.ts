@@ -1,7 +1,7 @@
 import { Observable, type Subscriber } from 'rxjs';
 import type { Clock } from '../../clock';
 import { encodeDeadLetter, type Fields, taskHistoryOf } from '../../codec';
-import { keys } from '../../keys';
+import { keys, partitionOf } from '../../keys';
 import type { TaskTypeStatus } from '../../messages';
 import { swarmMatcher } from '../../subscription/swarm-pattern';
 import { type CounterEvent, counterField } from '../counters';
@@ -13,6 +13,7 @@ import type {
   TaskQueue,
   Transport,
 } from '../transport';
+import { partitionCounts } from '../transport';
 import { MemoryLedger } from './memory-ledger';
 import { MemoryStream } from './memory-stream';
 
@@ -31,6 +32,7 @@ export class MemoryTransport implements Transport {
   readonly #idempotency = new Map<string, { id: string; expiresAt: number }>();
   readonly #blobs = new Map<string, Map<string, Buffer>>();
   readonly #shards = new Map<string, Record<string, string>>();
+  readonly #partitions = new Map<string, Record<string, string>>();
   readonly #errors = new Map<string, Map<string, string>>();
   readonly #cursors = new Map<string, Record<string, string>>();
   readonly #counters = new Map<string, Map<string, number>>();
@@ -95,11 +97,13 @@ export class MemoryTransport implements Transport {
 
   #ring(swarm: string): void {
     const listeners = this.#doorbells.get(swarm);
-    const watchers = [...this.#activity].filter((w) => w.matches(swarm));
+    // As a Redis pattern subscription maps a partition's channel back to its swarm.
+    const logical = partitionOf(swarm).swarm;
+    const watchers = [...this.#activity].filter((w) => w.matches(logical));
     if (!listeners && watchers.length === 0) return;
     queueMicrotask(() => {
       for (const listener of listeners ?? []) listener.next(undefined);
-      for (const watcher of watchers) watcher.subscriber.next(swarm);
+      for (const watcher of watchers) watcher.subscriber.next(logical);
     });
   }
 
@@ -222,7 +226,7 @@ export class MemoryTransport implements Transport {
       const swarm = keys.swarmOf(key);
       if (swarm) names.add(swarm);
     }
-    for (const swarm of this.#shards.keys()) names.add(swarm);
+    for (const swarm of [...this.#shards.keys(), ...this.#partitions.keys()]) names.add(swarm);
     return [...names].sort();
   }
 
@@ -231,10 +235,9 @@ export class MemoryTransport implements Transport {
     const names: string[] = [];
     for (const [key, stream] of this.#streams) {
       const swarm = keys.swarmOf(key);
-      if (swarm && key === keys.findings(swarm) && stream.entries.size > 0 && matches(swarm))
-        names.push(swarm);
+      if (swarm && key.endsWith('}:findings') && stream.entries.size > 0 && matches(swarm)) names.push(swarm);
     }
-    return names.sort();
+    return [...new Set(names)].sort();
   }
 
   async putError(swarm: string, consumer: string, record: string | undefined): Promise<void> {
@@ -255,6 +258,14 @@ export class MemoryTransport implements Transport {
       this.#shards.set(swarm, shards);
     }
     shards[id] = info;
+  }
+
+  async readPartitions(swarm: string): Promise<Record<string, number>> {
+    return partitionCounts(this.#partitions.get(swarm) ?? {});
+  }
+
+  async putPartitions(swarm: string, type: string, partitions: number): Promise<void> {
+    this.#partitions.set(swarm, { ...this.#partitions.get(swarm), [type]: String(partitions) });
   }
 
   async readShards(swarm: string): Promise<Record<string, string>> {

@@ -9,6 +9,7 @@ import type { DurabilityOption } from '../durability';
 import { compareIds } from '../stream-id';
 import {
   type FindingsBroadcast,
+  partitionCounts,
   type RawEntry,
   type Retention,
   type TaskQueue,
@@ -396,6 +397,14 @@ export class RedisTransport implements Transport {
 
   async readErrors(swarm: string): Promise<Record<string, string>> {
     return (await this.#redis()).hgetall(keys.errors(swarm));
+  }
+
+  async readPartitions(swarm: string): Promise<Record<string, number>> {
+    return partitionCounts(await (await this.#redis()).hgetall(keys.partitions(swarm)));
+  }
+
+  async putPartitions(swarm: string, type: string, partitions: number): Promise<void> {
+    await (await this.#redis()).hset(keys.partitions(swarm), type, partitions);
   }
 
   async putShard(swarm: string, id: string, info: string): Promise<void> {
