@@ -36,6 +36,8 @@ export interface TransportEnv {
   forgetLease(swarm: string, type: string, consumer: string): Promise<void>;
   /** Makes a consumer that reads once and is never seen again, as a SIGKILLed worker leaves behind. */
   ghostConsumer(swarm: string, type: string, name: string): Promise<void>;
+  /** On a cluster: the primary (host:port) that holds a key's slot. */
+  primaryOf?(key: string): Promise<string>;
   /** Deletes one field of a stored context blob, as if a chunk had been lost. */
   dropContextField(swarm: string, ref: string, field: string): Promise<void>;
   teardown(): Promise<void>;
@@ -99,6 +101,7 @@ interface RedisTarget {
   url: string;
   raw(): RedisClient;
   stop(): Promise<void>;
+  cluster?: boolean;
 }
 
 export function redisEnv(): EnvFactory {
@@ -125,6 +128,7 @@ export function clusterEnv(): EnvFactory {
           { redisOptions: { protocol: 2 } },
         ),
       stop: () => cluster.stop(),
+      cluster: true,
     };
   });
 }
@@ -133,11 +137,21 @@ function redisLikeEnv(name: string, start: () => Promise<RedisTarget>): EnvFacto
   let target: Promise<RedisTarget> | undefined;
   const create = async (): Promise<TransportEnv> => {
     target ??= start();
-    const { url, raw: open } = await target;
+    const { url, raw: open, cluster } = await target;
     const raw = open();
     const buses: Bus[] = [];
     return {
       name,
+      ...(cluster
+        ? {
+            async primaryOf(key: string) {
+              const slot = Number(await raw.call('CLUSTER', 'KEYSLOT', key));
+              const ranges = (await raw.call('CLUSTER', 'SLOTS')) as [number, number, [string, number]][];
+              const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+              return range ? `${range[2][0]}:${range[2][1]}` : '';
+            },
+          }
+        : {}),
       bus(options) {
         const bus = new RedisBus({ ...options, url });
         buses.push(bus);

@@ -106,22 +106,26 @@ const WRITES: Record<Exclude<Role, 'admin'>, readonly string[]> = {
     'counters',
     'durable',
     'ledger:*',
+    // A pool declares its topology's `partitions` as it starts.
+    'partitions',
   ],
 };
 
 /** The rules after `ACL SETUSER <user>`, the password as given (`>secret`, `#<sha256>` or a placeholder). */
 export function aclRules(swarm: string, role: Role, password: string): string[] {
-  const prefix = `swarm:{${swarm}}:`;
-  const keys =
+  // A partitioned task type's partitions p ≥ 1 carry the tag `{S#p}` (docs/SCALING.md).
+  const prefixes = [`swarm:{${swarm}}:`, `swarm:{${swarm}#*}:`];
+  const keys = prefixes.flatMap((prefix) =>
     role === 'admin'
       ? [`~${prefix}*`]
-      : [`%R~${prefix}*`, ...WRITES[role].map((suffix) => `~${prefix}${suffix}`)];
+      : [`%R~${prefix}*`, ...WRITES[role].map((suffix) => `~${prefix}${suffix}`)],
+  );
   return [
     'reset',
     'on',
     password,
     ...keys,
-    `&${prefix}*`,
+    ...prefixes.map((prefix) => `&${prefix}*`),
     ...[...new Set(COMMANDS[role])].map((c) => `+${c}`),
   ];
 }

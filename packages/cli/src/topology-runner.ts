@@ -2,7 +2,7 @@ import {
   type ActorDefinition,
   type Bus,
   checkActors,
-  compareIds,
+  findingsCursorReached,
   type LoadedTopology,
   loadWhere,
   type RunningActor,
@@ -140,7 +140,7 @@ export async function awaitSubscribers(
   for (;;) {
     const behind = targets.filter(({ actor, source, upTo }) => {
       const at = actor.progress.get(source);
-      return at === undefined || compareIds(at, upTo) < 0;
+      return at === undefined || !findingsCursorReached(at, upTo);
     });
     if (behind.length === 0) return true;
     if (Date.now() > deadline) return false;

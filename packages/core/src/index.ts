@@ -47,6 +47,13 @@ export {
 export type { FindingsFrom } from './bus/findings-reader';
 export { MemoryBus, type MemoryBusOptions } from './bus/memory/memory-bus';
 export {
+  advanceFindingsCursor,
+  findingsCursorReached,
+  jumpHash,
+  type PartitionedId,
+  splitPartitionedId,
+} from './bus/partition-ids';
+export {
   type ConnectionOptions,
   type RedisClient,
   RedisConnection,
@@ -68,7 +75,7 @@ export { type Clock, ManualClock, systemClock } from './clock';
 export { MALFORMED_FINDING_TYPE, MAX_DATA_DEPTH, nestedDeeperThan } from './codec';
 export type { ContextStore, ContextStoreOptions } from './context/context-store';
 export * from './errors';
-export { assertName, CONSUMER_GROUP, keys } from './keys';
+export { assertName, CONSUMER_GROUP, keys, MAX_PARTITIONS, partitionName, partitionOf } from './keys';
 export type {
   BudgetLimit,
   BudgetState,

@@ -92,10 +92,12 @@ export class WorkerPool {
         const concurrency = spec.concurrency ?? DEFAULTS.concurrency;
         // With assist, the pool's own tasks and the swarm's help requests share its slots.
         const slots = spec.assist ? new Slots(concurrency) : undefined;
-        const claim = (type: string, name: string | undefined) =>
+        const claim = (type: string, name: string | undefined, partitions?: number) =>
           bus
             .consume(swarm, type, {
               ...(name !== undefined ? { consumer: name } : {}),
+              // The pool declares its topology's partitions as it starts (docs/SCALING.md).
+              ...(partitions !== undefined ? { partitions } : {}),
               concurrency,
               slots,
               leaseMs: spec.leaseMs ?? DEFAULTS.leaseMs,
@@ -107,7 +109,7 @@ export class WorkerPool {
               error: (error: unknown) =>
                 this.#log.error({ err: toError(error).message, type }, 'worker pool stopped claiming tasks'),
             });
-        this.#subscription = claim(spec.type, consumer);
+        this.#subscription = claim(spec.type, consumer, spec.partitions);
         if (spec.assist)
           this.#subscription.add(
             claim(ASSIST_TYPE, consumer === undefined ? undefined : `${consumer}-assist`),

@@ -64,6 +64,12 @@ export interface ConsumeOptions {
    * only while a slot is free. A consumer may overshoot by what one in-flight read returns.
    */
   slots?: Slots;
+  /**
+   * Declares the type's number of partitions in the swarm (`swarm:{S}:partitions`), as a worker
+   * pool does with its topology's `partitions`; without it the consumer reads what is declared
+   * (1 when nothing is). With N > 1 it reads every partition (docs/SCALING.md).
+   */
+  partitions?: number;
 }
 
 export interface FindingsOptions {
@@ -119,6 +125,13 @@ export interface Bus {
   /** Records a shard's state (context version, finding cursor) so a restart resumes from it. */
   registerShard(swarm: string, info: ShardInfo): Promise<void>;
   shards(swarm: string): Promise<ShardInfo[]>;
+  /**
+   * The swarm's partitioned task types and their number of partitions (`swarm:{S}:partitions`;
+   * a type not listed has one). See docs/SCALING.md.
+   */
+  partitions(swarm: string): Promise<Record<string, number>>;
+  /** Declares a task type's number of partitions, as a worker pool does when it starts. */
+  declarePartitions(swarm: string, type: string, partitions: number): Promise<void>;
   /** Queue depths per task type, findings and dead letters kept, and the swarm's shards. */
   status(swarm: string): Promise<SwarmStatus>;
   /** What every process did to the swarm's tasks, per type, ever (posted, completed, failed, ...). */

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { decodeTask, encodeTask, MAX_DATA_DEPTH, nestedDeeperThan } from '../codec';
 import { InvalidClaimError, InvalidTaskError } from '../errors';
-import { assertName } from '../keys';
+import { assertName, partitionName, partitionOf } from '../keys';
 import type { FailResult, FindingInput, Task } from '../messages';
 import { defaultBackoff } from './backoff';
 import { expiredFinding, findingOf, isExpired, settleFailure, taskOrBury } from './settlement';
@@ -39,7 +39,10 @@ export interface ClaimOptions {
 }
 
 export interface Claim {
-  /** `<swarm>/<type>/<entry id>/<consumer>`: what report, renew and fail take. */
+  /**
+   * `<swarm>/<type>/<entry id>/<consumer>`: what report, renew and fail take. The swarm is
+   * `S#p` for a task of partition p ≥ 1 of a partitioned type.
+   */
   handle: string;
   task: Task;
   leaseMs: number;
@@ -68,6 +71,8 @@ export interface ClaimHandle {
 }
 
 const ENTRY_ID = /^\d{1,20}-\d{1,20}$/;
+/** A swarm's own name, or one of its partitions' (`S#p`, p ≥ 1). */
+const PARTITION_SUFFIX = /^#[1-9]\d{0,2}$/;
 
 export function formatClaimHandle(handle: ClaimHandle): string {
   return `${handle.swarm}/${handle.type}/${handle.entryId}/${handle.consumer}`;
@@ -79,7 +84,9 @@ export function parseClaimHandle(handle: string): ClaimHandle {
   const [swarm = '', type = '', entryId = '', consumer = ''] = parts;
   if (parts.length !== 4 || !ENTRY_ID.test(entryId)) throw new InvalidClaimError(String(handle));
   try {
-    assertName('swarm', swarm);
+    const at = swarm.indexOf('#');
+    if (at >= 0 && !PARTITION_SUFFIX.test(swarm.slice(at))) throw new InvalidClaimError(handle);
+    assertName('swarm', at >= 0 ? swarm.slice(0, at) : swarm);
     assertName('task type', type);
     assertName('consumer', consumer);
   } catch {
@@ -158,6 +165,32 @@ export async function claimTask(
   }
 }
 
+/**
+ * A claim of a partitioned type: the partitions are looked at in turn from a random one; the
+ * last of each round waits for new tasks, so a claim that waits sees every partition each second.
+ */
+export async function claimFromPartitions(
+  deps: ClaimDeps,
+  swarm: string,
+  type: string,
+  partitions: number,
+  options: ClaimOptions = {},
+): Promise<Claim | undefined> {
+  const { clock } = deps;
+  const consumer = options.consumer ?? deps.defaultConsumer();
+  const until = clock.now() + Math.max(0, options.waitMs ?? 0);
+  const first = Math.floor(Math.random() * partitions);
+  do {
+    for (let i = 0; i < partitions && !options.signal?.aborted; i++) {
+      const waitMs = i === partitions - 1 ? Math.max(0, Math.min(CLAIM_POLL_MS, until - clock.now())) : 0;
+      const name = partitionName(swarm, (first + i) % partitions);
+      const claim = await claimTask(deps, name, type, { ...options, consumer, waitMs });
+      if (claim) return { ...claim, task: { ...claim.task, swarm } };
+    }
+  } while (clock.now() < until && !options.signal?.aborted);
+  return undefined;
+}
+
 type HeldClaim = { held: true; task: Task; leaseMs: number } | ({ held: false } & ClaimRefusal);
 
 /**
@@ -188,7 +221,7 @@ async function holding(queue: TaskQueue, handle: ClaimHandle, leaseMs: number): 
   const pending = await queue.inspect(handle.entryId);
   if (!pending) return { held: false, outcome: 'settled' };
   if (pending.owner !== handle.consumer) return { held: false, outcome: 'lost', owner: pending.owner };
-  const task = decodeTask(handle.swarm, handle.type, pending.fields, pending.deliveries);
+  const task = decodeTask(partitionOf(handle.swarm).swarm, handle.type, pending.fields, pending.deliveries);
   return { held: true, task, leaseMs };
 }
 

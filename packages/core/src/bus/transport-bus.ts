@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Span } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
-import { Observable } from 'rxjs';
+import { Observable, type Subscriber } from 'rxjs';
 import { type Clock, systemClock } from '../clock';
 import {
   decodeDeadLetter,
@@ -14,7 +14,7 @@ import {
 } from '../codec';
 import { ChunkedContextStore, type ContextStore } from '../context/context-store';
 import { BusClosedError, DeadLetterNotFoundError, InvalidTaskError, PayloadTooLargeError } from '../errors';
-import { assertName } from '../keys';
+import { assertName, MAX_PARTITIONS, partitionName } from '../keys';
 import { type Ledger, ledgerOver } from '../ledger/ledger';
 import type {
   DeadLetter,
@@ -47,6 +47,7 @@ import {
   type ClaimRelease,
   type ClaimRenewal,
   type ClaimReport,
+  claimFromPartitions,
   claimTask,
   failClaim,
   releaseClaim,
@@ -56,8 +57,16 @@ import {
 import { Consumer } from './consumer';
 import { countersFromHash, type TaskCounters } from './counters';
 import type { Delivery } from './delivery';
-import { readFindings$ } from './findings-reader';
+import { jumpHash, splitPartitionedId } from './partition-ids';
+import { PartitionTable } from './partition-table';
+import {
+  lastPartitionedFindingId,
+  partitionedFindings$,
+  readPartitionedFindings,
+} from './partitioned-findings';
+import { partitionedCounters, partitionedDeadLetters, partitionedStatus } from './partitioned-swarm';
 import { tagsOf } from './settlement';
+import { Slots } from './slots';
 import type { Transport } from './transport';
 
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -86,6 +95,9 @@ export class TransportBus implements Bus {
   readonly #maxPayload: number;
   readonly #idempotencyWindow: number;
   readonly #events: BusEvents | undefined;
+  readonly #partitions: PartitionTable;
+  /** Per (swarm, type): the partition the next round-robin post goes to. */
+  readonly #nextPartition = new Map<string, number>();
   #closed = false;
 
   constructor(
@@ -99,6 +111,26 @@ export class TransportBus implements Bus {
     this.#maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
     this.#idempotencyWindow = options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW;
     this.#events = options.events;
+    this.#partitions = new PartitionTable(transport, clock);
+  }
+
+  /**
+   * The partition a post goes to (docs/SCALING.md, Posting): by its idempotency key's jump hash,
+   * else round-robin. Partition 0 is the swarm's own name, so an unpartitioned swarm is unchanged.
+   */
+  async #postTarget(swarm: string, type: string, idempotencyKey?: string): Promise<string> {
+    const partitions = await this.#partitions.of(swarm, type);
+    if (partitions <= 1) return swarm;
+    if (idempotencyKey !== undefined) return partitionName(swarm, jumpHash(idempotencyKey, partitions));
+    return partitionName(swarm, this.#roundRobin(swarm, type, partitions));
+  }
+
+  #roundRobin(swarm: string, type: string, partitions: number): number {
+    if (partitions <= 1) return 0;
+    const key = `${swarm}/${type}`;
+    const next = (this.#nextPartition.get(key) ?? 0) % partitions;
+    this.#nextPartition.set(key, next + 1);
+    return next;
   }
 
   #assertOpen(): void {
@@ -152,7 +184,7 @@ export class TransportBus implements Bus {
       const { task, fields } = this.#toTask(swarm, type, input, traceCarrierOf(span));
       span.setAttribute('messaging.message.id', task.id);
       if (task.idempotencyKey === undefined) {
-        await this.transport.append(swarm, type, [fields.task as string]);
+        await this.transport.append(await this.#postTarget(swarm, type), type, [fields.task as string]);
         this.#events?.posted?.(swarm, type, 1);
         return { id: task.id, duplicate: false };
       }
@@ -169,7 +201,7 @@ export class TransportBus implements Bus {
 
   async #postIdempotent(task: Task, idempotencyKey: string, fields: Fields): Promise<PostedTask> {
     const { posted, id } = await this.transport.appendIdempotent(
-      task.swarm,
+      await this.#postTarget(task.swarm, task.type, idempotencyKey),
       task.type,
       fields,
       task.id,
@@ -196,10 +228,15 @@ export class TransportBus implements Bus {
       });
       const plain = built.filter(({ task }) => task.idempotencyKey === undefined);
       if (plain.length > 0) {
-        await this.transport.append(
-          swarm,
-          type,
-          plain.map(({ fields }) => fields.task as string),
+        // One append per partition, each atomic on its own: across partitions a batch is not.
+        const partitions = await this.#partitions.of(swarm, type);
+        const byPartition = Array.from({ length: partitions }, (): string[] => []);
+        for (const { fields } of plain)
+          byPartition[this.#roundRobin(swarm, type, partitions)]?.push(fields.task as string);
+        await Promise.all(
+          byPartition.map((tasks, p) =>
+            tasks.length > 0 ? this.transport.append(partitionName(swarm, p), type, tasks) : undefined,
+          ),
         );
         this.#events?.posted?.(swarm, type, plain.length);
       }
@@ -232,24 +269,59 @@ export class TransportBus implements Bus {
       slots: options.slots,
       events: this.#events,
     };
+    const declared = options.partitions;
+    if (declared !== undefined) assertPartitions(declared);
     return new Observable<Delivery>((subscriber) => {
       this.#assertOpen();
-      const queue = this.transport.openQueue(swarm, type, consumer, settings.leaseMs);
-      const log = this.log.child({ swarm, type, consumer });
-      const engine = new Consumer(queue, swarm, type, settings, this.clock, log, (state) => {
-        const record = state && JSON.stringify({ consumer, type, ...state } satisfies RepeatedError);
-        this.transport
-          .putError(swarm, consumer, record)
-          .catch((error: unknown) =>
-            log.debug({ err: String(error) }, 'could not record the repeated error'),
-          );
-      });
-      this.#consumers.add(engine);
-      engine.start(subscriber);
+      const engines: Consumer[] = [];
+      let stopped = false;
+      const start = (partitions: number) => {
+        if (stopped || subscriber.closed) return;
+        // One consumer per partition (docs/SCALING.md, Workers over partitions): each reads its
+        // share of the concurrency, and shared slots keep the whole at the pool's concurrency.
+        const shared =
+          partitions <= 1
+            ? settings
+            : {
+                ...settings,
+                concurrency: Math.ceil(settings.concurrency / partitions),
+                slots: settings.slots ?? new Slots(settings.concurrency),
+              };
+        for (let p = 0; p < partitions; p++)
+          engines.push(this.#startConsumer(partitionName(swarm, p), swarm, type, shared, subscriber));
+      };
+      const partitions =
+        declared === undefined
+          ? this.#partitions.of(swarm, type)
+          : this.#partitions.declare(swarm, type, declared).then(() => declared);
+      partitions.then(start, (error: unknown) => subscriber.error(error));
       return () => {
-        engine.stop().finally(() => this.#consumers.delete(engine));
+        stopped = true;
+        for (const engine of engines) engine.stop().finally(() => this.#consumers.delete(engine));
       };
     });
+  }
+
+  /** A consumer of one partition's stream (`name`) whose deliveries belong to `swarm`. */
+  #startConsumer(
+    name: string,
+    swarm: string,
+    type: string,
+    settings: ConstructorParameters<typeof Consumer>[3],
+    subscriber: Subscriber<Delivery>,
+  ): Consumer {
+    const { consumer } = settings;
+    const queue = this.transport.openQueue(name, type, consumer, settings.leaseMs);
+    const log = this.log.child({ swarm: name, type, consumer });
+    const engine = new Consumer(queue, swarm, type, settings, this.clock, log, (state) => {
+      const record = state && JSON.stringify({ consumer, type, ...state } satisfies RepeatedError);
+      this.transport
+        .putError(swarm, consumer, record)
+        .catch((error: unknown) => log.debug({ err: String(error) }, 'could not record the repeated error'));
+    });
+    this.#consumers.add(engine);
+    engine.start(subscriber);
+    return engine;
   }
 
   get #claims(): ClaimDeps {
@@ -261,10 +333,12 @@ export class TransportBus implements Bus {
     };
   }
 
-  claim(swarm: string, type: string, options: ClaimOptions = {}): Promise<Claim | undefined> {
+  async claim(swarm: string, type: string, options: ClaimOptions = {}): Promise<Claim | undefined> {
     this.#assertOpen();
     assertName('swarm', swarm);
     assertName('task type', type);
+    const partitions = await this.#partitions.of(swarm, type);
+    if (partitions > 1) return claimFromPartitions(this.#claims, swarm, type, partitions, options);
     return claimTask(this.#claims, swarm, type, options);
   }
 
@@ -294,13 +368,15 @@ export class TransportBus implements Bus {
 
   findings$(swarm: string, options: FindingsOptions = {}): Observable<Finding> {
     assertName('swarm', swarm);
-    return readFindings$(this.transport, this.clock, swarm, options.from ?? 'start');
+    return partitionedFindings$(this.transport, this.clock, this.#partitions, swarm, options.from ?? 'start');
   }
 
   follow(options: FollowOptions): Observable<Finding> {
     return follow$(
       {
         transport: this.transport,
+        findings$: (swarm, from) => this.findings$(swarm, { from }),
+        lastFindingId: (swarm) => this.lastFindingId(swarm),
         clock: this.clock,
         log: this.log,
         track: (work) => {
@@ -341,9 +417,11 @@ export class TransportBus implements Bus {
     return { id, ...finding };
   }
 
-  lastFindingId(swarm: string): Promise<string> {
+  async lastFindingId(swarm: string): Promise<string> {
     assertName('swarm', swarm);
-    return this.transport.lastFindingId(swarm);
+    const partitions = await this.#partitions.widest(swarm);
+    if (partitions <= 1) return this.transport.lastFindingId(swarm);
+    return lastPartitionedFindingId(this.transport, swarm, partitions);
   }
 
   cursors(swarm: string): Promise<Record<string, string>> {
@@ -359,35 +437,49 @@ export class TransportBus implements Bus {
 
   async readFindings(swarm: string, options: { after?: string; count?: number } = {}): Promise<Finding[]> {
     assertName('swarm', swarm);
+    const count = options.count ?? 1_000;
+    const partitions = await this.#partitions.widest(swarm);
+    if (partitions > 1)
+      return readPartitionedFindings(this.transport, swarm, partitions, options.after, count);
     const from = options.after ? { after: options.after } : { start: '-' };
-    const entries = await this.transport.readFindings(swarm, from, options.count ?? 1_000);
+    const entries = await this.transport.readFindings(swarm, from, count);
     return entries.map((e) => decodeFinding(swarm, e.id, e.fields));
   }
 
   async deadLetters(swarm: string, options: { count?: number } = {}): Promise<DeadLetter[]> {
     assertName('swarm', swarm);
-    const entries = await this.transport.readDeadLetters(swarm, options.count ?? 1_000);
+    const count = options.count ?? 1_000;
+    const partitions = await this.#partitions.widest(swarm);
+    if (partitions > 1) return partitionedDeadLetters(this.transport, swarm, partitions, count);
+    const entries = await this.transport.readDeadLetters(swarm, count);
     return entries.map((e) => decodeDeadLetter(swarm, e.id, e.fields));
   }
 
+  /** A dead letter's id `p:<id>` names partition p's stream (partitioned-swarm.ts). */
   async retryDeadLetter(swarm: string, id: string): Promise<Task> {
     assertName('swarm', swarm);
-    const entry = await this.transport.readDeadLetter(swarm, id);
-    const letter = entry && decodeDeadLetter(swarm, entry.id, entry.fields);
+    const at = splitPartitionedId(id) ?? { partition: 0, id };
+    const name = partitionName(swarm, at.partition);
+    const entry = await this.transport.readDeadLetter(name, at.id);
+    const letter = entry && decodeDeadLetter(swarm, id, entry.fields);
     if (!letter) throw new DeadLetterNotFoundError(swarm, id);
     if (!letter.task)
       throw new InvalidTaskError(`dead letter ${id} holds a malformed task and cannot be retried`);
     assertName('task type', letter.type);
     const task: Task = { ...letter.task, attempt: 1, errors: letter.errors };
-    if (!(await this.transport.moveDeadLetter(swarm, id, letter.type, encodeTask(task))))
+    if (!(await this.transport.moveDeadLetter(name, at.id, letter.type, encodeTask(task))))
       throw new DeadLetterNotFoundError(swarm, id);
     return task;
   }
 
-  purgeDeadLetters(swarm: string): Promise<number> {
+  async purgeDeadLetters(swarm: string): Promise<number> {
     this.#assertOpen();
     assertName('swarm', swarm);
-    return this.transport.purgeDeadLetters(swarm);
+    const partitions = await this.#partitions.widest(swarm);
+    const purged = await Promise.all(
+      Array.from({ length: partitions }, (_, p) => this.transport.purgeDeadLetters(partitionName(swarm, p))),
+    );
+    return purged.reduce((a, b) => a + b, 0);
   }
 
   swarms(): Promise<string[]> {
@@ -407,13 +499,27 @@ export class TransportBus implements Bus {
       .sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
+  async partitions(swarm: string): Promise<Record<string, number>> {
+    assertName('swarm', swarm);
+    return this.transport.readPartitions(swarm);
+  }
+
+  async declarePartitions(swarm: string, type: string, partitions: number): Promise<void> {
+    this.#assertOpen();
+    assertName('swarm', swarm);
+    assertName('task type', type);
+    assertPartitions(partitions);
+    await this.#partitions.declare(swarm, type, partitions);
+  }
+
   async status(swarm: string): Promise<SwarmStatus> {
     assertName('swarm', swarm);
+    const partitions = await this.#partitions.widest(swarm);
     const [queues, shards, cursors, lastFinding, errors] = await Promise.all([
-      this.transport.status(swarm),
+      partitions > 1 ? partitionedStatus(this.transport, swarm, partitions) : this.transport.status(swarm),
       this.shards(swarm),
       this.transport.readCursors(swarm),
-      this.transport.lastFindingId(swarm),
+      this.lastFindingId(swarm),
       this.transport.readErrors(swarm),
     ]);
     const subscribers = Object.entries(cursors)
@@ -431,7 +537,12 @@ export class TransportBus implements Bus {
 
   async counters(swarm: string): Promise<TaskCounters[]> {
     assertName('swarm', swarm);
-    return countersFromHash(await this.transport.readCounters(swarm));
+    const partitions = await this.#partitions.widest(swarm);
+    return countersFromHash(
+      partitions > 1
+        ? await partitionedCounters(this.transport, swarm, partitions)
+        : await this.transport.readCounters(swarm),
+    );
   }
 
   async drain(): Promise<void> {
@@ -463,6 +574,13 @@ export class TransportBus implements Bus {
     clearTimeout(timer);
     await this.transport.close();
   }
+}
+
+function assertPartitions(partitions: number): void {
+  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS)
+    throw new InvalidTaskError(
+      `partitions must be a whole number from 1 to ${MAX_PARTITIONS}, got ${partitions}`,
+    );
 }
 
 /** A record is rewritten each minute while its error lasts: an older one is a consumer that died failing. */

@@ -1,4 +1,4 @@
-import { compareIds } from '../bus/stream-id';
+import { findingsCursorReached } from '../bus/partition-ids';
 
 /**
  * Stores a subscriber's cursor behind the stream it reads: at most one write in flight, and the
@@ -14,9 +14,9 @@ export class CursorWriter {
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  /** Moves the cursor to `id`; never backwards. */
+  /** Moves the cursor to `id` (a finding id, or one per partition); never backwards. */
   advance(id: string): void {
-    if (this.#latest !== undefined && compareIds(id, this.#latest) <= 0) return;
+    if (this.#latest !== undefined && findingsCursorReached(this.#latest, id)) return;
     this.#latest = id;
     if (!this.#inflight) this.#kick();
   }

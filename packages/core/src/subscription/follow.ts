@@ -2,8 +2,7 @@ import type { Logger } from 'pino';
 import { Observable, type Subscription } from 'rxjs';
 import { isRefusal } from '../bus/consumer';
 import type { FindingsFrom } from '../bus/findings-reader';
-import { readFindings$ } from '../bus/findings-reader';
-import { compareIds } from '../bus/stream-id';
+import { advanceFindingsCursor, findingsCursorHolds } from '../bus/partition-ids';
 import type { Transport } from '../bus/transport';
 import type { Clock, ClockTimer } from '../clock';
 import { assertName } from '../keys';
@@ -29,8 +28,11 @@ export interface FollowOptions extends FindingFilter {
    * memory commits once their effect is durable, so a crash replays what it had not finished.
    */
   commits?: Observable<Finding>;
-  /** Told the id of each finding handed over (kept or filtered out), per source swarm. */
-  onProgress?: (swarm: string, id: string) => void;
+  /**
+   * Told the cursor after each finding handed over (kept or filtered out), per source swarm: the
+   * finding's id, or for a partitioned swarm one id per partition (see lastFindingId).
+   */
+  onProgress?: (swarm: string, cursor: string) => void;
   /**
    * How often patterns are matched again against the transport's swarms (default 5 s). A swarm's
    * first broadcast opens it at once; this catches what a dropped broadcast would miss.
@@ -40,6 +42,10 @@ export interface FollowOptions extends FindingFilter {
 
 export interface FollowDeps {
   transport: Transport;
+  /** A swarm's findings from a cursor, every partition merged (Bus.findings$). */
+  findings$(swarm: string, from: FindingsFrom): Observable<Finding>;
+  /** The cursor at a swarm's newest finding (Bus.lastFindingId). */
+  lastFindingId(swarm: string): Promise<string>;
   clock: Clock;
   log: Logger;
   /** Keeps the bus open until a final cursor write settles. */
@@ -49,7 +55,8 @@ export interface FollowDeps {
 const RETRY_MS = 1_000;
 
 /**
- * Findings of several swarms, merged; ordered within each source swarm. The stream is the truth
+ * Findings of several swarms, merged; ordered within each source swarm (within each partition of
+ * a partitioned one, whose cursor holds one id per partition). The stream is the truth
  * and pub/sub only rings the bell (see readFindings$). A durable subscriber's cursor moves once a
  * finding has been handed to it (filtered-out findings included) and is stored behind it, at most
  * one write in flight; unsubscribing stores the last one.
@@ -77,8 +84,10 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
     interface Source {
       reader?: Subscription;
       writer?: CursorWriter;
-      /** Last id handed over: where a reader reopened after an error resumes. */
+      /** Cursor after the last finding handed over: where a reader reopened after an error resumes. */
       last?: string;
+      /** Cursor after the last finding committed (manual commits). */
+      committed?: string;
     }
     const manual = options.commits !== undefined;
     /**
@@ -107,7 +116,7 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
         try {
           stored = (await transport.readCursors(swarm))[name];
           // 'now' means now only once: store where it landed, or a restart would skip what came between.
-          if (!stored && from === 'now') from = await transport.lastFindingId(swarm);
+          if (!stored && from === 'now') from = await deps.lastFindingId(swarm);
         } catch (error) {
           if (isRefusal(error)) {
             refused(swarm, error);
@@ -124,10 +133,12 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
           (error) => log.warn({ swarm, err: String(error) }, 'could not store the cursor; will retry'),
         );
         if (!stored && typeof from === 'string' && from !== 'start') source.writer.advance(from);
+        if (typeof from === 'string' && from !== 'start') source.committed = from;
       }
       if (resumeAfter !== undefined) from = resumeAfter;
+      if (typeof from === 'string' && from !== 'start' && source.last === undefined) source.last = from;
       if (subscriber.closed) return;
-      source.reader = readFindings$(transport, clock, swarm, from).subscribe({
+      source.reader = deps.findings$(swarm, from).subscribe({
         next: (finding) => {
           let wanted: boolean;
           try {
@@ -136,12 +147,13 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
             subscriber.error(error);
             return;
           }
-          source.last = finding.id;
+          const cursor = advanceFindingsCursor(source.last, finding.id);
+          source.last = cursor;
           if (wanted) subscriber.next(finding);
           // Handed over, even if the subscriber unsubscribed inside next(): the teardown's flush
-          // runs a microtask later and stores this id too.
-          if (!manual) source.writer?.advance(finding.id);
-          options.onProgress?.(swarm, finding.id);
+          // runs a microtask later and stores this cursor too.
+          if (!manual) source.writer?.advance(cursor);
+          options.onProgress?.(swarm, cursor);
         },
         error: (error: unknown) => {
           if (isRefusal(error)) {
@@ -164,10 +176,12 @@ export function follow$(deps: FollowDeps, options: FollowOptions): Observable<Fi
     });
     const committed = options.commits?.subscribe({
       next: (finding) => {
-        const writer = sources.get(finding.swarm)?.writer;
-        const last = sources.get(finding.swarm)?.last;
+        const source = sources.get(finding.swarm);
         // Never past what was handed over: a commit of something not yet read would skip it.
-        if (writer && last !== undefined && compareIds(finding.id, last) <= 0) writer.advance(finding.id);
+        if (!source?.writer || source.last === undefined || !findingsCursorHolds(source.last, finding.id))
+          return;
+        source.committed = advanceFindingsCursor(source.committed, finding.id);
+        source.writer.advance(source.committed);
       },
       complete: () => commitsEnded?.(),
       error: () => commitsEnded?.(),

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { NotDurableError } from '../../errors';
-import { keys } from '../../keys';
+import { keys, partitionOf } from '../../keys';
 import { type Durability, type DurabilityOption, durabilityFor } from '../durability';
 import { compareIds } from '../stream-id';
 import type { RedisConnection } from './connections';
@@ -42,13 +42,20 @@ export class DurableWrites {
    * The swarm's durability: this bus's own setting, recorded in the swarm (its mark, so readers
    * stop at it from then on, and the setting) before its first write from this process; else what
    * the swarm recorded, so a `swarm post` or `swarm worker` without a topology keeps it too.
+   * A partition `S#p` is held to S's setting; each partition keeps its own mark, beside its
+   * findings stream (docs/SCALING.md, Failover).
    */
   settingOf(swarm: string): Promise<Required<Durability> | undefined> {
-    const own = durabilityFor(this.option, swarm);
+    const { swarm: logical, partition } = partitionOf(swarm);
+    const own = durabilityFor(this.option, logical);
     if (own) {
       let declared = this.#declared.get(swarm);
       if (!declared) {
-        declared = this.#declare(swarm, own);
+        // A partition's writer records the setting on S too, where processes without one read it.
+        declared =
+          partition > 0
+            ? Promise.all([this.settingOf(logical), this.#declare(swarm, own)]).then(() => own)
+            : this.#declare(swarm, own);
         declared.catch(() => this.#declared.delete(swarm));
         this.#declared.set(swarm, declared);
       }
@@ -57,16 +64,24 @@ export class DurableWrites {
     const now = Date.now();
     const stored = this.#stored.get(swarm);
     if (stored && now - stored.at < STORED_SETTING_TTL_MS) return stored.setting;
-    const setting = this.#readStored(swarm);
+    const setting = this.#readStored(logical).then(async (found) => {
+      // The swarm's setting, recorded on S; a partition's mark must exist before its first write.
+      if (found && partition > 0) await this.#startMark(swarm);
+      return found;
+    });
     setting.catch(() => this.#stored.delete(swarm));
     this.#stored.set(swarm, { at: now, setting });
     return setting;
   }
 
-  async #declare(swarm: string, own: Required<Durability>): Promise<Required<Durability>> {
-    // mark-durable.lua never moves the mark down, so '0-0' only starts a mark no writer has set.
-    // It and HSET keep to the commands the documented ACL rule list grants (RELIABILITY.md).
+  /** mark-durable.lua never moves the mark down, so '0-0' only starts a mark no writer has set. */
+  async #startMark(swarm: string): Promise<void> {
     await this.call('markDurable', [keys.durable(swarm)], ['0-0', keys.findingsChannel(swarm), '']);
+  }
+
+  async #declare(swarm: string, own: Required<Durability>): Promise<Required<Durability>> {
+    // Starting the mark and HSET keep to the commands the documented ACL rule list grants (RELIABILITY.md).
+    await this.#startMark(swarm);
     const redis = await this.connection.client();
     await redis.hset(keys.durable(swarm), 'replicas', own.replicas, 'timeoutMs', own.timeoutMs);
     return own;
