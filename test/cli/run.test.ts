@@ -66,6 +66,23 @@ describe('swarm run', () => {
     expect(cursors.map((c: { name: string }) => c.name)).toEqual(['ops.digest', 'ops.runbook']);
   });
 
+  it('runs a pool of partitions: 3, every task done once, its findings in every partition (issue #11)', async () => {
+    const env = { SWARM_REDIS_URL: redis.url };
+    const topology = join(ROOT, 'test/cli/fixtures/partitioned.yaml');
+    const result = await swarmCli(['run', topology, '--once', '--json'], { env });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain('done: 6 task(s), 6 finding(s), 0 dead letter(s)');
+    const printed = jsonLines<Finding>(result.stdout);
+    expect(printed).toHaveLength(6);
+    expect(new Set(printed.map((f) => f.taskId)).size).toBe(6);
+    expect(new Set(printed.map((f) => (f.id.split(':').length === 2 ? f.id.split(':')[0] : '0')))).toEqual(
+      new Set(['0', '1', '2']),
+    );
+    const status = JSON.parse((await swarmCli(['status', 'spread', '--json'], { env })).stdout);
+    expect(status.findings).toBe(6);
+    expect(status.types).toEqual([expect.objectContaining({ type: 'ask', waiting: 0, inFlight: 0 })]);
+  });
+
   it('exits 2 with file:line:col for an invalid topology', async () => {
     const result = await swarmCli(['run', join(ROOT, 'test/fixtures/topologies/bad/unknown-builtin.yaml')]);
     expect(result.code).toBe(2);

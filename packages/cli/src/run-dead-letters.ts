@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import type { Bus, DeadLetter } from '@swarm/core';
+import { type Bus, type DeadLetter, splitPartitionedId } from '@swarm/core';
 import type { Output } from './output';
 
 /**
@@ -28,7 +28,8 @@ export function printDeadLetter(letter: DeadLetter, out: Output): void {
 /** The dead letters written since `since` (ms) in these swarms: this run's, not older ones kept in Redis. */
 export async function deadLettersSince(bus: Bus, swarms: string[], since: number): Promise<DeadLetter[]> {
   const all = await Promise.all(swarms.map((swarm) => bus.deadLetters(swarm, { count: 100_000 })));
-  return all.flat().filter((d) => Number(d.id.split('-')[0]) >= since);
+  // A partition's dead letter has the id `p:<stream id>`; the stream id says when it was written.
+  return all.flat().filter((d) => Number(splitPartitionedId(d.id)?.id.split('-')[0] ?? 0) >= since);
 }
 
 export interface DeadLetterReport {

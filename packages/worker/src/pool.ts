@@ -86,18 +86,20 @@ export class WorkerPool {
     if (this.#ready) throw new Error(`worker pool for ${this.#options.spec.type} already started`);
     const { bus, swarm, spec, baseDir, consumer, models } = this.#options;
     const timeoutMs = spec.timeoutMs ?? DEFAULTS.timeoutMs;
-    this.#ready = resolvePoolHandler({ ...spec, timeoutMs }, baseDir, bus, { swarm, models }).then(
-      (handler) => {
+    const loading = resolvePoolHandler({ ...spec, timeoutMs }, baseDir, bus, { swarm, models });
+    // Declared before the pool is ready, so a shard started after it posts to every partition.
+    const declared =
+      spec.partitions === undefined ? undefined : bus.declarePartitions(swarm, spec.type, spec.partitions);
+    this.#ready = Promise.all([loading, declared]).then(
+      ([handler]) => {
         if (this.#stopping) return;
         const concurrency = spec.concurrency ?? DEFAULTS.concurrency;
         // With assist, the pool's own tasks and the swarm's help requests share its slots.
         const slots = spec.assist ? new Slots(concurrency) : undefined;
-        const claim = (type: string, name: string | undefined, partitions?: number) =>
+        const claim = (type: string, name: string | undefined) =>
           bus
             .consume(swarm, type, {
               ...(name !== undefined ? { consumer: name } : {}),
-              // The pool declares its topology's partitions as it starts (docs/SCALING.md).
-              ...(partitions !== undefined ? { partitions } : {}),
               concurrency,
               slots,
               leaseMs: spec.leaseMs ?? DEFAULTS.leaseMs,
@@ -109,7 +111,7 @@ export class WorkerPool {
               error: (error: unknown) =>
                 this.#log.error({ err: toError(error).message, type }, 'worker pool stopped claiming tasks'),
             });
-        this.#subscription = claim(spec.type, consumer, spec.partitions);
+        this.#subscription = claim(spec.type, consumer);
         if (spec.assist)
           this.#subscription.add(
             claim(ASSIST_TYPE, consumer === undefined ? undefined : `${consumer}-assist`),
@@ -120,7 +122,10 @@ export class WorkerPool {
         );
       },
       (error: unknown) => {
-        this.#log.error({ err: toError(error).message }, 'worker pool cannot start: handler did not load');
+        this.#log.error(
+          { err: toError(error).message },
+          'worker pool cannot start: its handler did not load or its partitions could not be declared',
+        );
         throw error;
       },
     );

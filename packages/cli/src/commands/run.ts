@@ -1,5 +1,13 @@
 import { writeFile } from 'node:fs/promises';
-import { type Bus, type Finding, loadTopology, MemoryBus, RedisBus, redactUrl } from '@swarm/core';
+import {
+  advanceFindingsCursor,
+  type Bus,
+  type Finding,
+  loadTopology,
+  MemoryBus,
+  RedisBus,
+  redactUrl,
+} from '@swarm/core';
 import { checkModel } from '@swarm/worker';
 import type { Subscription } from 'rxjs';
 import type { Command } from '../command';
@@ -36,15 +44,24 @@ class FindingPrinter {
   }
 
   #take(f: Finding): void {
-    this.#last = f.id;
+    this.#last = advanceFindingsCursor(this.#last, f.id);
     this.print(f);
   }
 
   async finish(): Promise<void> {
     this.#subscription.unsubscribe();
+    // Every partition from the run's start, except where the live reader got further: a cursor
+    // names each partition (docs/SCALING.md), so none is read from another's position.
+    const partitions = Math.max(1, ...Object.values(await this.bus.partitions(this.swarm)));
+    let cursor = this.#last;
+    for (let p = 0; p < partitions; p++) {
+      const start = `${p === 0 ? '' : `${p}:`}${this.since - 1}-99999999`;
+      cursor = advanceFindingsCursor(cursor, start);
+    }
+    this.#last = cursor;
     for (;;) {
       const page = await this.bus.readFindings(this.swarm, {
-        after: this.#last ?? `${this.since - 1}-99999999`,
+        after: this.#last as string,
         count: 1_000,
       });
       for (const f of page) this.#take(f);

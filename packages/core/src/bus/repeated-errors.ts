@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
+import type { RepeatedError } from '../messages';
 import { errorMessage } from './delivery';
 
 export interface RepeatedErrorState {
@@ -61,4 +62,21 @@ export class RepeatedErrors {
   get failures(): number {
     return this.#count;
   }
+}
+
+/** A record is rewritten each minute while its error lasts: an older one is a consumer that died failing. */
+const ERROR_RECORD_STALE_MS = 3 * 60_000;
+
+/** The records of `swarm status` still current: consumers failing now, not ones that died failing. */
+export function currentErrors(records: Record<string, string>, now: number): RepeatedError[] {
+  const errors: RepeatedError[] = [];
+  for (const json of Object.values(records)) {
+    try {
+      const record = JSON.parse(json) as RepeatedError;
+      if (now - record.at < ERROR_RECORD_STALE_MS) errors.push(record);
+    } catch {
+      // A record someone else wrote: not ours to show.
+    }
+  }
+  return errors.sort((a, b) => (a.consumer < b.consumer ? -1 : 1));
 }

@@ -4,17 +4,10 @@ import type { Span } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import { Observable, type Subscriber } from 'rxjs';
 import { type Clock, systemClock } from '../clock';
-import {
-  decodeDeadLetter,
-  decodeFinding,
-  encodeTask,
-  type Fields,
-  MAX_DATA_DEPTH,
-  nestedDeeperThan,
-} from '../codec';
+import { encodeTask, type Fields, MAX_DATA_DEPTH, nestedDeeperThan } from '../codec';
 import { ChunkedContextStore, type ContextStore } from '../context/context-store';
-import { BusClosedError, DeadLetterNotFoundError, InvalidTaskError, PayloadTooLargeError } from '../errors';
-import { assertName, MAX_PARTITIONS, partitionName } from '../keys';
+import { BusClosedError, InvalidTaskError, PayloadTooLargeError } from '../errors';
+import { assertName, partitionName } from '../keys';
 import { type Ledger, ledgerOver } from '../ledger/ledger';
 import type {
   DeadLetter,
@@ -57,16 +50,12 @@ import {
 import { Consumer } from './consumer';
 import { countersFromHash, type TaskCounters } from './counters';
 import type { Delivery } from './delivery';
-import { jumpHash, splitPartitionedId } from './partition-ids';
 import { PartitionTable } from './partition-table';
-import {
-  lastPartitionedFindingId,
-  partitionedFindings$,
-  readPartitionedFindings,
-} from './partitioned-findings';
-import { partitionedCounters, partitionedDeadLetters, partitionedStatus } from './partitioned-swarm';
+import { partitionedFindings$ } from './partitioned-findings';
+import { currentErrors } from './repeated-errors';
 import { tagsOf } from './settlement';
 import { Slots } from './slots';
+import { assertPartitions, SwarmPartitions } from './swarm-partitions';
 import type { Transport } from './transport';
 
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
@@ -95,9 +84,8 @@ export class TransportBus implements Bus {
   readonly #maxPayload: number;
   readonly #idempotencyWindow: number;
   readonly #events: BusEvents | undefined;
-  readonly #partitions: PartitionTable;
-  /** Per (swarm, type): the partition the next round-robin post goes to. */
-  readonly #nextPartition = new Map<string, number>();
+  /** Where posts go, and the swarm-wide reads over the partitions (docs/SCALING.md). */
+  readonly #swarms: SwarmPartitions;
   #closed = false;
 
   constructor(
@@ -111,26 +99,7 @@ export class TransportBus implements Bus {
     this.#maxPayload = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD;
     this.#idempotencyWindow = options.idempotencyWindowMs ?? DEFAULT_IDEMPOTENCY_WINDOW;
     this.#events = options.events;
-    this.#partitions = new PartitionTable(transport, clock);
-  }
-
-  /**
-   * The partition a post goes to (docs/SCALING.md, Posting): by its idempotency key's jump hash,
-   * else round-robin. Partition 0 is the swarm's own name, so an unpartitioned swarm is unchanged.
-   */
-  async #postTarget(swarm: string, type: string, idempotencyKey?: string): Promise<string> {
-    const partitions = await this.#partitions.of(swarm, type);
-    if (partitions <= 1) return swarm;
-    if (idempotencyKey !== undefined) return partitionName(swarm, jumpHash(idempotencyKey, partitions));
-    return partitionName(swarm, this.#roundRobin(swarm, type, partitions));
-  }
-
-  #roundRobin(swarm: string, type: string, partitions: number): number {
-    if (partitions <= 1) return 0;
-    const key = `${swarm}/${type}`;
-    const next = (this.#nextPartition.get(key) ?? 0) % partitions;
-    this.#nextPartition.set(key, next + 1);
-    return next;
+    this.#swarms = new SwarmPartitions(transport, new PartitionTable(transport, clock));
   }
 
   #assertOpen(): void {
@@ -184,7 +153,9 @@ export class TransportBus implements Bus {
       const { task, fields } = this.#toTask(swarm, type, input, traceCarrierOf(span));
       span.setAttribute('messaging.message.id', task.id);
       if (task.idempotencyKey === undefined) {
-        await this.transport.append(await this.#postTarget(swarm, type), type, [fields.task as string]);
+        await this.transport.append(await this.#swarms.postTarget(swarm, type), type, [
+          fields.task as string,
+        ]);
         this.#events?.posted?.(swarm, type, 1);
         return { id: task.id, duplicate: false };
       }
@@ -201,7 +172,7 @@ export class TransportBus implements Bus {
 
   async #postIdempotent(task: Task, idempotencyKey: string, fields: Fields): Promise<PostedTask> {
     const { posted, id } = await this.transport.appendIdempotent(
-      await this.#postTarget(task.swarm, task.type, idempotencyKey),
+      await this.#swarms.postTarget(task.swarm, task.type, idempotencyKey),
       task.type,
       fields,
       task.id,
@@ -228,16 +199,12 @@ export class TransportBus implements Bus {
       });
       const plain = built.filter(({ task }) => task.idempotencyKey === undefined);
       if (plain.length > 0) {
-        // One append per partition, each atomic on its own: across partitions a batch is not.
-        const partitions = await this.#partitions.of(swarm, type);
-        const byPartition = Array.from({ length: partitions }, (): string[] => []);
-        for (const { fields } of plain)
-          byPartition[this.#roundRobin(swarm, type, partitions)]?.push(fields.task as string);
-        await Promise.all(
-          byPartition.map((tasks, p) =>
-            tasks.length > 0 ? this.transport.append(partitionName(swarm, p), type, tasks) : undefined,
-          ),
+        const split = await this.#swarms.split(
+          swarm,
+          type,
+          plain.map(({ fields }) => fields.task as string),
         );
+        await Promise.all([...split].map(([name, tasks]) => this.transport.append(name, type, tasks)));
         this.#events?.posted?.(swarm, type, plain.length);
       }
       const results: PostedTask[] = [];
@@ -292,8 +259,8 @@ export class TransportBus implements Bus {
       };
       const partitions =
         declared === undefined
-          ? this.#partitions.of(swarm, type)
-          : this.#partitions.declare(swarm, type, declared).then(() => declared);
+          ? this.#swarms.table.of(swarm, type)
+          : this.#swarms.table.declare(swarm, type, declared).then(() => declared);
       partitions.then(start, (error: unknown) => subscriber.error(error));
       return () => {
         stopped = true;
@@ -337,7 +304,7 @@ export class TransportBus implements Bus {
     this.#assertOpen();
     assertName('swarm', swarm);
     assertName('task type', type);
-    const partitions = await this.#partitions.of(swarm, type);
+    const partitions = await this.#swarms.table.of(swarm, type);
     if (partitions > 1) return claimFromPartitions(this.#claims, swarm, type, partitions, options);
     return claimTask(this.#claims, swarm, type, options);
   }
@@ -368,7 +335,13 @@ export class TransportBus implements Bus {
 
   findings$(swarm: string, options: FindingsOptions = {}): Observable<Finding> {
     assertName('swarm', swarm);
-    return partitionedFindings$(this.transport, this.clock, this.#partitions, swarm, options.from ?? 'start');
+    return partitionedFindings$(
+      this.transport,
+      this.clock,
+      this.#swarms.table,
+      swarm,
+      options.from ?? 'start',
+    );
   }
 
   follow(options: FollowOptions): Observable<Finding> {
@@ -417,11 +390,9 @@ export class TransportBus implements Bus {
     return { id, ...finding };
   }
 
-  async lastFindingId(swarm: string): Promise<string> {
+  lastFindingId(swarm: string): Promise<string> {
     assertName('swarm', swarm);
-    const partitions = await this.#partitions.widest(swarm);
-    if (partitions <= 1) return this.transport.lastFindingId(swarm);
-    return lastPartitionedFindingId(this.transport, swarm, partitions);
+    return this.#swarms.lastFindingId(swarm);
   }
 
   cursors(swarm: string): Promise<Record<string, string>> {
@@ -437,49 +408,23 @@ export class TransportBus implements Bus {
 
   async readFindings(swarm: string, options: { after?: string; count?: number } = {}): Promise<Finding[]> {
     assertName('swarm', swarm);
-    const count = options.count ?? 1_000;
-    const partitions = await this.#partitions.widest(swarm);
-    if (partitions > 1)
-      return readPartitionedFindings(this.transport, swarm, partitions, options.after, count);
-    const from = options.after ? { after: options.after } : { start: '-' };
-    const entries = await this.transport.readFindings(swarm, from, count);
-    return entries.map((e) => decodeFinding(swarm, e.id, e.fields));
+    return this.#swarms.readFindings(swarm, options.after, options.count ?? 1_000);
   }
 
   async deadLetters(swarm: string, options: { count?: number } = {}): Promise<DeadLetter[]> {
     assertName('swarm', swarm);
-    const count = options.count ?? 1_000;
-    const partitions = await this.#partitions.widest(swarm);
-    if (partitions > 1) return partitionedDeadLetters(this.transport, swarm, partitions, count);
-    const entries = await this.transport.readDeadLetters(swarm, count);
-    return entries.map((e) => decodeDeadLetter(swarm, e.id, e.fields));
+    return this.#swarms.deadLetters(swarm, options.count ?? 1_000);
   }
 
-  /** A dead letter's id `p:<id>` names partition p's stream (partitioned-swarm.ts). */
   async retryDeadLetter(swarm: string, id: string): Promise<Task> {
     assertName('swarm', swarm);
-    const at = splitPartitionedId(id) ?? { partition: 0, id };
-    const name = partitionName(swarm, at.partition);
-    const entry = await this.transport.readDeadLetter(name, at.id);
-    const letter = entry && decodeDeadLetter(swarm, id, entry.fields);
-    if (!letter) throw new DeadLetterNotFoundError(swarm, id);
-    if (!letter.task)
-      throw new InvalidTaskError(`dead letter ${id} holds a malformed task and cannot be retried`);
-    assertName('task type', letter.type);
-    const task: Task = { ...letter.task, attempt: 1, errors: letter.errors };
-    if (!(await this.transport.moveDeadLetter(name, at.id, letter.type, encodeTask(task))))
-      throw new DeadLetterNotFoundError(swarm, id);
-    return task;
+    return this.#swarms.retryDeadLetter(swarm, id);
   }
 
   async purgeDeadLetters(swarm: string): Promise<number> {
     this.#assertOpen();
     assertName('swarm', swarm);
-    const partitions = await this.#partitions.widest(swarm);
-    const purged = await Promise.all(
-      Array.from({ length: partitions }, (_, p) => this.transport.purgeDeadLetters(partitionName(swarm, p))),
-    );
-    return purged.reduce((a, b) => a + b, 0);
+    return this.#swarms.purgeDeadLetters(swarm);
   }
 
   swarms(): Promise<string[]> {
@@ -509,14 +454,13 @@ export class TransportBus implements Bus {
     assertName('swarm', swarm);
     assertName('task type', type);
     assertPartitions(partitions);
-    await this.#partitions.declare(swarm, type, partitions);
+    await this.#swarms.table.declare(swarm, type, partitions);
   }
 
   async status(swarm: string): Promise<SwarmStatus> {
     assertName('swarm', swarm);
-    const partitions = await this.#partitions.widest(swarm);
     const [queues, shards, cursors, lastFinding, errors] = await Promise.all([
-      partitions > 1 ? partitionedStatus(this.transport, swarm, partitions) : this.transport.status(swarm),
+      this.#swarms.queues(swarm),
       this.shards(swarm),
       this.transport.readCursors(swarm),
       this.lastFindingId(swarm),
@@ -537,12 +481,7 @@ export class TransportBus implements Bus {
 
   async counters(swarm: string): Promise<TaskCounters[]> {
     assertName('swarm', swarm);
-    const partitions = await this.#partitions.widest(swarm);
-    return countersFromHash(
-      partitions > 1
-        ? await partitionedCounters(this.transport, swarm, partitions)
-        : await this.transport.readCounters(swarm),
-    );
+    return countersFromHash(await this.#swarms.counters(swarm));
   }
 
   async drain(): Promise<void> {
@@ -574,27 +513,4 @@ export class TransportBus implements Bus {
     clearTimeout(timer);
     await this.transport.close();
   }
-}
-
-function assertPartitions(partitions: number): void {
-  if (!Number.isInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS)
-    throw new InvalidTaskError(
-      `partitions must be a whole number from 1 to ${MAX_PARTITIONS}, got ${partitions}`,
-    );
-}
-
-/** A record is rewritten each minute while its error lasts: an older one is a consumer that died failing. */
-const ERROR_RECORD_STALE_MS = 3 * 60_000;
-
-function currentErrors(records: Record<string, string>, now: number): RepeatedError[] {
-  const errors: RepeatedError[] = [];
-  for (const json of Object.values(records)) {
-    try {
-      const record = JSON.parse(json) as RepeatedError;
-      if (now - record.at < ERROR_RECORD_STALE_MS) errors.push(record);
-    } catch {
-      // A record someone else wrote: not ours to show.
-    }
-  }
-  return errors.sort((a, b) => (a.consumer < b.consumer ? -1 : 1));
 }
