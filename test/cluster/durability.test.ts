@@ -1,4 +1,4 @@
-import { keys, type RedisBus, SwarmError } from '@swarm/core';
+import { keys, partitionName, type RedisBus, SwarmError } from '@swarm/core';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RedisCluster, RedisClusterNode } from '../support/redis-cluster';
@@ -59,6 +59,32 @@ describe('durability: { replicas, timeoutMs }', () => {
     const raw = await bus.redis();
     const last = await bus.lastFindingId(swarm);
     expect(await raw.hget(keys.durable(swarm), 'mark')).toBe(last);
+    expect(await raw.hget(keys.durable(swarm), 'replicas')).toBe('1');
+  });
+
+  it("holds a partitioned swarm's partitions to its setting, each with its own mark (issue #11, point 5)", async () => {
+    const swarm = 'durable-parted';
+    const bus = open(true);
+    await bus.declarePartitions(swarm, 'ask', 3);
+    await bus.postBatch(
+      swarm,
+      'ask',
+      Array.from({ length: 6 }, (_, i) => ({ data: i })),
+    );
+    const worker = bus
+      .consume(swarm, 'ask')
+      .subscribe((d) => void d.complete({ summary: `done ${d.task.data}` }));
+    // A process without a setting of its own reads every partition up to its mark.
+    const reader = open(false);
+    await until(async () => (await reader.readFindings(swarm)).length === 6, 'six findings');
+    worker.unsubscribe();
+    const raw = await bus.redis();
+    const cursor = (await bus.lastFindingId(swarm)).split(',');
+    expect(cursor).toHaveLength(3);
+    for (const [p, entry] of cursor.entries()) {
+      const name = partitionName(swarm, p);
+      expect(await raw.hget(keys.durable(name), 'mark')).toBe(entry.replace(/^\d+:/, ''));
+    }
     expect(await raw.hget(keys.durable(swarm), 'replicas')).toBe('1');
   });
 

@@ -1,3 +1,5 @@
+import { splitPartitionedId } from '@swarm/core';
+
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
 /** `90s`, `5m`, `2h`, `1d` as milliseconds; undefined when the text is not a span. */
@@ -9,6 +11,12 @@ export function parseSpan(text: string): number | undefined {
 
 /** A stream id's time part (`1700000000000-3` → that millisecond) as an ISO time. */
 export function timeOfId(id: string): string {
-  const ms = Number(id.split('-')[0]);
+  // A partition's id is `p:<stream id>` (docs/PROTOCOL.md, Partitions).
+  const ms = Number((splitPartitionedId(id)?.id ?? id).split('-')[0]);
   return Number.isFinite(ms) ? new Date(ms).toISOString() : id;
+}
+
+/** When a finding was written, from its id (`<ms>-<seq>`, or `p:<ms>-<seq>` in partition p). */
+export function msOfFinding(id: string): number {
+  return Number((splitPartitionedId(id)?.id ?? id).split('-')[0]);
 }

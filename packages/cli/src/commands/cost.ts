@@ -2,6 +2,7 @@ import { assertName, type Finding, type ModelCall } from '@swarm/core';
 import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { redisBus, withBus } from '../require-redis';
+import { msOfFinding } from '../time-span';
 import { callsOf, countOf, formatTokens, formatUsd } from '../usage-format';
 import { findingPages, parseFrom } from './findings';
 
@@ -48,7 +49,7 @@ function addCall(sums: Sums, call: Partial<ModelCall>): void {
 function groupOf(by: By, finding: Finding, call: Partial<ModelCall>): string {
   if (by === 'type') return finding.type;
   // The stream id's time is when Redis took the finding in, the time `--from` filters on too.
-  if (by === 'day') return new Date(Number(finding.id.split('-')[0])).toISOString().slice(0, 10);
+  if (by === 'day') return new Date(msOfFinding(finding.id)).toISOString().slice(0, 10);
   return call.provider ? `${call.provider}:${String(call.model)}` : String(call.model);
 }
 

@@ -12,7 +12,7 @@ import type { Command } from '../command';
 import { UsageError } from '../errors';
 import { redisBus, withBus } from '../require-redis';
 import { missingSwarmHint } from '../swarm-hint';
-import { parseSpan, timeOfId } from '../time-span';
+import { msOfFinding, parseSpan, timeOfId } from '../time-span';
 import { formatUsage } from '../usage-format';
 
 /** `--from` takes a stream id (resume after it), an ISO time or epoch ms, a span ago (5m, 2h, 1d), 'start' or 'now'. */
@@ -173,7 +173,7 @@ export async function* findingPages(bus: Bus, swarm: string, start: FindingsFrom
   if (start === 'now') return;
   for (;;) {
     const page = await bus.readFindings(swarm, { after, count: 1_000 });
-    yield page.filter((f) => since === undefined || Number(f.id.split('-')[0]) >= since);
+    yield page.filter((f) => since === undefined || msOfFinding(f.id) >= since);
     if (page.length < 1_000) return;
     after = page.at(-1)?.id;
   }

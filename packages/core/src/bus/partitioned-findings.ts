@@ -71,6 +71,9 @@ export function partitionedFindings$(
       );
       timer = clock.setTimeout(() => discover(false), DISCOVER_MS);
     };
+    // Partition 0 at once, as a swarm was read before partitions: its doorbell is listening
+    // before the first round trip, so nothing written meanwhile waits for the poll.
+    openUpTo(1, true);
     discover(true);
     return () => {
       if (timer) clock.clearTimeout(timer);
