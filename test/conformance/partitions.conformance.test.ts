@@ -296,6 +296,29 @@ describe.each([
     expect(swarmsListed(await bus.swarms())).toBe(true);
   });
 
+  it('follows a partitioned swarm a pattern finds, every partition once', async () => {
+    const bus = env.bus();
+    await bus.declarePartitions(swarm, 'work', 3);
+    worker(bus);
+    const seen: Finding[] = [];
+    subscriptions.push(
+      env
+        .bus()
+        .follow({ swarms: [`${swarm}*`], discoverEveryMs: 100 })
+        .subscribe((f) => seen.push(f)),
+    );
+    await bus.postBatch(
+      swarm,
+      'work',
+      Array.from({ length: 6 }, (_, i) => ({ data: i })),
+    );
+    await until(env, () => seen.length === 6);
+    await env.elapse(300);
+    expect(new Set(seen.map((f) => f.id)).size).toBe(6);
+    expect(seen.every((f) => f.swarm === swarm)).toBe(true);
+    expect(partitionsOf(seen.map((f) => f.id))).toEqual(new Set([0, 1, 2]));
+  });
+
   const swarmsListed = (names: string[]) => names.includes(swarm) && !names.some((n) => n.includes('#'));
 
   it('places the partitions on the tags S, S#1 and S#2', () => {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { type Fields, fieldsFromArray, fieldsToArray } from '../../codec';
-import { CONSUMER_GROUP, keys } from '../../keys';
+import { CONSUMER_GROUP, keys, partitionOf } from '../../keys';
 import { errorMessage } from '../delivery';
 import { type PendingEntry, type RawEntry, type Retention, type TaskQueue, trimOf } from '../transport';
 import type { RedisClient, RedisConnection } from './connections';
@@ -74,7 +74,8 @@ export class RedisTaskQueue implements TaskQueue {
 
   /**
    * Writes this worker's bounds where a worker in another language reads the swarm's retention
-   * (docs/PROTOCOL.md, Retention); a worker without bounds leaves what others recorded.
+   * (docs/PROTOCOL.md, Retention); a worker without bounds leaves what others recorded. A
+   * partition's worker writes them on the swarm's own tag, where every partition's workers read.
    */
   #recordRetention(redis: RedisClient): Promise<number> | undefined {
     const record: string[] = [];
@@ -86,7 +87,9 @@ export class RedisTaskQueue implements TaskQueue {
       const [kind, value] = trimOf(bound);
       if (kind) record.push(field, `${kind} ${value}`);
     }
-    return record.length > 0 ? redis.hset(keys.retention(this.swarm), ...record) : undefined;
+    return record.length > 0
+      ? redis.hset(keys.retention(partitionOf(this.swarm).swarm), ...record)
+      : undefined;
   }
 
   #connection(): Promise<Redis> {
