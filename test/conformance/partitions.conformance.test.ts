@@ -260,6 +260,24 @@ describe.each([
     expect(partitionsOf(findings.map((f) => f.id))).toEqual(new Set([0, 1, 2]));
   });
 
+  it('a running consumer starts reading partitions declared after it started', async () => {
+    const bus = env.bus();
+    const findings = watch(bus);
+    const deliveries = worker(bus);
+    await bus.post(swarm, 'work', { data: 'before' });
+    await until(env, () => findings.length === 1);
+    await env.bus().declarePartitions(swarm, 'work', 3);
+    const poster = env.bus();
+    await poster.postBatch(
+      swarm,
+      'work',
+      Array.from({ length: 6 }, (_, i) => ({ data: i })),
+    );
+    await until(env, () => findings.length === 7, 20_000);
+    expect(partitionsOf(findings.map((f) => f.id))).toEqual(new Set([0, 1, 2]));
+    expect(new Set(deliveries.map((d) => d.task.id)).size).toBe(7);
+  });
+
   it('keeps a durable subscriber cursor per partition across a restart', async () => {
     const bus = env.bus();
     await bus.declarePartitions(swarm, 'work', 3);

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import type { Span } from '@opentelemetry/api';
 import pino, { type Logger } from 'pino';
 import { Observable, type Subscriber } from 'rxjs';
-import { type Clock, systemClock } from '../clock';
+import { type Clock, type ClockTimer, systemClock } from '../clock';
 import { encodeTask, type Fields, MAX_DATA_DEPTH, nestedDeeperThan } from '../codec';
 import { ChunkedContextStore, type ContextStore } from '../context/context-store';
 import { BusClosedError, InvalidTaskError, PayloadTooLargeError } from '../errors';
@@ -60,6 +60,8 @@ import type { Transport } from './transport';
 
 const DEFAULT_MAX_PAYLOAD = 1024 * 1024;
 const DEFAULT_IDEMPOTENCY_WINDOW = 24 * 60 * 60 * 1000;
+/** How often a consumer looks for partitions of its type declared since it started. */
+const PARTITIONS_WATCH_MS = 3_000;
 
 /**
  * host-pid-random, always a valid name: the host name keeps only name characters and is cut so
@@ -242,28 +244,38 @@ export class TransportBus implements Bus {
       this.#assertOpen();
       const engines: Consumer[] = [];
       let stopped = false;
-      const start = (partitions: number) => {
-        if (stopped || subscriber.closed) return;
-        // One consumer per partition (docs/SCALING.md, Workers over partitions): each reads its
-        // share of the concurrency, and shared slots keep the whole at the pool's concurrency.
-        const shared =
-          partitions <= 1
-            ? settings
-            : {
-                ...settings,
-                concurrency: Math.ceil(settings.concurrency / partitions),
-                slots: settings.slots ?? new Slots(settings.concurrency),
-              };
-        for (let p = 0; p < partitions; p++)
-          engines.push(this.#startConsumer(partitionName(swarm, p), swarm, type, shared, subscriber));
+      let watch: ClockTimer | undefined;
+      // Shared by the partitions' consumers, so together they never run more than `concurrency`.
+      const slots = settings.slots ?? new Slots(settings.concurrency);
+      const openUpTo = (partitions: number) => {
+        if (stopped || subscriber.closed || partitions <= engines.length) return;
+        // One consumer per partition (docs/SCALING.md, Workers over partitions), each reading its
+        // share of the concurrency at a time.
+        const share = { ...settings, concurrency: Math.ceil(settings.concurrency / partitions), slots };
+        for (let p = engines.length; p < partitions; p++)
+          engines.push(this.#startConsumer(partitionName(swarm, p), swarm, type, share, subscriber));
+      };
+      // Partitions declared later are read too: none is left without a reader until a restart.
+      const watchPartitions = () => {
+        watch = this.clock.setTimeout(() => {
+          this.#swarms.table.of(swarm, type).then(openUpTo, () => {});
+          watchPartitions();
+        }, PARTITIONS_WATCH_MS);
       };
       const partitions =
         declared === undefined
           ? this.#swarms.table.of(swarm, type)
           : this.#swarms.table.declare(swarm, type, declared).then(() => declared);
-      partitions.then(start, (error: unknown) => subscriber.error(error));
+      partitions.then(
+        (n) => {
+          openUpTo(n);
+          if (!stopped) watchPartitions();
+        },
+        (error: unknown) => subscriber.error(error),
+      );
       return () => {
         stopped = true;
+        if (watch) this.clock.clearTimeout(watch);
         for (const engine of engines) engine.stop().finally(() => this.#consumers.delete(engine));
       };
     });
