@@ -52,8 +52,12 @@ async function recentFindings(
     if (!Number.isFinite(window) || from === 0) break;
   }
   if (best.length === 0) {
-    // The window holding `count` is narrower than 1 s: take the last `count` of the newest second.
-    const page = await bus.readFindings(swarm, { after: `${Math.max(0, newestMs - 1)}-0`, count: 10_000 });
+    // The window holding `count` is narrower than 1 s: take the last `count` of the newest second
+    // (a second, not a millisecond: findings written a few ms apart were dropped).
+    const page = await bus.readFindings(swarm, {
+      after: `${Math.max(0, newestMs - 1_000)}-0`,
+      count: 10_000,
+    });
     best = page.slice(-count);
   }
   return { findings: best, after: best.at(-1)?.id ?? last };
