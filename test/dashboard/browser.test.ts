@@ -104,7 +104,7 @@ describe('swarm dashboard in Chromium: what the page shows', { timeout: TEST_TIM
   });
 
   it('shows every swarm with, per task type, waiting, in flight, delayed, consumers and oldest age', async () => {
-    // Two swarms as a day's work leaves them; this file's Redis holds nothing else, for the screenshot.
+    // Two swarms as a day's work leaves them; this describe's Redis holds nothing else, for the screenshot.
     await bus.postBatch('research', 'search', [
       { description: 'papers on Redis streams' },
       { description: 'consumer group benchmarks' },
