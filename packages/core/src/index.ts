@@ -71,6 +71,7 @@ export * from './errors';
 export { assertName, CONSUMER_GROUP, keys } from './keys';
 export type {
   BudgetLimit,
+  BudgetSpend,
   BudgetState,
   Ledger,
   RateLimit,
@@ -79,6 +80,7 @@ export type {
   SettleRequest,
   Spend,
 } from './ledger/ledger';
+export { budgetSpend } from './ledger/ledger';
 export type * from './messages';
 export { importUserModule } from './module-import';
 export type { FindingFilter } from './subscription/finding-filter';
