@@ -209,6 +209,57 @@ describe('swarm dashboard: the JSON API', () => {
     }
   });
 
+  it('/api/findings/stream: a swarm faster than the live rate gets a gap event and samples, then live again', async () => {
+    const swarm = uniqueSwarm('flood');
+    const limited = await startDashboard({ bus, port: 0, liveRate: { perSecond: 20, burst: 50 } });
+    const stream = await openEventStream(new URL(`/api/findings/stream?swarm=${swarm}`, limited.url));
+    try {
+      await stream.waitFor((events) => events.some((e) => e.event === 'live'), 'the stream to go live');
+      // 2,000 at once: far past a burst of 50 however slowly this machine publishes them.
+      await Promise.all(
+        Array.from({ length: 2_000 }, (_, i) => bus.publish(swarm, { type: 'note', summary: `flood ${i}` })),
+      );
+      await stream.waitFor((events) => events.some((e) => e.event === 'gap'), 'a gap event');
+      const all = await bus.readFindings(swarm, { count: 5_000 });
+      const gapAt = stream.events.findIndex((e) => e.event === 'gap');
+      const gap = JSON.parse(stream.events[gapAt]?.data ?? '{}') as {
+        swarm: string;
+        after: string;
+        before: string;
+      };
+      // Before the gap, every finding in order from the first: nothing skipped while live.
+      const live = stream.events
+        .slice(0, gapAt)
+        .filter((e) => e.event === 'finding')
+        .map((e) => e.id);
+      expect(live.length).toBeGreaterThanOrEqual(50);
+      expect(live).toEqual(all.slice(0, live.length).map((f) => f.id));
+      expect(gap).toEqual({ swarm, after: live.at(-1), before: expect.stringMatching(/^\d+-\d+$/) });
+      // After it, a sample of the newest, each once.
+      await stream.waitFor(
+        (events) => events.slice(gapAt).some((e) => e.event === 'finding'),
+        'the sample after the gap',
+      );
+      const ids = stream.events.filter((e) => e.event === 'finding').map((e) => e.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.length).toBeLessThan(2_000);
+
+      // Once the flood is over, findings come live again.
+      await stream.waitFor(
+        () => stream.findings().some((f) => f.id === all.at(-1)?.id),
+        'the newest sampled',
+      );
+      const after = await bus.publish(swarm, { type: 'note', summary: 'after the flood' });
+      await stream.waitFor(
+        () => stream.findings().some((f) => f.id === after.id),
+        'the finding after the flood',
+      );
+    } finally {
+      await stream.close();
+      await limited.close();
+    }
+  });
+
   it('/api/topology: subscriptions from the cursors Redis holds and from a topology file', async () => {
     const source = uniqueSwarm('src');
     const sink = uniqueSwarm('sink');

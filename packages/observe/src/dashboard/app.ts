@@ -4,6 +4,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { accessControl } from './access';
 import { DashboardRequestError } from './errors';
 import { findingsStream } from './findings-stream';
+import type { LiveRate } from './live-rate';
 import { deadLetterView, swarmOverview } from './overview';
 import { pageAssets } from './page-assets';
 import { topologyGraph } from './topology-graph';
@@ -25,6 +26,8 @@ export interface DashboardAppOptions {
   metrics?: MetricsEndpoint;
   /** Findings per swarm a page that opens fresh is shown from before it opened (default 50). */
   recentFindings?: number;
+  /** Findings per second and swarm a page is sent live before it is sent samples (default 500, bursts of 5,000). */
+  liveRate?: LiveRate;
 }
 
 export interface DashboardApp {
@@ -103,6 +106,7 @@ export function createDashboardApp(options: DashboardAppOptions): DashboardApp {
       bus,
       {
         recent: boundedCount(c, 'recent', options.recentFindings ?? 50, 1_000),
+        ...(options.liveRate ? { liveRate: options.liveRate } : {}),
         ...(only ? { swarms: only } : {}),
       },
       (close) => {

@@ -2,6 +2,7 @@ import type { Bus, Finding } from '@swarm/core';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Subscription } from 'rxjs';
+import { DEFAULT_LIVE_RATE, type LiveRate, LiveRateBucket } from './live-rate';
 
 /**
  * A reconnecting client is sent again what came this long before its Last-Event-ID in every swarm.
@@ -26,7 +27,13 @@ export interface FindingsStreamOptions {
   swarms?: readonly string[];
   /** Findings per swarm a fresh client (no Last-Event-ID) is sent from before it connected. */
   recent: number;
+  /** Findings sent live per swarm before the stream samples instead (default DEFAULT_LIVE_RATE). */
+  liveRate?: LiveRate;
 }
+
+/** While a swarm's findings come faster than its live rate: how often a sample is sent, and how many. */
+const SAMPLE_EVERY_MS = 1_000;
+const SAMPLE_SIZE = 20;
 
 const STREAM_ID = /^(\d+)-(\d+)$/;
 
@@ -129,16 +136,73 @@ export function findingsStream(
         after = recent.after;
       }
       if (closed) return;
-      following.set(
-        swarm,
-        bus.findings$(swarm, { from: after }).subscribe({
-          next: sendFinding,
-          // A swarm whose findings cannot be read (Redis away for good) ends the stream: the
-          // browser reconnects and resumes from its Last-Event-ID.
-          error: () => close(),
-        }),
-      );
+      followLive(swarm, after, new LiveRateBucket(options.liveRate ?? DEFAULT_LIVE_RATE));
     };
+
+    /** Every finding after `after`, as it comes, while the swarm stays within its live rate. */
+    const followLive = (swarm: string, after: string, bucket: LiveRateBucket) => {
+      let lastSent = after;
+      let over = false;
+      let subscription: Subscription | undefined;
+      subscription = bus.findings$(swarm, { from: after }).subscribe({
+        next: (finding) => {
+          if (over) return;
+          if (bucket.take()) {
+            lastSent = finding.id;
+            sendFinding(finding);
+            return;
+          }
+          over = true;
+          // What the reader had read ahead is dropped: the samples start after lastSent.
+          subscription?.unsubscribe();
+          sample(swarm, lastSent, bucket);
+        },
+        // A swarm whose findings cannot be read (Redis away for good) ends the stream: the
+        // browser reconnects and resumes from its Last-Event-ID.
+        error: () => close(),
+      });
+      // Over already (a reader that handed findings over inside subscribe): sample() holds the slot.
+      if (over) subscription.unsubscribe();
+      else following.set(swarm, subscription);
+    };
+
+    /**
+     * Too many findings to send each: every SAMPLE_EVERY_MS, if what came since `lastSent` is
+     * still more than a second's rate, a `gap` event and the newest SAMPLE_SIZE findings; once it
+     * is less, those findings and back to following live.
+     */
+    const sample = (swarm: string, after: string, bucket: LiveRateBucket) => {
+      const perSecond = (options.liveRate ?? DEFAULT_LIVE_RATE).perSecond;
+      let lastSent = after;
+      let busy = false;
+      const tick = async () => {
+        if (busy || closed) return;
+        busy = true;
+        try {
+          const next = await bus.readFindings(swarm, { after: lastSent, count: perSecond });
+          if (closed) return;
+          if (next.length < perSecond) {
+            clearInterval(timer);
+            for (const finding of next) sendFinding(finding);
+            followLive(swarm, next.at(-1)?.id ?? lastSent, bucket);
+            return;
+          }
+          const recent = await recentFindings(bus, swarm, SAMPLE_SIZE);
+          const first = recent.findings[0];
+          if (closed || !first) return;
+          send(`event: gap\ndata: ${JSON.stringify({ swarm, after: lastSent, before: first.id })}\n\n`);
+          for (const finding of recent.findings) sendFinding(finding);
+          lastSent = recent.after;
+        } catch {
+          close();
+        } finally {
+          busy = false;
+        }
+      };
+      const timer = setInterval(() => void tick(), SAMPLE_EVERY_MS);
+      following.set(swarm, { unsubscribe: () => clearInterval(timer) } as Subscription);
+    };
+
     const wanted = (swarm: string) => options.swarms === undefined || options.swarms.includes(swarm);
     const openAll = async (startedLater: boolean) => {
       const swarms = options.swarms ?? (await bus.swarms());
