@@ -7,10 +7,10 @@ export {
   type MetricsEndpoint,
 } from './dashboard/app';
 export { DashboardRequestError, DashboardTokenRequiredError } from './dashboard/errors';
+export { DEFAULT_LIVE_RATE, type LiveRate } from './dashboard/live-rate';
 export type { BudgetView, DeadLetterView, SubscriberLag, SwarmOverview } from './dashboard/overview';
 export { type Dashboard, type DashboardOptions, startDashboard } from './dashboard/server';
 export type { GraphEdge, GraphNode, TopologyGraph } from './dashboard/topology-graph';
-export { DEFAULT_LIVE_RATE, type LiveRate } from './dashboard/live-rate';
 export { MetricsAddressError, MetricsServerError } from './metrics/errors';
 export { METRICS } from './metrics/metric-names';
 export { parseMetricsAddress } from './metrics/metrics-address';

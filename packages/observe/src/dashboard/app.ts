@@ -26,7 +26,7 @@ export interface DashboardAppOptions {
   metrics?: MetricsEndpoint;
   /** Findings per swarm a page that opens fresh is shown from before it opened (default 50). */
   recentFindings?: number;
-  /** Findings per second and swarm a page is sent live before it is sent samples (default 500, bursts of 5,000). */
+  /** Findings per second and swarm a page is sent live before it is sent samples (default 200, bursts of 1,000). */
   liveRate?: LiveRate;
 }
 

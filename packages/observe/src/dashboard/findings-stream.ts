@@ -1,4 +1,4 @@
-import type { Bus, Finding } from '@swarm/core';
+import { type Bus, type Finding, laterId } from '@swarm/core';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Subscription } from 'rxjs';
@@ -34,6 +34,8 @@ export interface FindingsStreamOptions {
 /** While a swarm's findings come faster than its live rate: how often a sample is sent, and how many. */
 const SAMPLE_EVERY_MS = 1_000;
 const SAMPLE_SIZE = 20;
+/** Stretches back from the newest finding searched for a sample: the widest that holds a second's rate. */
+const SAMPLE_WINDOWS_MS = [100, 10, 1];
 
 const STREAM_ID = /^(\d+)-(\d+)$/;
 
@@ -68,6 +70,30 @@ async function recentFindings(
     best = page.slice(-count);
   }
   return { findings: best, after: best.at(-1)?.id ?? last };
+}
+
+/** The largest sequence number of a stream id: `(<ms-1>-MAX_SEQ` starts a read at millisecond ms. */
+const MAX_SEQ = '18446744073709551615';
+
+/**
+ * The newest SAMPLE_SIZE findings after `after`, found without reading what came between: Redis
+ * numbers the entries of one millisecond 0, 1, 2…, so when the newest millisecond holds SAMPLE_SIZE
+ * they are named by id; else the widest window back from it that holds at most `limit` (read in
+ * one call) is read, and its last SAMPLE_SIZE taken. Every read is bounded by `limit`.
+ */
+async function newestSample(bus: Bus, swarm: string, after: string, limit: number): Promise<Finding[]> {
+  const [, msText = '0', seqText = '0'] = STREAM_ID.exec(await bus.lastFindingId(swarm)) ?? [];
+  const ms = Number(msText);
+  const seq = Number(seqText);
+  const read = async (from: string) =>
+    bus.readFindings(swarm, { after: laterId(after, from), count: limit + 1 });
+  if (seq >= SAMPLE_SIZE) return (await read(`${ms}-${seq - SAMPLE_SIZE}`)).slice(0, SAMPLE_SIZE);
+  for (const window of SAMPLE_WINDOWS_MS) {
+    const page = await read(`${Math.max(0, ms - window)}-0`);
+    if (page.length <= limit) return page.slice(-SAMPLE_SIZE);
+  }
+  // The newest millisecond alone, which holds fewer than SAMPLE_SIZE.
+  return (await read(ms > 0 ? `${ms - 1}-${MAX_SEQ}` : '0-0')).slice(-SAMPLE_SIZE);
 }
 
 /**
@@ -168,7 +194,7 @@ export function findingsStream(
 
     /**
      * Too many findings to send each: every SAMPLE_EVERY_MS, if what came since `lastSent` is
-     * still more than a second's rate, a `gap` event and the newest SAMPLE_SIZE findings; once it
+     * still more than a second's rate, a `gap` event and a sample of the newest findings; once it
      * is less, those findings and back to following live.
      */
     const sample = (swarm: string, after: string, bucket: LiveRateBucket) => {
@@ -187,12 +213,12 @@ export function findingsStream(
             followLive(swarm, next.at(-1)?.id ?? lastSent, bucket);
             return;
           }
-          const recent = await recentFindings(bus, swarm, SAMPLE_SIZE);
-          const first = recent.findings[0];
+          const recent = await newestSample(bus, swarm, lastSent, perSecond);
+          const first = recent[0];
           if (closed || !first) return;
           send(`event: gap\ndata: ${JSON.stringify({ swarm, after: lastSent, before: first.id })}\n\n`);
-          for (const finding of recent.findings) sendFinding(finding);
-          lastSent = recent.after;
+          for (const finding of recent) sendFinding(finding);
+          lastSent = recent.at(-1)?.id ?? lastSent;
         } catch {
           close();
         } finally {

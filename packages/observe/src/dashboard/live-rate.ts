@@ -10,7 +10,7 @@ export interface LiveRate {
   burst: number;
 }
 
-export const DEFAULT_LIVE_RATE: LiveRate = { perSecond: 500, burst: 5_000 };
+export const DEFAULT_LIVE_RATE: LiveRate = { perSecond: 200, burst: 1_000 };
 
 /** A token bucket: `take()` answers whether one more finding fits the rate now. */
 export class LiveRateBucket {
