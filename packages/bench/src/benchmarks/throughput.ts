@@ -257,7 +257,7 @@ export const throughput: Benchmark = {
       '  OTLP/HTTP JSON to a local sink, the poster makes a producer span per task (batch processor, spans dropped)',
       'swarm-run-sampled: the same with OTEL_TRACES_SAMPLER=traceidratio, OTEL_TRACES_SAMPLER_ARG=0.1 in both',
       'swarm-run-dashboard: swarm-run with `--metrics` and a `swarm dashboard` process open on the swarm: a',
-      '  client reads the findings stream (every finding) and polls as the page does, and scrapes the',
+      '  client reads the findings stream and polls as the page does, and scrapes the',
       "  dashboard's /metrics (read from Redis) and the worker's every 1 s; the counters in Redis are in every swarm row",
       '(swarm: findings$; BullMQ: QueueEvents "completed"); every task checked observed exactly once',
       `BullMQ: removeOnComplete true, otherwise defaults (RESP2 connections). Median of ${rounds} round(s).`,
