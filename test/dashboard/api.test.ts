@@ -351,4 +351,11 @@ describe('swarm dashboard: the token', () => {
       code: 'SWARM_DASHBOARD_TOKEN_REQUIRED',
     });
   });
+
+  it('refuses to start with an empty one, which an empty ?token= would match', async () => {
+    for (const empty of ['', ' '])
+      await expect(startDashboard({ bus, host: '0.0.0.0', port: 0, token: empty })).rejects.toMatchObject({
+        code: 'SWARM_DASHBOARD_TOKEN_EMPTY',
+      });
+  });
 });

@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
+import { DashboardTokenEmptyError } from './errors';
 
 /** The cookie a `?token=` visit sets, so the page's own fetches and EventSource carry the token. */
 export const SESSION_COOKIE = 'swarm_dashboard';
@@ -54,6 +55,8 @@ export interface AccessOptions {
 export function accessControl(options: AccessOptions): MiddlewareHandler {
   const loopback = isLoopback(options.host);
   const token = options.token;
+  // An empty token would be matched by an empty `?token=`: refused rather than taken as a secret.
+  if (token !== undefined && token.trim() === '') throw new DashboardTokenEmptyError();
   const tokenDigest = token === undefined ? undefined : digest(token);
   const cookieDigest = token === undefined ? undefined : digest(sessionValue(token));
   return async (c, next) => {
