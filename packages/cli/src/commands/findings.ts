@@ -20,7 +20,9 @@ export function parseFrom(value: string | undefined): FindingsFrom {
   if (value === undefined || value === 'start' || value === 'now') return value ?? 'start';
   if (/^\d+-\d+$/.test(value)) return value;
   const span = parseSpan(value);
-  if (span !== undefined) return new Date(Date.now() - span);
+  // A span reaching before the earliest Date is no time: it is refused below, not read as none.
+  const ago = span === undefined ? undefined : new Date(Date.now() - span);
+  if (ago !== undefined && !Number.isNaN(ago.getTime())) return ago;
   const time = /^\d+$/.test(value) ? new Date(Number(value)) : new Date(value);
   if (Number.isNaN(time.getTime()))
     throw new UsageError(
