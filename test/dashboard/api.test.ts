@@ -142,6 +142,9 @@ describe('swarm dashboard: the JSON API', () => {
     expect(await bus.deadLetters(swarm)).toHaveLength(1);
     const again = await post(`/api/swarms/${swarm}/dead-letters/${letter?.id}/retry`);
     expect(again.status).toBe(404);
+    const notAnId = await post(`/api/swarms/${swarm}/dead-letters/yesterday/retry`);
+    expect(notAnId.status).toBe(400);
+    expect(((await notAnId.json()) as { error: string }).error).toContain('a dead letter id is a stream id');
 
     const purged = await post(`/api/swarms/${swarm}/dead-letters/purge`);
     expect(await purged.json()).toEqual({ purged: 1 });

@@ -90,7 +90,11 @@ export function createDashboardApp(options: DashboardAppOptions): DashboardApp {
     c.json({ purged: await bus.purgeDeadLetters(c.req.param('swarm')) }),
   );
   app.post('/api/swarms/:swarm/dead-letters/:id/retry', async (c) => {
-    const task = await bus.retryDeadLetter(c.req.param('swarm'), c.req.param('id'));
+    const id = c.req.param('id');
+    // Redis refuses an id of another shape with an error of its own: say what is wanted (400), not 500.
+    if (!/^\d+-\d+$/.test(id))
+      throw new DashboardRequestError(`a dead letter id is a stream id like 1700000000000-0, got ${id}`);
+    const task = await bus.retryDeadLetter(c.req.param('swarm'), id);
     return c.json({ deadLetter: c.req.param('id'), taskId: task.id, type: task.type });
   });
   app.get('/api/topology', async (c) => {
