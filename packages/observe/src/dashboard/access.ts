@@ -13,7 +13,10 @@ export function isLoopback(host: string): boolean {
   const bare = host.replace(/^\[(.*)\]$/, '$1');
   if (bare === 'localhost') return true;
   if (isIP(bare) === 4) return bare.startsWith('127.');
-  return bare === '::1' || bare.startsWith('::ffff:127.');
+  // A Host header's IPv4-mapped address comes back from URL parsing in hex: ::ffff:127.0.0.1 is ::ffff:7f00:1.
+  return (
+    bare === '::1' || bare.startsWith('::ffff:127.') || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/i.test(bare)
+  );
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
