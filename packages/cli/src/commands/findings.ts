@@ -10,6 +10,7 @@ import { merge } from 'rxjs';
 import { paint } from '../colour';
 import type { Command } from '../command';
 import { UsageError } from '../errors';
+import { printable } from '../printable';
 import { redisBus, withBus } from '../require-redis';
 import { missingSwarmHint } from '../swarm-hint';
 import { parseSpan, timeOfId } from '../time-span';
@@ -39,7 +40,7 @@ export function formatFinding(f: Finding, options: { showSwarm?: boolean } = {})
   const context = f.contextVersion ? `  context ${f.contextVersion.slice(0, 12)}` : '';
   const cost = f.usage ? `  ${formatUsage(f.usage)}` : '';
   const swarm = options.showSwarm ? `${paint.cyan(f.swarm)}  ` : '';
-  return `${paint.dim(timeOfId(f.id))}  ${swarm}${paint.bold(f.type)}  task ${f.taskId}  worker ${f.workerId}  attempt ${f.attempt}${context}${cost}  ${paint.dim(`id ${f.id}`)}\n  ${f.summary}`;
+  return `${paint.dim(timeOfId(f.id))}  ${swarm}${paint.bold(f.type)}  task ${printable(f.taskId)}  worker ${printable(f.workerId)}  attempt ${f.attempt}${context}${cost}  ${paint.dim(`id ${f.id}`)}\n  ${printable(f.summary)}`;
 }
 
 /** Swarm names, and patterns (`*`, `?`) matched against the swarms Redis holds. */
