@@ -1,5 +1,5 @@
 import { type Bus, keys, parseTopology, RedisBus } from '@swarm/core';
-import { type Dashboard, startDashboard } from '@swarm/observe';
+import { type Dashboard, startDashboard, swarmMetricsEndpoint } from '@swarm/observe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useRedisServer } from '../support/redis-server';
 import { openEventStream } from './event-stream';
@@ -299,6 +299,55 @@ describe('swarm dashboard: the JSON API', () => {
       );
     } finally {
       await withFile.close();
+    }
+  });
+});
+
+describe('swarm dashboard: credentials for one swarm', () => {
+  const redis = useRedisServer();
+
+  it('shows the swarms its Redis user may read and names the others, in /api/ and /metrics alike', async () => {
+    const admin = new RedisBus({ url: redis.url });
+    const own = uniqueSwarm('own');
+    const other = uniqueSwarm('other');
+    await admin.post(own, 'research', { description: 'mine' });
+    await admin.post(other, 'research', { description: 'not mine' });
+    await admin.publish(other, { type: 'note', summary: 'theirs' });
+    // What a swarm's own user gets: its keys and channels only (swarm acl's rules, in short).
+    await (await admin.redis()).call(
+      'ACL',
+      'SETUSER',
+      'one-swarm',
+      'on',
+      '>secret-pw',
+      'resetkeys',
+      `~swarm:{${own}}:*`,
+      'resetchannels',
+      `&swarm:{${own}}:*`,
+      '+@all',
+    );
+    const url = new URL(redis.url);
+    url.username = 'one-swarm';
+    url.password = 'secret-pw';
+    const bus = new RedisBus({ url: url.toString() });
+    const limited = await startDashboard({ bus, port: 0, metrics: swarmMetricsEndpoint(bus) });
+    try {
+      const overview = await fetch(new URL('/api/overview', limited.url));
+      expect(overview.status).toBe(200);
+      const body = (await overview.json()) as { swarms: { swarm: string }[]; unreadable: string[] };
+      expect(body.swarms.map((s) => s.swarm)).toEqual([own]);
+      expect(body.unreadable).toEqual([other]);
+      const topology = await fetch(new URL('/api/topology', limited.url));
+      expect(topology.status).toBe(200);
+      const metrics = await fetch(new URL('/metrics', limited.url));
+      expect(metrics.status).toBe(200);
+      const text = await metrics.text();
+      expect(text).toContain(`swarm_tasks_posted_total{swarm="${own}",type="research"} 1`);
+      expect(text).not.toContain(other);
+    } finally {
+      await limited.close();
+      await bus.close();
+      await admin.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 import { assertName, type Bus, SwarmError, type Topology } from '@swarm/core';
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { readEachSwarm } from '../readable-swarms';
 import { accessControl } from './access';
 import { DashboardRequestError } from './errors';
 import { findingsStream } from './findings-stream';
@@ -71,8 +72,8 @@ export function createDashboardApp(options: DashboardAppOptions): DashboardApp {
 
   app.get('/api/swarms', async (c) => c.json({ swarms: await bus.swarms() }));
   app.get('/api/overview', async (c) => {
-    const swarms = await bus.swarms();
-    return c.json({ at: Date.now(), swarms: await Promise.all(swarms.map((s) => swarmOverview(bus, s))) });
+    const { read, unreadable } = await readEachSwarm(await bus.swarms(), (s) => swarmOverview(bus, s));
+    return c.json({ at: Date.now(), swarms: read.map(({ value }) => value), unreadable });
   });
   app.get('/api/swarms/:swarm', async (c) => c.json(await swarmOverview(bus, c.req.param('swarm'))));
   app.get('/api/swarms/:swarm/findings', async (c) => {
@@ -98,9 +99,9 @@ export function createDashboardApp(options: DashboardAppOptions): DashboardApp {
     return c.json({ deadLetter: c.req.param('id'), taskId: task.id, type: task.type });
   });
   app.get('/api/topology', async (c) => {
-    const swarms = await bus.swarms();
-    const cursors = new Map(await Promise.all(swarms.map(async (s) => [s, await bus.cursors(s)] as const)));
-    return c.json(topologyGraph(swarms, cursors, options.topology));
+    const { read } = await readEachSwarm(await bus.swarms(), (s) => bus.cursors(s));
+    const cursors = new Map(read.map(({ swarm, value }) => [swarm, value] as const));
+    return c.json(topologyGraph([...cursors.keys()], cursors, options.topology));
   });
   app.get('/api/findings/stream', (c) => {
     const only = c.req.queries('swarm');
