@@ -91,16 +91,25 @@ const llmHandlerApart = {
 };
 
 /**
- * OpenTelemetry's SDK is a bundle of its own, dist/tracing.cjs, imported by swarm.mjs only when the
- * OTEL_* variables ask for traces (packages/cli/src/tracing.ts): no other run reads it.
+ * OpenTelemetry's SDK is a bundle of its own, dist/tracing.cjs, loaded by swarm.mjs only when the
+ * OTEL_* variables ask for traces (packages/cli/src/tracing.ts): no other run reads it. Required,
+ * not imported: Node imports a CommonJS file into ESM by first scanning all of it for its export
+ * names (cjs-module-lexer), which cost 100 ms of CPU per traced process for this bundle's 800 kB.
  */
 const tracingApart = {
   name: 'tracing-apart',
   setup(b) {
     b.onResolve({ filter: /^@swarm\/observe\/tracing$/ }, (args) =>
       args.importer.endsWith(join('cli', 'src', 'tracing.ts'))
-        ? { path: './tracing.cjs', external: true }
+        ? { path: 'tracing', namespace: 'tracing-bundle' }
         : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'tracing-bundle' }, () => ({
+      contents: "module.exports = require('./tracing.cjs');",
+      loader: 'js',
+    }));
+    b.onResolve({ filter: /^\.\/tracing\.cjs$/ }, (args) =>
+      args.namespace === 'tracing-bundle' ? { path: './tracing.cjs', external: true } : undefined,
     );
   },
 };

@@ -102,6 +102,25 @@ describe('swarm help and flag errors (issue #12)', () => {
     expect(help.stderr).toContain('did you mean findings?');
   });
 
+  it('dashboard --token "" is a usage error (exit 2): an empty ?token= would open the page', async () => {
+    const empty = await swarmCli(['dashboard', '--host', '0.0.0.0', '--port', '0', '--token', '']);
+    expect(empty.code, empty.stderr).toBe(2);
+    expect(empty.stderr).toContain('--token is empty');
+    expect(empty.stderr).not.toMatch(STACK_LINE);
+  });
+
+  it('dlq with a word too many is a usage error (exit 2) naming it, before anything connects', async () => {
+    for (const args of [
+      ['dlq', 'research', 'purge', '--yes', 'extra'],
+      ['dlq', 'research', 'list', '1700000000000-0'],
+    ]) {
+      const result = await swarmCli(args);
+      expect(result.code, result.stderr).toBe(2);
+      expect(result.stderr).toContain(`unexpected: ${args.at(-1)}`);
+      expect(result.stderr).not.toMatch(STACK_LINE);
+    }
+  });
+
   it('--redis that is not a Redis URL is a usage error (exit 2) that names the scheme to use', async () => {
     const notUrl = await swarmCli(['status', '--redis', 'not a url']);
     expect(notUrl.code).toBe(2);

@@ -1,5 +1,5 @@
 import { type Bus, keys, parseTopology, RedisBus } from '@swarm/core';
-import { type Dashboard, startDashboard } from '@swarm/observe';
+import { type Dashboard, startDashboard, swarmMetricsEndpoint } from '@swarm/observe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useRedisServer } from '../support/redis-server';
 import { openEventStream } from './event-stream';
@@ -142,6 +142,9 @@ describe('swarm dashboard: the JSON API', () => {
     expect(await bus.deadLetters(swarm)).toHaveLength(1);
     const again = await post(`/api/swarms/${swarm}/dead-letters/${letter?.id}/retry`);
     expect(again.status).toBe(404);
+    const notAnId = await post(`/api/swarms/${swarm}/dead-letters/yesterday/retry`);
+    expect(notAnId.status).toBe(400);
+    expect(((await notAnId.json()) as { error: string }).error).toContain('a dead letter id is a stream id');
 
     const purged = await post(`/api/swarms/${swarm}/dead-letters/purge`);
     expect(await purged.json()).toEqual({ purged: 1 });
@@ -209,6 +212,57 @@ describe('swarm dashboard: the JSON API', () => {
     }
   });
 
+  it('/api/findings/stream: a swarm faster than the live rate gets a gap event and samples, then live again', async () => {
+    const swarm = uniqueSwarm('flood');
+    const limited = await startDashboard({ bus, port: 0, liveRate: { perSecond: 20, burst: 50 } });
+    const stream = await openEventStream(new URL(`/api/findings/stream?swarm=${swarm}`, limited.url));
+    try {
+      await stream.waitFor((events) => events.some((e) => e.event === 'live'), 'the stream to go live');
+      // 2,000 at once: far past a burst of 50 however slowly this machine publishes them.
+      await Promise.all(
+        Array.from({ length: 2_000 }, (_, i) => bus.publish(swarm, { type: 'note', summary: `flood ${i}` })),
+      );
+      await stream.waitFor((events) => events.some((e) => e.event === 'gap'), 'a gap event');
+      const all = await bus.readFindings(swarm, { count: 5_000 });
+      const gapAt = stream.events.findIndex((e) => e.event === 'gap');
+      const gap = JSON.parse(stream.events[gapAt]?.data ?? '{}') as {
+        swarm: string;
+        after: string;
+        before: string;
+      };
+      // Before the gap, every finding in order from the first: nothing skipped while live.
+      const live = stream.events
+        .slice(0, gapAt)
+        .filter((e) => e.event === 'finding')
+        .map((e) => e.id);
+      expect(live.length).toBeGreaterThanOrEqual(50);
+      expect(live).toEqual(all.slice(0, live.length).map((f) => f.id));
+      expect(gap).toEqual({ swarm, after: live.at(-1), before: expect.stringMatching(/^\d+-\d+$/) });
+      // After it, a sample of the newest, each once.
+      await stream.waitFor(
+        (events) => events.slice(gapAt).some((e) => e.event === 'finding'),
+        'the sample after the gap',
+      );
+      const ids = stream.events.filter((e) => e.event === 'finding').map((e) => e.id);
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(ids.length).toBeLessThan(2_000);
+
+      // Once the flood is over, findings come live again.
+      await stream.waitFor(
+        () => stream.findings().some((f) => f.id === all.at(-1)?.id),
+        'the newest sampled',
+      );
+      const after = await bus.publish(swarm, { type: 'note', summary: 'after the flood' });
+      await stream.waitFor(
+        () => stream.findings().some((f) => f.id === after.id),
+        'the finding after the flood',
+      );
+    } finally {
+      await stream.close();
+      await limited.close();
+    }
+  });
+
   it('/api/topology: subscriptions from the cursors Redis holds and from a topology file', async () => {
     const source = uniqueSwarm('src');
     const sink = uniqueSwarm('sink');
@@ -245,6 +299,55 @@ describe('swarm dashboard: the JSON API', () => {
       );
     } finally {
       await withFile.close();
+    }
+  });
+});
+
+describe('swarm dashboard: credentials for one swarm', () => {
+  const redis = useRedisServer();
+
+  it('shows the swarms its Redis user may read and names the others, in /api/ and /metrics alike', async () => {
+    const admin = new RedisBus({ url: redis.url });
+    const own = uniqueSwarm('own');
+    const other = uniqueSwarm('other');
+    await admin.post(own, 'research', { description: 'mine' });
+    await admin.post(other, 'research', { description: 'not mine' });
+    await admin.publish(other, { type: 'note', summary: 'theirs' });
+    // What a swarm's own user gets: its keys and channels only (swarm acl's rules, in short).
+    await (await admin.redis()).call(
+      'ACL',
+      'SETUSER',
+      'one-swarm',
+      'on',
+      '>secret-pw',
+      'resetkeys',
+      `~swarm:{${own}}:*`,
+      'resetchannels',
+      `&swarm:{${own}}:*`,
+      '+@all',
+    );
+    const url = new URL(redis.url);
+    url.username = 'one-swarm';
+    url.password = 'secret-pw';
+    const bus = new RedisBus({ url: url.toString() });
+    const limited = await startDashboard({ bus, port: 0, metrics: swarmMetricsEndpoint(bus) });
+    try {
+      const overview = await fetch(new URL('/api/overview', limited.url));
+      expect(overview.status).toBe(200);
+      const body = (await overview.json()) as { swarms: { swarm: string }[]; unreadable: string[] };
+      expect(body.swarms.map((s) => s.swarm)).toEqual([own]);
+      expect(body.unreadable).toEqual([other]);
+      const topology = await fetch(new URL('/api/topology', limited.url));
+      expect(topology.status).toBe(200);
+      const metrics = await fetch(new URL('/metrics', limited.url));
+      expect(metrics.status).toBe(200);
+      const text = await metrics.text();
+      expect(text).toContain(`swarm_tasks_posted_total{swarm="${own}",type="research"} 1`);
+      expect(text).not.toContain(other);
+    } finally {
+      await limited.close();
+      await bus.close();
+      await admin.close();
     }
   });
 });
@@ -299,5 +402,12 @@ describe('swarm dashboard: the token', () => {
     await expect(startDashboard({ bus, host: '0.0.0.0', port: 0 })).rejects.toMatchObject({
       code: 'SWARM_DASHBOARD_TOKEN_REQUIRED',
     });
+  });
+
+  it('refuses to start with an empty one, which an empty ?token= would match', async () => {
+    for (const empty of ['', ' '])
+      await expect(startDashboard({ bus, host: '0.0.0.0', port: 0, token: empty })).rejects.toMatchObject({
+        code: 'SWARM_DASHBOARD_TOKEN_EMPTY',
+      });
   });
 });

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Bus, keys, RedisBus } from '@swarm/core';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -14,7 +15,14 @@ const CHROMIUM = process.env.SWARM_TEST_CHROMIUM ?? '/usr/bin/chromium';
 const PATIENCE_MS = 30_000;
 /** Above a few waits of PATIENCE_MS, so a stuck test fails on the wait that names what it waited for. */
 const TEST_TIMEOUT_MS = 120_000;
-const SCREENSHOT = join(ROOT, 'docs/dashboard.png');
+/**
+ * The README's screenshot is this test's: `SWARM_UPDATE_SCREENSHOT=1 pnpm test test/dashboard`
+ * rewrites it. Other runs still take it, into a temporary file, so a test run leaves the checkout clean.
+ */
+const SCREENSHOT =
+  process.env.SWARM_UPDATE_SCREENSHOT === '1'
+    ? join(ROOT, 'docs/dashboard.png')
+    : join(tmpdir(), `swarm-dashboard-${process.pid}.png`);
 
 let swarmCount = 0;
 const uniqueSwarm = (prefix: string) => `${prefix}-${process.pid}-${++swarmCount}`;
@@ -104,7 +112,7 @@ describe('swarm dashboard in Chromium: what the page shows', { timeout: TEST_TIM
   });
 
   it('shows every swarm with, per task type, waiting, in flight, delayed, consumers and oldest age', async () => {
-    // Two swarms as a day's work leaves them; this file's Redis holds nothing else, for the screenshot.
+    // Two swarms as a day's work leaves them; this describe's Redis holds nothing else, for the screenshot.
     await bus.postBatch('research', 'search', [
       { description: 'papers on Redis streams' },
       { description: 'consumer group benchmarks' },
@@ -194,8 +202,8 @@ describe('swarm dashboard in Chromium: what the page shows', { timeout: TEST_TIM
       'the findings stream to go live',
       PATIENCE_MS,
     );
-    mkdirSync(join(ROOT, 'docs'), { recursive: true });
     await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(statSync(SCREENSHOT).size).toBeGreaterThan(10_000);
   });
 });
 

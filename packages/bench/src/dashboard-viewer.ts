@@ -1,8 +1,8 @@
 /**
  * What an open dashboard page and a Prometheus server do to a swarm, only more often: the page's
- * findings stream (Server-Sent Events, every finding), its polls of /api/overview every 2 s and
- * /api/topology every 5 s, and a scrape of the dashboard's /metrics (read from Redis) and of the
- * worker's own /metrics every second. Counts what it got and what failed, so a round that watched
+ * findings stream (Server-Sent Events: every finding up to the dashboard's live rate, then
+ * samples), its polls of /api/overview every 2 s and /api/topology every 5 s, and a scrape of the
+ * dashboard's /metrics (read from Redis) and of the worker's own /metrics every second. Counts what it got and what failed, so a round that watched
  * nothing shows.
  */
 

@@ -1,5 +1,6 @@
 import type { SettledTask } from '@swarm/worker';
 import type { Paint } from './colour';
+import { printable } from './printable';
 
 function outcomeOf(event: SettledTask, paint: Paint): string {
   const o = event.outcome;
@@ -7,12 +8,12 @@ function outcomeOf(event: SettledTask, paint: Paint): string {
     case 'completed':
       return paint.green('completed');
     case 'deferred':
-      return paint.yellow(`deferred ${Math.round(o.retryInMs / 100) / 10}s: ${o.reason}`);
+      return paint.yellow(`deferred ${Math.round(o.retryInMs / 100) / 10}s: ${printable(o.reason)}`);
     case 'lost':
-      return paint.yellow(`lease lost: ${o.error}`);
+      return paint.yellow(`lease lost: ${printable(o.error)}`);
     default:
       return paint.red(
-        `${o.next === 'dead-letter' ? 'dead-lettered' : 'failed, will be retried'}: ${o.error}`,
+        `${o.next === 'dead-letter' ? 'dead-lettered' : 'failed, will be retried'}: ${printable(o.error)}`,
       );
   }
 }

@@ -78,6 +78,7 @@ export * from './errors';
 export { assertName, CONSUMER_GROUP, keys, MAX_PARTITIONS, partitionName, partitionOf } from './keys';
 export type {
   BudgetLimit,
+  BudgetSpend,
   BudgetState,
   Ledger,
   RateLimit,
@@ -86,6 +87,7 @@ export type {
   SettleRequest,
   Spend,
 } from './ledger/ledger';
+export { budgetSpend } from './ledger/ledger';
 export type * from './messages';
 export { importUserModule } from './module-import';
 export type { FindingFilter } from './subscription/finding-filter';

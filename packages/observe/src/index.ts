@@ -6,7 +6,12 @@ export {
   type DashboardAppOptions,
   type MetricsEndpoint,
 } from './dashboard/app';
-export { DashboardRequestError, DashboardTokenRequiredError } from './dashboard/errors';
+export {
+  DashboardRequestError,
+  DashboardTokenEmptyError,
+  DashboardTokenRequiredError,
+} from './dashboard/errors';
+export { DEFAULT_LIVE_RATE, type LiveRate } from './dashboard/live-rate';
 export type { BudgetView, DeadLetterView, SubscriberLag, SwarmOverview } from './dashboard/overview';
 export { type Dashboard, type DashboardOptions, startDashboard } from './dashboard/server';
 export type { GraphEdge, GraphNode, TopologyGraph } from './dashboard/topology-graph';

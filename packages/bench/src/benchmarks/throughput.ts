@@ -25,6 +25,9 @@ interface RoundResult {
   tasksPerSec: number;
   postMs: number;
   totalMs: number;
+  /** `swarm run` rounds: CPU its process used from ready to stop, and the dashboard's and its viewer's. */
+  runCpuMs?: number;
+  observerCpuMs?: number;
 }
 
 function workerScript(name: string): URL {
@@ -51,6 +54,8 @@ async function swarmRound(
     BENCH_CONCURRENCY: String(settings.concurrency),
     ...workerEnv,
   });
+  let result: RoundResult | undefined;
+  let workerFailed = false;
   try {
     await worker.next('ready', 60_000);
     const seen = new Set<string>();
@@ -93,7 +98,7 @@ async function swarmRound(
       await sleep(DUPLICATE_GRACE_MS);
       checkExactlyOnce('swarm', posted, seen, duplicates, settings.tasks);
       const totalMs = lastAt - start;
-      return { tasksPerSec: settings.tasks / (totalMs / 1000), postMs, totalMs };
+      result = { tasksPerSec: settings.tasks / (totalMs / 1000), postMs, totalMs };
     } finally {
       subscription.unsubscribe();
     }
@@ -101,9 +106,19 @@ async function swarmRound(
     const stopped = await worker.stop();
     if (stopped && Number(stopped.failed) > 0)
       ctx.log(`swarm worker: ${String(stopped.failed)} completions failed`);
+    if (result && typeof stopped?.runCpuMs === 'number') {
+      result.runCpuMs = stopped.runCpuMs;
+      if (typeof stopped.observerCpuMs === 'number') result.observerCpuMs = stopped.observerCpuMs;
+    }
     await deleteSwarmKeys(bus, swarm).catch(() => 0);
     await bus.close();
+    workerFailed = Number(stopped?.failed ?? 0) > 0;
   }
+  // A watched round whose dashboard streamed or scraped nothing, or failed a request, measured nothing.
+  if (workerFailed)
+    throw new Error(`${script}: the worker process reported a failure (see its [bench] lines)`);
+  if (!result) throw new Error(`${script}: the round ended without a result`);
+  return result;
 }
 
 /**
@@ -242,7 +257,7 @@ export const throughput: Benchmark = {
       '  OTLP/HTTP JSON to a local sink, the poster makes a producer span per task (batch processor, spans dropped)',
       'swarm-run-sampled: the same with OTEL_TRACES_SAMPLER=traceidratio, OTEL_TRACES_SAMPLER_ARG=0.1 in both',
       'swarm-run-dashboard: swarm-run with `--metrics` and a `swarm dashboard` process open on the swarm: a',
-      '  client reads the findings stream (every finding) and polls as the page does, and scrapes the',
+      '  client reads the findings stream and polls as the page does, and scrapes the',
       "  dashboard's /metrics (read from Redis) and the worker's every 1 s; the counters in Redis are in every swarm row",
       '(swarm: findings$; BullMQ: QueueEvents "completed"); every task checked observed exactly once',
       `BullMQ: removeOnComplete true, otherwise defaults (RESP2 connections). Median of ${rounds} round(s).`,
@@ -293,6 +308,23 @@ export const throughput: Benchmark = {
     const watchedRate = median(systems['swarm-run-dashboard'].results.map((r) => r.tasksPerSec));
     out.add('swarm-run-dashboard', 'tasks_per_sec', watchedRate, 'tasks/s');
     out.add('swarm-run-dashboard', 'drop_vs_swarm_run', 100 * (1 - watchedRate / runRate), '%');
+    // CPU per task of the worker process, start-up left out: steadier than tasks/s on a shared
+    // machine, and what an observer adds to each task wherever the machine's limit lies.
+    const perTask = (results: RoundResult[], pick: (r: RoundResult) => number | undefined) =>
+      (1_000 * median(results.map((r) => pick(r) ?? Number.NaN))) / settings.tasks;
+    for (const row of ['swarm-run', 'swarm-run-traced', 'swarm-run-sampled', 'swarm-run-dashboard'] as const)
+      out.add(
+        row,
+        'worker_cpu_us_per_task',
+        perTask(systems[row].results, (r) => r.runCpuMs),
+        'µs',
+      );
+    out.add(
+      'swarm-run-dashboard',
+      'dashboard_cpu_us_per_task',
+      perTask(systems['swarm-run-dashboard'].results, (r) => r.observerCpuMs),
+      'µs',
+    );
     return { rows: out.rows, notes };
   },
 };

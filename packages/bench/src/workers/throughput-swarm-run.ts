@@ -62,6 +62,7 @@ let stderr = '';
 let dashboardStderr = '';
 let viewer: ReturnType<typeof startDashboardViewer> | undefined;
 let readySent = false;
+let atReady = { run: 0, dashboard: 0, own: 0 };
 let stopping = false;
 
 /** Ready once `swarm run` is running and, when watched, the dashboard listens and the viewer has started. */
@@ -76,6 +77,8 @@ function maybeReady(): void {
     }
     viewer = startDashboardViewer({ dashboardUrl, workerMetricsUrl });
   }
+  // CPU from here on is the round's: start-up (loading the bundle, an SDK) is left out.
+  atReady = { run: cpuMsOf(child.pid), dashboard: dashboard ? cpuMsOf(dashboard.pid) : 0, own: ownCpuMs() };
   send({ type: 'ready' });
   readySent = true;
 }
@@ -112,8 +115,13 @@ onMessage('stop', async () => {
     );
     watchFailed = counts.findings === 0 || counts.scrapes === 0 || counts.failures > 0;
   }
+  const cpu = {
+    run: cpuMsOf(child.pid) - atReady.run,
+    dashboard: dashboard ? cpuMsOf(dashboard.pid) - atReady.dashboard : 0,
+    viewer: watched ? ownCpuMs() - atReady.own : 0,
+  };
   process.stderr.write(
-    `[bench] swarm run process: ${cpuMsOf(child.pid)} ms CPU (user + system)${watched ? ` with --metrics; swarm dashboard process: ${cpuMsOf(dashboard?.pid)} ms CPU; the page and scraper stand-in: ${ownCpuMs()} ms CPU` : ''}\n`,
+    `[bench] CPU from ready to stop: swarm run process ${cpu.run} ms${watched ? ` (with --metrics), swarm dashboard process ${cpu.dashboard} ms, the page and scraper stand-in ${cpu.viewer} ms` : ''}\n`,
   );
   child.kill('SIGTERM');
   dashboard?.kill('SIGTERM');
@@ -122,6 +130,8 @@ onMessage('stop', async () => {
     type: 'stopped',
     completed: -1,
     failed: code === 0 && dashboardCode === 0 && !watchFailed ? 0 : 1,
+    runCpuMs: cpu.run,
+    observerCpuMs: cpu.dashboard + cpu.viewer,
   });
 });
 
@@ -135,12 +145,8 @@ function ownCpuMs(): number {
  * CPU the `swarm run` process has used so far, from /proc (Linux; 10 ms ticks): less swayed by
  * other load on the machine than tasks/s, so a round's cost per task can be compared.
  */
-function cpuMsOf(pid: number | undefined): string {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-    // utime and stime are fields 14 and 15 of stat; after the ") " split they are 11 and 12 (0-based).
-    return String((Number(fields[11]) + Number(fields[12])) * 10);
-  } catch {
-    return 'unknown';
-  }
+function cpuMsOf(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  // utime and stime are fields 14 and 15 of stat; after the ") " split they are 11 and 12 (0-based).
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }

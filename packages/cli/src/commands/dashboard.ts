@@ -26,6 +26,9 @@ function listenOptions(values: Record<string, unknown>): Listen {
     throw new UsageError(`--port needs a port number (0 picks a free one), got ${portFlag}`);
   const host = hostFlag ?? '127.0.0.1';
   const token = tokenFlag ?? (process.env.SWARM_DASHBOARD_TOKEN || undefined);
+  // `--token "$UNSET"` must not start a dashboard that an empty `?token=` opens.
+  if (token !== undefined && token.trim() === '')
+    throw new UsageError('--token is empty: give a secret (or leave --token out on loopback)');
   if (!isLoopback(host) && token === undefined)
     throw new UsageError(
       `--host ${host} is reachable from other machines: set --token <secret> (or $SWARM_DASHBOARD_TOKEN) so every request must carry it`,

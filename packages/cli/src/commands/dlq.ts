@@ -1,6 +1,7 @@
 import type { Command } from '../command';
 import { confirm } from '../confirm';
 import { UsageError } from '../errors';
+import { printable } from '../printable';
 import { redisBus, withBus } from '../require-redis';
 import { missingSwarmHint } from '../swarm-hint';
 import { timeOfId } from '../time-span';
@@ -16,9 +17,13 @@ export const dlq: Command = {
     yes: { type: 'boolean', short: 'y', description: 'purge without asking (needed without a terminal)' },
   },
   async run(input) {
-    const [swarm, action, id] = input.positionals;
+    const [swarm, action, id, ...extra] = input.positionals;
     if (!swarm || !action || !ACTIONS.includes(action))
       throw new UsageError(`swarm dlq needs <swarm> and one of ${ACTIONS.join(', ')}`);
+    if (extra.length > 0 || (id !== undefined && action !== 'retry'))
+      throw new UsageError(
+        `usage: ${dlq.usage} (unexpected: ${[...(action === 'retry' ? [] : [id]), ...extra].join(' ')})`,
+      );
     if (input.values.yes && action !== 'purge') throw new UsageError('--yes goes with purge');
     return withBus(redisBus(input, 'dlq'), async (bus) => {
       const hint = await missingSwarmHint(bus, swarm);
@@ -43,7 +48,7 @@ export const dlq: Command = {
         if (letters.length === 0) input.out.note(`no dead letters in swarm ${swarm}`);
         for (const d of letters)
           input.out.result(
-            `${timeOfId(d.id)}  ${d.type}  task ${d.task?.id ?? '(malformed)'}  id ${d.id}\n  ${d.reason}${d.errors.map((e) => `\n    attempt ${e.attempt}: ${e.message}`).join('')}`,
+            `${timeOfId(d.id)}  ${d.type}  task ${printable(d.task?.id ?? '(malformed)')}  id ${d.id}\n  ${printable(d.reason)}${d.errors.map((e) => `\n    attempt ${e.attempt}: ${printable(e.message)}`).join('')}`,
             { ...d },
           );
         return 0;

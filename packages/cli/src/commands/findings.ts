@@ -10,6 +10,7 @@ import { merge } from 'rxjs';
 import { paint } from '../colour';
 import type { Command } from '../command';
 import { UsageError } from '../errors';
+import { printable } from '../printable';
 import { redisBus, withBus } from '../require-redis';
 import { missingSwarmHint } from '../swarm-hint';
 import { msOfFinding, parseSpan, timeOfId } from '../time-span';
@@ -20,7 +21,9 @@ export function parseFrom(value: string | undefined): FindingsFrom {
   if (value === undefined || value === 'start' || value === 'now') return value ?? 'start';
   if (/^\d+-\d+$/.test(value)) return value;
   const span = parseSpan(value);
-  if (span !== undefined) return new Date(Date.now() - span);
+  // A span reaching before the earliest Date is no time: it is refused below, not read as none.
+  const ago = span === undefined ? undefined : new Date(Date.now() - span);
+  if (ago !== undefined && !Number.isNaN(ago.getTime())) return ago;
   const time = /^\d+$/.test(value) ? new Date(Number(value)) : new Date(value);
   if (Number.isNaN(time.getTime()))
     throw new UsageError(
@@ -37,7 +40,7 @@ export function formatFinding(f: Finding, options: { showSwarm?: boolean } = {})
   const context = f.contextVersion ? `  context ${f.contextVersion.slice(0, 12)}` : '';
   const cost = f.usage ? `  ${formatUsage(f.usage)}` : '';
   const swarm = options.showSwarm ? `${paint.cyan(f.swarm)}  ` : '';
-  return `${paint.dim(timeOfId(f.id))}  ${swarm}${paint.bold(f.type)}  task ${f.taskId}  worker ${f.workerId}  attempt ${f.attempt}${context}${cost}  ${paint.dim(`id ${f.id}`)}\n  ${f.summary}`;
+  return `${paint.dim(timeOfId(f.id))}  ${swarm}${paint.bold(f.type)}  task ${printable(f.taskId)}  worker ${printable(f.workerId)}  attempt ${f.attempt}${context}${cost}  ${paint.dim(`id ${f.id}`)}\n  ${printable(f.summary)}`;
 }
 
 /** Swarm names, and patterns (`*`, `?`) matched against the swarms Redis holds. */

@@ -1,4 +1,4 @@
-import type { BudgetState, SwarmStatus } from '@swarm/core';
+import { type BudgetSpend, budgetSpend, type SwarmStatus } from '@swarm/core';
 import { paint } from '../colour';
 import type { Command } from '../command';
 import { redisBus, withBus } from '../require-redis';
@@ -12,25 +12,6 @@ function ageOf(ms: number): string {
   return `${Math.round(ms / 60_000)}m`;
 }
 
-/** What a budget has spent and, when it has a cap, what is left (holds of calls under way count as spent). */
-export interface BudgetSpend extends BudgetState {
-  leftUsd?: number;
-  leftTokens?: number;
-}
-
-export function budgetSpend(state: BudgetState): BudgetSpend {
-  const left = (limit: number | undefined, spent: number, held: number) =>
-    limit === undefined ? undefined : Math.max(0, limit - spent - held);
-  const leftUsd = left(state.limitUsd, state.spentUsd, state.heldUsd);
-  const leftTokens = left(state.limitTokens, state.spentTokens, state.heldTokens);
-  return {
-    ...state,
-    ...(leftUsd !== undefined ? { leftUsd } : {}),
-    ...(leftTokens !== undefined ? { leftTokens } : {}),
-  };
-}
-
-/** `spend swarm: $0.0123 of $5.00 ($4.9827 left), 12k tokens, $0.0050 held by calls under way`. */
 function formatSpend(b: BudgetSpend): string {
   const usd = `${formatUsd(b.spentUsd)}${b.limitUsd !== undefined ? ` of ${formatUsd(b.limitUsd)} (${formatUsd(b.leftUsd ?? 0)} left)` : ''}`;
   const tokens = `${formatTokens(b.spentTokens)}${b.limitTokens !== undefined ? ` of ${formatTokens(b.limitTokens)} (${formatTokens(b.leftTokens ?? 0)} left)` : ''} tokens`;

@@ -75,6 +75,25 @@ export interface BudgetState {
   limitTokens?: number;
 }
 
+/** A budget's state with what is left under each cap (holds of calls under way count as spent). */
+export interface BudgetSpend extends BudgetState {
+  leftUsd?: number;
+  leftTokens?: number;
+}
+
+/** What is left of a budget: what `swarm status` and the dashboard show. */
+export function budgetSpend(state: BudgetState): BudgetSpend {
+  const left = (limit: number | undefined, spent: number, held: number) =>
+    limit === undefined ? undefined : Math.max(0, limit - spent - held);
+  const leftUsd = left(state.limitUsd, state.spentUsd, state.heldUsd);
+  const leftTokens = left(state.limitTokens, state.spentTokens, state.heldTokens);
+  return {
+    ...state,
+    ...(leftUsd !== undefined ? { leftUsd } : {}),
+    ...(leftTokens !== undefined ? { leftTokens } : {}),
+  };
+}
+
 export interface Ledger {
   reserve(swarm: string, request: ReserveRequest): Promise<ReserveResult>;
   /** Adds what was really spent, and gives back the holder's reservation. */

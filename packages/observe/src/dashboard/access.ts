@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
+import { DashboardTokenEmptyError } from './errors';
 
 /** The cookie a `?token=` visit sets, so the page's own fetches and EventSource carry the token. */
 export const SESSION_COOKIE = 'swarm_dashboard';
@@ -12,7 +13,10 @@ export function isLoopback(host: string): boolean {
   const bare = host.replace(/^\[(.*)\]$/, '$1');
   if (bare === 'localhost') return true;
   if (isIP(bare) === 4) return bare.startsWith('127.');
-  return bare === '::1' || bare.startsWith('::ffff:127.');
+  // A Host header's IPv4-mapped address comes back from URL parsing in hex: ::ffff:127.0.0.1 is ::ffff:7f00:1.
+  return (
+    bare === '::1' || bare.startsWith('::ffff:127.') || /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/i.test(bare)
+  );
 }
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
@@ -54,6 +58,8 @@ export interface AccessOptions {
 export function accessControl(options: AccessOptions): MiddlewareHandler {
   const loopback = isLoopback(options.host);
   const token = options.token;
+  // An empty token would be matched by an empty `?token=`: refused rather than taken as a secret.
+  if (token !== undefined && token.trim() === '') throw new DashboardTokenEmptyError();
   const tokenDigest = token === undefined ? undefined : digest(token);
   const cookieDigest = token === undefined ? undefined : digest(sessionValue(token));
   return async (c, next) => {

@@ -1,9 +1,11 @@
 import { assertName, type Bus, SwarmError, type Topology } from '@swarm/core';
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { readEachSwarm } from '../readable-swarms';
 import { accessControl } from './access';
 import { DashboardRequestError } from './errors';
 import { findingsStream } from './findings-stream';
+import type { LiveRate } from './live-rate';
 import { deadLetterView, swarmOverview } from './overview';
 import { pageAssets } from './page-assets';
 import { topologyGraph } from './topology-graph';
@@ -25,6 +27,8 @@ export interface DashboardAppOptions {
   metrics?: MetricsEndpoint;
   /** Findings per swarm a page that opens fresh is shown from before it opened (default 50). */
   recentFindings?: number;
+  /** Findings per second and swarm a page is sent live before it is sent samples (default 200, bursts of 1,000). */
+  liveRate?: LiveRate;
 }
 
 export interface DashboardApp {
@@ -68,8 +72,8 @@ export function createDashboardApp(options: DashboardAppOptions): DashboardApp {
 
   app.get('/api/swarms', async (c) => c.json({ swarms: await bus.swarms() }));
   app.get('/api/overview', async (c) => {
-    const swarms = await bus.swarms();
-    return c.json({ at: Date.now(), swarms: await Promise.all(swarms.map((s) => swarmOverview(bus, s))) });
+    const { read, unreadable } = await readEachSwarm(await bus.swarms(), (s) => swarmOverview(bus, s));
+    return c.json({ at: Date.now(), swarms: read.map(({ value }) => value), unreadable });
   });
   app.get('/api/swarms/:swarm', async (c) => c.json(await swarmOverview(bus, c.req.param('swarm'))));
   app.get('/api/swarms/:swarm/findings', async (c) => {
@@ -87,13 +91,17 @@ export function createDashboardApp(options: DashboardAppOptions): DashboardApp {
     c.json({ purged: await bus.purgeDeadLetters(c.req.param('swarm')) }),
   );
   app.post('/api/swarms/:swarm/dead-letters/:id/retry', async (c) => {
-    const task = await bus.retryDeadLetter(c.req.param('swarm'), c.req.param('id'));
+    const id = c.req.param('id');
+    // Redis refuses an id of another shape with an error of its own: say what is wanted (400), not 500.
+    if (!/^\d+-\d+$/.test(id))
+      throw new DashboardRequestError(`a dead letter id is a stream id like 1700000000000-0, got ${id}`);
+    const task = await bus.retryDeadLetter(c.req.param('swarm'), id);
     return c.json({ deadLetter: c.req.param('id'), taskId: task.id, type: task.type });
   });
   app.get('/api/topology', async (c) => {
-    const swarms = await bus.swarms();
-    const cursors = new Map(await Promise.all(swarms.map(async (s) => [s, await bus.cursors(s)] as const)));
-    return c.json(topologyGraph(swarms, cursors, options.topology));
+    const { read } = await readEachSwarm(await bus.swarms(), (s) => bus.cursors(s));
+    const cursors = new Map(read.map(({ swarm, value }) => [swarm, value] as const));
+    return c.json(topologyGraph([...cursors.keys()], cursors, options.topology));
   });
   app.get('/api/findings/stream', (c) => {
     const only = c.req.queries('swarm');
@@ -103,6 +111,7 @@ export function createDashboardApp(options: DashboardAppOptions): DashboardApp {
       bus,
       {
         recent: boundedCount(c, 'recent', options.recentFindings ?? 50, 1_000),
+        ...(options.liveRate ? { liveRate: options.liveRate } : {}),
         ...(only ? { swarms: only } : {}),
       },
       (close) => {

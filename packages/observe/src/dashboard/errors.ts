@@ -16,3 +16,13 @@ export class DashboardTokenRequiredError extends SwarmError<'SWARM_DASHBOARD_TOK
     );
   }
 }
+
+/** A token that is empty (or only spaces): `?token=` alone would open the dashboard. */
+export class DashboardTokenEmptyError extends SwarmError<'SWARM_DASHBOARD_TOKEN_EMPTY'> {
+  constructor() {
+    super(
+      'SWARM_DASHBOARD_TOKEN_EMPTY',
+      'the dashboard token is empty: give a secret (--token <secret> or $SWARM_DASHBOARD_TOKEN), or no token on loopback',
+    );
+  }
+}

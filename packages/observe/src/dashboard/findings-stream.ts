@@ -1,7 +1,8 @@
-import type { Bus, Finding } from '@swarm/core';
+import { type Bus, type Finding, laterId } from '@swarm/core';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { Subscription } from 'rxjs';
+import { DEFAULT_LIVE_RATE, type LiveRate, LiveRateBucket } from './live-rate';
 
 /**
  * A reconnecting client is sent again what came this long before its Last-Event-ID in every swarm.
@@ -26,7 +27,15 @@ export interface FindingsStreamOptions {
   swarms?: readonly string[];
   /** Findings per swarm a fresh client (no Last-Event-ID) is sent from before it connected. */
   recent: number;
+  /** Findings sent live per swarm before the stream samples instead (default DEFAULT_LIVE_RATE). */
+  liveRate?: LiveRate;
 }
+
+/** While a swarm's findings come faster than its live rate: how often a sample is sent, and how many. */
+const SAMPLE_EVERY_MS = 1_000;
+const SAMPLE_SIZE = 20;
+/** Stretches back from the newest finding searched for a sample: the widest that holds a second's rate. */
+const SAMPLE_WINDOWS_MS = [100, 10, 1];
 
 const STREAM_ID = /^(\d+)-(\d+)$/;
 
@@ -52,11 +61,39 @@ async function recentFindings(
     if (!Number.isFinite(window) || from === 0) break;
   }
   if (best.length === 0) {
-    // The window holding `count` is narrower than 1 s: take the last `count` of the newest second.
-    const page = await bus.readFindings(swarm, { after: `${Math.max(0, newestMs - 1)}-0`, count: 10_000 });
+    // The window holding `count` is narrower than 1 s: take the last `count` of the newest second
+    // (a second, not a millisecond: findings written a few ms apart were dropped).
+    const page = await bus.readFindings(swarm, {
+      after: `${Math.max(0, newestMs - 1_000)}-0`,
+      count: 10_000,
+    });
     best = page.slice(-count);
   }
   return { findings: best, after: best.at(-1)?.id ?? last };
+}
+
+/** The largest sequence number of a stream id: `(<ms-1>-MAX_SEQ` starts a read at millisecond ms. */
+const MAX_SEQ = '18446744073709551615';
+
+/**
+ * The newest SAMPLE_SIZE findings after `after`, found without reading what came between: Redis
+ * numbers the entries of one millisecond 0, 1, 2…, so when the newest millisecond holds SAMPLE_SIZE
+ * they are named by id; else the widest window back from it that holds at most `limit` (read in
+ * one call) is read, and its last SAMPLE_SIZE taken. Every read is bounded by `limit`.
+ */
+async function newestSample(bus: Bus, swarm: string, after: string, limit: number): Promise<Finding[]> {
+  const [, msText = '0', seqText = '0'] = STREAM_ID.exec(await bus.lastFindingId(swarm)) ?? [];
+  const ms = Number(msText);
+  const seq = Number(seqText);
+  const read = async (from: string) =>
+    bus.readFindings(swarm, { after: laterId(after, from), count: limit + 1 });
+  if (seq >= SAMPLE_SIZE) return (await read(`${ms}-${seq - SAMPLE_SIZE}`)).slice(0, SAMPLE_SIZE);
+  for (const window of SAMPLE_WINDOWS_MS) {
+    const page = await read(`${Math.max(0, ms - window)}-0`);
+    if (page.length <= limit) return page.slice(-SAMPLE_SIZE);
+  }
+  // The newest millisecond alone, which holds fewer than SAMPLE_SIZE.
+  return (await read(ms > 0 ? `${ms - 1}-${MAX_SEQ}` : '0-0')).slice(-SAMPLE_SIZE);
 }
 
 /**
@@ -125,16 +162,73 @@ export function findingsStream(
         after = recent.after;
       }
       if (closed) return;
-      following.set(
-        swarm,
-        bus.findings$(swarm, { from: after }).subscribe({
-          next: sendFinding,
-          // A swarm whose findings cannot be read (Redis away for good) ends the stream: the
-          // browser reconnects and resumes from its Last-Event-ID.
-          error: () => close(),
-        }),
-      );
+      followLive(swarm, after, new LiveRateBucket(options.liveRate ?? DEFAULT_LIVE_RATE));
     };
+
+    /** Every finding after `after`, as it comes, while the swarm stays within its live rate. */
+    const followLive = (swarm: string, after: string, bucket: LiveRateBucket) => {
+      let lastSent = after;
+      let over = false;
+      let subscription: Subscription | undefined;
+      subscription = bus.findings$(swarm, { from: after }).subscribe({
+        next: (finding) => {
+          if (over) return;
+          if (bucket.take()) {
+            lastSent = finding.id;
+            sendFinding(finding);
+            return;
+          }
+          over = true;
+          // What the reader had read ahead is dropped: the samples start after lastSent.
+          subscription?.unsubscribe();
+          sample(swarm, lastSent, bucket);
+        },
+        // A swarm whose findings cannot be read (Redis away for good) ends the stream: the
+        // browser reconnects and resumes from its Last-Event-ID.
+        error: () => close(),
+      });
+      // Over already (a reader that handed findings over inside subscribe): sample() holds the slot.
+      if (over) subscription.unsubscribe();
+      else following.set(swarm, subscription);
+    };
+
+    /**
+     * Too many findings to send each: every SAMPLE_EVERY_MS, if what came since `lastSent` is
+     * still more than a second's rate, a `gap` event and a sample of the newest findings; once it
+     * is less, those findings and back to following live.
+     */
+    const sample = (swarm: string, after: string, bucket: LiveRateBucket) => {
+      const perSecond = (options.liveRate ?? DEFAULT_LIVE_RATE).perSecond;
+      let lastSent = after;
+      let busy = false;
+      const tick = async () => {
+        if (busy || closed) return;
+        busy = true;
+        try {
+          const next = await bus.readFindings(swarm, { after: lastSent, count: perSecond });
+          if (closed) return;
+          if (next.length < perSecond) {
+            clearInterval(timer);
+            for (const finding of next) sendFinding(finding);
+            followLive(swarm, next.at(-1)?.id ?? lastSent, bucket);
+            return;
+          }
+          const recent = await newestSample(bus, swarm, lastSent, perSecond);
+          const first = recent[0];
+          if (closed || !first) return;
+          send(`event: gap\ndata: ${JSON.stringify({ swarm, after: lastSent, before: first.id })}\n\n`);
+          for (const finding of recent) sendFinding(finding);
+          lastSent = recent.at(-1)?.id ?? lastSent;
+        } catch {
+          close();
+        } finally {
+          busy = false;
+        }
+      };
+      const timer = setInterval(() => void tick(), SAMPLE_EVERY_MS);
+      following.set(swarm, { unsubscribe: () => clearInterval(timer) } as Subscription);
+    };
+
     const wanted = (swarm: string) => options.swarms === undefined || options.swarms.includes(swarm);
     const openAll = async (startedLater: boolean) => {
       const swarms = options.swarms ?? (await bus.swarms());

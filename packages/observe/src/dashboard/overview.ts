@@ -1,4 +1,4 @@
-import type { BudgetState, Bus, DeadLetter, SwarmStatus } from '@swarm/core';
+import { type BudgetSpend, type Bus, budgetSpend, type DeadLetter, type SwarmStatus } from '@swarm/core';
 
 /** A subscriber's cursor and how many findings it has yet to take. */
 export interface SubscriberLag {
@@ -11,10 +11,7 @@ export interface SubscriberLag {
 }
 
 /** What a budget has spent and, when it has a cap, what is left. */
-export interface BudgetView extends BudgetState {
-  leftUsd?: number;
-  leftTokens?: number;
-}
+export type BudgetView = BudgetSpend;
 
 /** Everything the page shows of one swarm but its findings and dead letters. */
 export interface SwarmOverview extends Omit<SwarmStatus, 'subscribers'> {
@@ -46,18 +43,6 @@ export async function subscriberLag(
   };
 }
 
-export function budgetView(state: BudgetState): BudgetView {
-  const left = (limit: number | undefined, spent: number, held: number) =>
-    limit === undefined ? undefined : Math.max(0, limit - spent - held);
-  const leftUsd = left(state.limitUsd, state.spentUsd, state.heldUsd);
-  const leftTokens = left(state.limitTokens, state.spentTokens, state.heldTokens);
-  return {
-    ...state,
-    ...(leftUsd !== undefined ? { leftUsd } : {}),
-    ...(leftTokens !== undefined ? { leftTokens } : {}),
-  };
-}
-
 /** The name llm pools record the whole swarm's spend under (see @swarm/worker's spend limits). */
 const SWARM_BUDGET = 'swarm';
 
@@ -66,7 +51,7 @@ export async function swarmOverview(bus: Bus, swarm: string): Promise<SwarmOverv
   const subscribers = await Promise.all(
     status.subscribers.map((s) => subscriberLag(bus, swarm, s, status.lastFinding)),
   );
-  const views = budgets.map(budgetView);
+  const views = budgets.map(budgetSpend);
   return {
     ...status,
     subscribers,

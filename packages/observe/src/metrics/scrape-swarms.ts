@@ -1,6 +1,7 @@
-import type { Bus } from '@swarm/core';
+import type { Bus, TaskCounters } from '@swarm/core';
 import { Counter, Registry } from 'prom-client';
 import type { MetricsEndpoint } from '../dashboard/app';
+import { readEachSwarm } from '../readable-swarms';
 import { METRICS, TASK_LABELS } from './metric-names';
 import { swarmGauges } from './swarm-gauges';
 
@@ -18,12 +19,23 @@ const COUNTED = ['posted', 'completed', 'failed', 'deadLettered', 'reclaimed'] a
  */
 export async function scrapeSwarms(bus: Bus, options: ScrapeOptions = {}): Promise<Registry> {
   const registry = new Registry();
-  const swarms = options.swarms ?? (await bus.swarms());
   const gauges = swarmGauges(registry, { inFlight: true });
-  const [counted] = await Promise.all([
-    Promise.all(swarms.map(async (swarm) => ({ swarm, types: await bus.counters(swarm) }))),
-    gauges.read(bus, swarms),
-  ]);
+  let counted: { swarm: string; types: TaskCounters[] }[];
+  if (options.swarms) {
+    const named = options.swarms;
+    [counted] = await Promise.all([
+      Promise.all(named.map(async (swarm) => ({ swarm, types: await bus.counters(swarm) }))),
+      gauges.read(bus, named),
+    ]);
+  } else {
+    // Every swarm: those these credentials may read (readable-swarms.ts).
+    const { read } = await readEachSwarm(await bus.swarms(), (swarm) => bus.counters(swarm));
+    counted = read.map(({ swarm, value }) => ({ swarm, types: value }));
+    await gauges.read(
+      bus,
+      counted.map((c) => c.swarm),
+    );
+  }
   const counters = Object.fromEntries(
     COUNTED.map((key) => [
       key,

@@ -338,6 +338,28 @@ function showFinding(f, fresh) {
   $('findings-count').textContent = `(${seen.size} received)`;
 }
 
+/**
+ * The swarm's findings came faster than the dashboard sends them live: it skipped from `after` to
+ * `before` and sends a sample each second until the swarm slows down.
+ */
+function showGap(gap) {
+  const item = el(
+    'li',
+    { class: 'gap', 'data-gap-swarm': gap.swarm },
+    el('span', { class: 'meta' }, clock(Date.now())),
+    el('span', { class: 'meta' }, gap.swarm),
+    el(
+      'span',
+      { class: 'summary' },
+      'findings are coming faster than this page shows them: some were skipped. Every one: ',
+      el('code', {}, `swarm findings ${gap.swarm} --from ${gap.after}`),
+    ),
+  );
+  const list = $('findings');
+  list.prepend(item);
+  while (list.children.length > SHOWN_FINDINGS) list.lastElementChild.remove();
+}
+
 function setConnection(state) {
   const badge = $('connection');
   badge.dataset.state = state;
@@ -356,6 +378,7 @@ function connectFindings() {
     lastEventId = event.lastEventId;
     showFinding(JSON.parse(event.data), live);
   });
+  source.addEventListener('gap', (event) => showGap(JSON.parse(event.data)));
   source.addEventListener('live', () => {
     live = true;
     setConnection('live');
