@@ -1,4 +1,4 @@
-import { assertName, type Bus, SwarmError, type Topology } from '@swarm/core';
+import { assertName, type Bus, SwarmError, splitPartitionedId, type Topology } from '@swarm/core';
 import { type Context, Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { readEachSwarm } from '../readable-swarms';
@@ -93,8 +93,11 @@ export function createDashboardApp(options: DashboardAppOptions): DashboardApp {
   app.post('/api/swarms/:swarm/dead-letters/:id/retry', async (c) => {
     const id = c.req.param('id');
     // Redis refuses an id of another shape with an error of its own: say what is wanted (400), not 500.
-    if (!/^\d+-\d+$/.test(id))
-      throw new DashboardRequestError(`a dead letter id is a stream id like 1700000000000-0, got ${id}`);
+    // A partitioned swarm's letter of partition p ≥ 1 is `p:<stream id>` (docs/PROTOCOL.md, Partitions).
+    if (splitPartitionedId(id) === undefined)
+      throw new DashboardRequestError(
+        `a dead letter id is a stream id like 1700000000000-0 (2:1700000000000-0 in partition 2), got ${id}`,
+      );
     const task = await bus.retryDeadLetter(c.req.param('swarm'), id);
     return c.json({ deadLetter: c.req.param('id'), taskId: task.id, type: task.type });
   });
