@@ -56,9 +56,10 @@ async function killLaggingPrimary(cluster: RedisCluster, slot: number): Promise<
   const offset = await cluster.replicationOffset(victim);
   replica.pause();
   let unreplicated = 0;
+  let laggedMs = 0;
   try {
     await cluster.cutReplicaLinks(victim);
-    await until(
+    laggedMs = await until(
       async () => {
         unreplicated = (await cluster.replicationOffset(victim)) - offset;
         return unreplicated >= UNREPLICATED_BYTES;
@@ -81,7 +82,7 @@ async function killLaggingPrimary(cluster: RedisCluster, slot: number): Promise<
     'the restarted node to rejoin as a replica',
     { limitMs: 60_000, everyMs: 100 },
   );
-  return { unreplicatedBytes: unreplicated, failoverMs, rejoinMs };
+  return { unreplicatedBytes: unreplicated, laggedMs, failoverMs, rejoinMs };
 }
 
 /** How many times each task id appears among `findings`. */
@@ -183,6 +184,7 @@ async function partitionedFailover(cluster: RedisCluster, struckPartition: numbe
     );
     const shownBeforeFault = shown.length;
     const postedBeforeFault = posted.size;
+    const faultAtMs = Date.now() - started;
     const struck = await slotOf(cluster, partitionName(swarm, struckPartition));
     const fault = await killLaggingPrimary(cluster, struck);
     const faultEnded = Date.now();
@@ -238,6 +240,7 @@ async function partitionedFailover(cluster: RedisCluster, struckPartition: numbe
       postFailures: [...postFailures].map(([code, n]) => `${code}:${n}`).join('/') || 0,
       faultAtFindings: shownBeforeFault,
       postedAtFault: postedBeforeFault,
+      faultAtMs,
       ...fault,
       postedMs,
       caughtUpMs,
