@@ -23,8 +23,13 @@ const WORKER_PROCESSES = 4;
  * poster, held to BACKLOG open tasks, is still posting when it strikes.
  */
 const FAULT_AT_FINDINGS = 2_500;
-/** How far the primary's writes run ahead of its frozen replica before the primary is killed. */
-const UNREPLICATED_BYTES = 20_000;
+/**
+ * How far the primary's writes run ahead of its frozen replica before the primary is killed.
+ * Less than cluster.test.ts's 20,000: here one swarm's posts all wait on the struck partition's
+ * refused WAITs, and a retried post finds its key and writes nothing, so past the first attempts
+ * the primary's writes only trickle (20,000 took 11-48 s in 2 of 10 runs).
+ */
+const UNREPLICATED_BYTES = 5_000;
 
 /** The partition of a finding's id as a partitioned swarm's readers give it (`p:<id>`, p = 0 plain). */
 const partitionOfFinding = (f: Finding) => Number(/^(\d+):/.exec(f.id)?.[1] ?? 0);
