@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TaskInput } from '@swarm/core';
-import { RedisBus } from '@swarm/core';
-import { Redis } from 'ioredis';
+import { partitionName, RedisBus } from '@swarm/core';
 import { type BenchContext, type Benchmark, Rows, runName } from '../benchmark';
 import { WorkerChild } from '../children';
 import { deleteSwarmKeys } from '../cleanup';
@@ -10,12 +9,15 @@ import { awaitProgress } from '../progress';
 import { type PrivateRedisCluster, startPrivateRedisCluster } from '../redis-cluster';
 import { type RoundSettings, roundSettings } from '../round-settings';
 import { median } from '../stats';
+import { cpuSnapshot, type Servers } from './cluster-cpu';
 import { measureFailover } from './cluster-failover';
 
 /**
  * The same load on one Redis and on a local 3-primary cluster, in one run: 3 swarms, each with
- * one worker process, the cluster's swarms placed on 3 different primaries. Then a primary is
- * SIGKILLed under a poster, and the pause it sees is timed.
+ * one worker process, the cluster's swarms placed on 3 different primaries; then the same for one
+ * swarm whose task type has 3 partitions, served by 3 worker processes that each read every
+ * partition, the cluster's partitions placed on 3 different primaries (issue #11, point 5). Then a
+ * primary is SIGKILLed under a poster, and the pause it sees is timed.
  */
 
 const TYPE = 'noop';
@@ -26,12 +28,20 @@ const NODE_TIMEOUT_MS = 2_000;
 
 /** Where a round runs: the URL its clients use, and every redis-server whose CPU it pays for. */
 interface Target {
-  name: 'single' | 'cluster';
+  name: TargetName;
   url: string;
   servers: Servers;
-  /** Fresh swarm names for one round. */
+  /**
+   * Fresh swarm names for one round: SWARMS of them, or one whose type has SWARMS partitions.
+   * Either way SWARMS worker processes serve them, and SWARMS posters post `tasks` each.
+   */
   swarms(): Promise<string[]>;
+  /** Partitions of the task type in each swarm: 1, or SWARMS for the one partitioned swarm. */
+  partitions: number;
 }
+
+type TargetName = 'single' | 'cluster' | 'single-partitioned' | 'cluster-partitioned';
+const TARGETS: readonly TargetName[] = ['single', 'cluster', 'single-partitioned', 'cluster-partitioned'];
 
 interface RoundResult {
   tasksPerSec: number;
@@ -43,54 +53,11 @@ interface RoundResult {
   replicaCpuUsPerTask: number;
 }
 
-interface Servers {
-  primaries: string[];
-  replicas: string[];
-}
-
 const workerScript = new URL('../workers/throughput-swarm.ts', import.meta.url);
 
-/** CPU time a redis-server has used since it started (`INFO cpu`), in ms. */
-async function redisCpuMs(url: string): Promise<number> {
-  const client = new Redis(url, { protocol: 2, lazyConnect: true, maxRetriesPerRequest: 0 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-    const info = await client.info('cpu');
-    const seconds = (field: string) => Number(new RegExp(`^${field}:([\\d.]+)`, 'm').exec(info)?.[1] ?? 0);
-    return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1000;
-  } finally {
-    client.disconnect();
-  }
-}
-
-interface CpuSnapshot {
-  clientsMs: number;
-  primariesMs: number;
-  replicasMs: number;
-}
-
-const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
-
-/** CPU used so far by this process, the workers and the redis-servers. */
-async function cpuSnapshot(workers: WorkerChild[], servers: Servers): Promise<CpuSnapshot> {
-  const own = process.cpuUsage();
-  const fromWorkers = await Promise.all(
-    workers.map(async (worker) => {
-      worker.send({ type: 'cpu' });
-      const usage = await worker.next('cpu', 10_000);
-      return (Number(usage.user) + Number(usage.system)) / 1000;
-    }),
-  );
-  const [primaries, replicas] = await Promise.all([
-    Promise.all(servers.primaries.map(redisCpuMs)),
-    Promise.all(servers.replicas.map(redisCpuMs)),
-  ]);
-  return {
-    clientsMs: (own.user + own.system) / 1000 + sum(fromWorkers),
-    primariesMs: sum(primaries),
-    replicasMs: sum(replicas),
-  };
+/** The primary (its port) serving the slot of a hash tag. */
+async function primaryPortOf(cluster: PrivateRedisCluster, tag: string): Promise<number> {
+  return (await cluster.primaryOf(await cluster.slotOf(tag))).port;
 }
 
 /** Swarm names whose slots are served by `count` different primaries, found by asking the cluster. */
@@ -101,28 +68,64 @@ async function swarmsOnDistinctPrimaries(cluster: PrivateRedisCluster, count: nu
     if (tries > 1_000) throw new Error(`no ${count} swarm names on ${count} different primaries`);
     const swarm = runName('bench-cl');
     // Every key of a swarm is `swarm:{<name>}:…`: its slot is the slot of the name.
-    const primary = await cluster.primaryOf(await cluster.slotOf(swarm));
-    if (primaries.has(primary.port)) continue;
-    primaries.add(primary.port);
+    const primary = await primaryPortOf(cluster, swarm);
+    if (primaries.has(primary)) continue;
+    primaries.add(primary);
     chosen.push(swarm);
   }
   return chosen;
 }
 
-/** One round: a worker per swarm, every swarm posted at once, timed to the last observed finding. */
+/**
+ * A swarm name whose `partitions` partitions are served by as many different primaries: the keys
+ * of partition p carry the tag `{S#p}` (`{S}` for p = 0), so their slots are those of S, S#1, ….
+ */
+async function partitionsOnDistinctPrimaries(
+  cluster: PrivateRedisCluster,
+  partitions: number,
+): Promise<string> {
+  for (let tries = 0; tries <= 1_000; tries++) {
+    const swarm = runName('bench-clp');
+    const ports = await Promise.all(
+      Array.from({ length: partitions }, (_, p) => primaryPortOf(cluster, partitionName(swarm, p))),
+    );
+    if (new Set(ports).size === partitions) return swarm;
+  }
+  throw new Error(`no swarm name with its ${partitions} partitions on ${partitions} different primaries`);
+}
+
+/** Removes every key of a swarm, in every partition (each partition's keys are on its own slot). */
+async function deletePartitionedSwarm(bus: RedisBus, swarm: string, partitions: number): Promise<void> {
+  await Promise.all(
+    Array.from({ length: partitions }, (_, p) =>
+      deleteSwarmKeys(bus, partitionName(swarm, p)).catch(() => 0),
+    ),
+  );
+}
+
+/**
+ * One round: SWARMS worker processes and SWARMS posters over the target's swarms (one each, or
+ * all on its one partitioned swarm), every poster at once, timed to the last observed finding.
+ */
 async function round(ctx: BenchContext, target: Target, settings: RoundSettings): Promise<RoundResult> {
   const swarms = await target.swarms();
-  const workers = swarms.map(
-    (swarm) =>
-      new WorkerChild(`${target.name} worker ${swarm}`, workerScript, {
+  const bus = new RedisBus({ url: target.url });
+  // Declared before anything reads or posts, so the posts, findings$ and workers see every partition.
+  if (target.partitions > 1)
+    await Promise.all(swarms.map((swarm) => bus.declarePartitions(swarm, TYPE, target.partitions)));
+  const servedBy = Array.from({ length: SWARMS }, (_, k) => k % swarms.length);
+  const workers = servedBy.map(
+    (i, k) =>
+      new WorkerChild(`${target.name} worker ${k + 1} ${swarms[i]}`, workerScript, {
         BENCH_REDIS_URL: target.url,
-        BENCH_SWARM: swarm,
+        BENCH_SWARM: swarms[i] as string,
         BENCH_TYPE: TYPE,
         BENCH_CONCURRENCY: String(settings.concurrency),
+        ...(target.partitions > 1 ? { BENCH_PARTITIONS: String(target.partitions) } : {}),
       }),
   );
-  const bus = new RedisBus({ url: target.url });
-  const total = settings.tasks * swarms.length;
+  const total = settings.tasks * SWARMS;
+  const perSwarm = total / swarms.length;
   const posted = swarms.map(() => new Set<string>());
   const seen = swarms.map(() => new Set<string>());
   const duplicates = swarms.map(() => 0);
@@ -135,6 +138,7 @@ async function round(ctx: BenchContext, target: Target, settings: RoundSettings)
     abort = reject;
   });
   // Fresh swarms, read from their start: nothing can slip past before the readers are live.
+  // A partitioned swarm's findings$ merges its partitions: each task must still come once.
   const subscriptions = swarms.map((swarm, i) =>
     bus.findings$(swarm, { from: 'start' }).subscribe({
       next: (finding) => {
@@ -156,7 +160,8 @@ async function round(ctx: BenchContext, target: Target, settings: RoundSettings)
     const before = await cpuSnapshot(workers, target.servers);
     const start = performance.now();
     await Promise.all(
-      swarms.map(async (swarm, i) => {
+      servedBy.map(async (i) => {
+        const swarm = swarms[i] as string;
         for (let n = 0; n < settings.tasks; n += settings.chunk) {
           const batch: TaskInput[] = [];
           for (let j = n; j < Math.min(settings.tasks, n + settings.chunk); j++) batch.push({ data: j });
@@ -179,7 +184,7 @@ async function round(ctx: BenchContext, target: Target, settings: RoundSettings)
         posted[i] as Set<string>,
         seen[i] as Set<string>,
         duplicates[i] as number,
-        settings.tasks,
+        perSwarm,
       );
     });
     const totalMs = lastAt - start;
@@ -196,18 +201,106 @@ async function round(ctx: BenchContext, target: Target, settings: RoundSettings)
   } finally {
     for (const subscription of subscriptions) subscription.unsubscribe();
     await Promise.all(workers.map((worker) => worker.stop()));
-    await Promise.all(swarms.map((swarm) => deleteSwarmKeys(bus, swarm).catch(() => 0)));
+    await Promise.all(swarms.map((swarm) => deletePartitionedSwarm(bus, swarm, target.partitions)));
     await bus.close();
+  }
+}
+
+/** The four targets: one Redis and the cluster, each with 3 swarms and with one partitioned swarm. */
+async function targetsOf(
+  ctx: BenchContext,
+  localCluster: PrivateRedisCluster,
+): Promise<Record<TargetName, Target>> {
+  const primaries = (await localCluster.primaries()).map((node) => node.url);
+  const single = { url: ctx.redisUrl, servers: { primaries: [ctx.redisUrl], replicas: [] } };
+  const onCluster = {
+    url: localCluster.url,
+    servers: {
+      primaries,
+      replicas: localCluster.nodes.map((node) => node.url).filter((url) => !primaries.includes(url)),
+    },
+  };
+  return {
+    single: {
+      name: 'single',
+      ...single,
+      swarms: async () => Array.from({ length: SWARMS }, () => runName('bench-cl')),
+      partitions: 1,
+    },
+    cluster: {
+      name: 'cluster',
+      ...onCluster,
+      swarms: () => swarmsOnDistinctPrimaries(localCluster, SWARMS),
+      partitions: 1,
+    },
+    'single-partitioned': {
+      name: 'single-partitioned',
+      ...single,
+      swarms: async () => [runName('bench-clp')],
+      partitions: SWARMS,
+    },
+    'cluster-partitioned': {
+      name: 'cluster-partitioned',
+      ...onCluster,
+      swarms: async () => [await partitionsOnDistinctPrimaries(localCluster, SWARMS)],
+      partitions: SWARMS,
+    },
+  };
+}
+
+/** The medians of every target, and each cluster target against its single-Redis twin. */
+function addRoundRows(out: Rows, results: Record<TargetName, RoundResult[]>): void {
+  const figure = (name: TargetName, pick: (r: RoundResult) => number) => median(results[name].map(pick));
+  for (const name of TARGETS) {
+    out.add(
+      name,
+      'tasks_per_sec',
+      figure(name, (r) => r.tasksPerSec),
+      'tasks/s',
+    );
+    out.add(
+      name,
+      'cpu_us_per_task',
+      figure(name, (r) => r.cpuUsPerTask),
+      'µs',
+    );
+    out.add(
+      name,
+      'redis_cpu_us_per_task',
+      figure(name, (r) => r.redisCpuUsPerTask),
+      'µs',
+    );
+  }
+  for (const [name, twin] of [
+    ['cluster', 'single'],
+    ['cluster-partitioned', 'single-partitioned'],
+  ] as const) {
+    out.add(
+      name,
+      'replica_cpu_us_per_task',
+      figure(name, (r) => r.replicaCpuUsPerTask),
+      'µs',
+    );
+    const rate = figure(twin, (r) => r.tasksPerSec);
+    const cost = figure(twin, (r) => r.cpuUsPerTask);
+    out.add(name, 'ratio_vs_single', figure(name, (r) => r.tasksPerSec) / rate, 'x');
+    out.add(name, 'cpu_per_task_vs_single', figure(name, (r) => r.cpuUsPerTask) / cost, 'x');
+    const withoutReplicas = figure(name, (r) => r.cpuUsPerTask - r.replicaCpuUsPerTask);
+    out.add(name, 'cpu_per_task_vs_single_without_replicas', withoutReplicas / cost, 'x');
   }
 }
 
 export const cluster: Benchmark = {
   name: 'cluster',
-  summary: '3 swarms x 1 worker process on one Redis and on a 3-primary cluster; a primary killed mid-run',
+  summary:
+    '3 swarms x 1 worker process, and 1 swarm of 3 partitions x 3 worker processes, on one Redis and on a 3-primary cluster; a primary killed mid-run',
   flags: {
-    tasks: { default: 20_000, help: 'no-op tasks per swarm and round (3 swarms)' },
+    tasks: {
+      default: 20_000,
+      help: 'no-op tasks per poster and round (3 posters, one per swarm or all on one)',
+    },
     concurrency: { default: 64, help: 'concurrency of each worker process' },
-    rounds: { default: 3, help: 'rounds, alternating which target goes first; medians reported' },
+    rounds: { default: 3, help: 'rounds, alternating the order of the targets; medians reported' },
     chunk: { default: 1_000, help: 'tasks per postBatch call' },
   },
   async run(ctx) {
@@ -219,31 +312,21 @@ export const cluster: Benchmark = {
       `local cluster of 3 primaries + 3 replicas ready in ${((performance.now() - startedAt) / 1000).toFixed(1)} s at ${localCluster.url}`,
     );
     try {
-      const primaries = (await localCluster.primaries()).map((node) => node.url);
-      const targets: Record<Target['name'], Target> = {
-        single: {
-          name: 'single',
-          url: ctx.redisUrl,
-          servers: { primaries: [ctx.redisUrl], replicas: [] },
-          swarms: async () => Array.from({ length: SWARMS }, () => runName('bench-cl')),
-        },
-        cluster: {
-          name: 'cluster',
-          url: localCluster.url,
-          servers: {
-            primaries,
-            replicas: localCluster.nodes.map((node) => node.url).filter((url) => !primaries.includes(url)),
-          },
-          swarms: () => swarmsOnDistinctPrimaries(localCluster, SWARMS),
-        },
-      };
-      const results: Record<Target['name'], RoundResult[]> = { single: [], cluster: [] };
+      const targets = await targetsOf(ctx, localCluster);
+      const results = Object.fromEntries(TARGETS.map((name) => [name, [] as RoundResult[]])) as Record<
+        TargetName,
+        RoundResult[]
+      >;
       const notes = [
         `${SWARMS} swarms x ${settings.tasks} no-op tasks per round, one worker process per swarm (concurrency ${settings.concurrency}),`,
         `  posted in chunks of ${settings.chunk} to all swarms at once; time from the first post to the last finding observed`,
         '  (findings$ per swarm), every task checked observed exactly once. Median of rounds.',
         `single: one redis-server. cluster: 3 primaries + 3 replicas (cluster-node-timeout ${NODE_TIMEOUT_MS} ms),`,
         '  each swarm on a different primary (CLUSTER KEYSLOT + CLUSTER SLOTS); same machine, same run.',
+        `*-partitioned: the same load on ONE swarm whose task type has ${SWARMS} partitions: ${SWARMS} posters of ${settings.tasks} tasks`,
+        `  (postBatch splits each chunk over the partitions), ${SWARMS} worker processes each consuming with partitions: ${SWARMS}`,
+        '  (one consumer per partition over shared slots), one findings$ merging the partitions; on the cluster the',
+        `  partitions' tags (S, S#1, S#2) are on ${SWARMS} different primaries. ratio_vs_single compares with single-partitioned.`,
         'cpu_us_per_task: CPU time (user + sys) of every process of the round per task: the poster/observer,',
         '  the worker processes (process.cpuUsage) and every redis-server (INFO cpu), from the first post to the last',
         '  finding. On 2 cores both targets saturate the machine, so tasks/s shows the cores more than the cluster;',
@@ -251,7 +334,7 @@ export const cluster: Benchmark = {
         '  cpu_per_task_vs_single counts the 3 replicas (a single Redis has none to feed); _without_replicas does not.',
       ];
       for (let r = 0; r < rounds; r++) {
-        const order = r % 2 === 0 ? (['single', 'cluster'] as const) : (['cluster', 'single'] as const);
+        const order = r % 2 === 0 ? TARGETS : [...TARGETS].reverse();
         for (const name of order) {
           ctx.log(`round ${r + 1}/${rounds}: ${name}`);
           const result = await round(ctx, targets[name], settings);
@@ -262,47 +345,7 @@ export const cluster: Benchmark = {
         }
       }
       const out = new Rows('cluster');
-      const figure = (name: Target['name'], pick: (r: RoundResult) => number) =>
-        median(results[name].map(pick));
-      for (const name of ['single', 'cluster'] as const) {
-        out.add(
-          name,
-          'tasks_per_sec',
-          figure(name, (r) => r.tasksPerSec),
-          'tasks/s',
-        );
-        out.add(
-          name,
-          'cpu_us_per_task',
-          figure(name, (r) => r.cpuUsPerTask),
-          'µs',
-        );
-        out.add(
-          name,
-          'redis_cpu_us_per_task',
-          figure(name, (r) => r.redisCpuUsPerTask),
-          'µs',
-        );
-      }
-      out.add(
-        'cluster',
-        'replica_cpu_us_per_task',
-        figure('cluster', (r) => r.replicaCpuUsPerTask),
-        'µs',
-      );
-      const single = {
-        rate: figure('single', (r) => r.tasksPerSec),
-        cost: figure('single', (r) => r.cpuUsPerTask),
-      };
-      out.add('cluster', 'ratio_vs_single', figure('cluster', (r) => r.tasksPerSec) / single.rate, 'x');
-      out.add(
-        'cluster',
-        'cpu_per_task_vs_single',
-        figure('cluster', (r) => r.cpuUsPerTask) / single.cost,
-        'x',
-      );
-      const withoutReplicas = figure('cluster', (r) => r.cpuUsPerTask - r.replicaCpuUsPerTask);
-      out.add('cluster', 'cpu_per_task_vs_single_without_replicas', withoutReplicas / single.cost, 'x');
+      addRoundRows(out, results);
 
       ctx.log('failover: SIGKILL of a primary under a poster');
       const failover = await measureFailover(ctx, localCluster, { concurrency: settings.concurrency });

@@ -7,9 +7,15 @@ const swarm = env('BENCH_SWARM');
 const bus = new RedisBus({ url: env('BENCH_REDIS_URL') });
 let completed = 0;
 let failed = 0;
+// The cluster bench's partitioned rounds: this process reads every partition, one consumer each.
+const partitions = process.env.BENCH_PARTITIONS ? { partitions: intEnv('BENCH_PARTITIONS') } : {};
 
 const subscription = bus
-  .consume(swarm, env('BENCH_TYPE'), { concurrency: intEnv('BENCH_CONCURRENCY'), leaseMs: 30_000 })
+  .consume(swarm, env('BENCH_TYPE'), {
+    concurrency: intEnv('BENCH_CONCURRENCY'),
+    leaseMs: 30_000,
+    ...partitions,
+  })
   .subscribe({
     next: (delivery) => {
       delivery.complete({ summary: 'ok' }).then(
