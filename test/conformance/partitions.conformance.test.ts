@@ -115,6 +115,18 @@ describe.each([
     expect(counters).toEqual([expect.objectContaining({ type: 'work', posted: 30, completed: 30 })]);
   });
 
+  it('spreads one-post processes over the partitions: each poster starts at a random one', async () => {
+    const bus = env.bus();
+    await bus.declarePartitions(swarm, 'work', 3);
+    const findings = watch(env.bus());
+    worker(bus, { partitions: 3 });
+    // Twelve posters of one task each, as twelve `swarm post` calls; all on one partition by
+    // chance has a probability of 3 in 3^12 (about 1 in 177,000).
+    for (let i = 0; i < 12; i++) await env.bus().post(swarm, 'work', { data: i });
+    await until(env, () => findings.length === 12);
+    expect(partitionsOf(findings.map((f) => f.id)).size).toBeGreaterThan(1);
+  });
+
   it('runs no more than the concurrency at once over every partition', async () => {
     const bus = env.bus();
     await bus.declarePartitions(swarm, 'work', 3);

@@ -46,7 +46,9 @@ export class SwarmPartitions {
 
   #roundRobin(swarm: string, type: string, partitions: number): number {
     const key = `${swarm}/${type}`;
-    const next = (this.#next.get(key) ?? 0) % partitions;
+    // Each process starts at a random partition: a poster that sends one task and exits
+    // (swarm post) would otherwise put every task on partition 0.
+    const next = (this.#next.get(key) ?? Math.floor(Math.random() * partitions)) % partitions;
     this.#next.set(key, next + 1);
     return next;
   }
