@@ -3,8 +3,9 @@ import { type Durability, type Finding, partitionName, SwarmError, type TaskInpu
 import type { Subscription } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { quietBus, slotOf } from '../cluster/helpers';
-import { type RedisCluster, type RedisClusterNode, startRedisCluster } from '../support/redis-cluster';
+import { type RedisCluster, startRedisCluster } from '../support/redis-cluster';
 import { until } from '../support/until';
+import { killLaggingPrimary } from './kill-lagging-primary';
 import { allFindings, FIXTURES, ledger, openTasks, report, UNDER_LOAD, Workers } from './support';
 
 const TYPE = 'work';
@@ -47,47 +48,6 @@ async function partitionsOnDistinctPrimaries(cluster: RedisCluster, prefix: stri
     if (new Set(primaries.map((node) => node.port)).size === PARTITIONS) return swarm;
   }
   throw new Error(`no swarm name with its ${PARTITIONS} partitions on ${PARTITIONS} different primaries`);
-}
-
-/**
- * SIGKILL the slot's primary while its replica lags behind, as test/faults/cluster.test.ts does:
- * the replica is frozen and its link cut, the primary takes UNREPLICATED_BYTES more writes on its
- * own, then it is killed and the replica resumed, to be promoted without those writes. Done once
- * the killed node, started again, is the new primary's replica.
- */
-async function killLaggingPrimary(cluster: RedisCluster, slot: number): Promise<Record<string, number>> {
-  const victim = await cluster.primaryOf(slot);
-  const replica: RedisClusterNode = await cluster.replicaOf(victim);
-  const offset = await cluster.replicationOffset(victim);
-  replica.pause();
-  let unreplicated = 0;
-  let laggedMs = 0;
-  try {
-    await cluster.cutReplicaLinks(victim);
-    laggedMs = await until(
-      async () => {
-        unreplicated = (await cluster.replicationOffset(victim)) - offset;
-        return unreplicated >= UNREPLICATED_BYTES;
-      },
-      () => `the primary to take ${UNREPLICATED_BYTES} bytes of writes its replica does not have`,
-      UNDER_LOAD,
-    );
-    await victim.kill();
-  } finally {
-    replica.resume();
-  }
-  const failoverMs = await until(
-    async () => (await cluster.primaryOf(slot)) === replica,
-    'the replica to be promoted',
-    { limitMs: 60_000, everyMs: 100 },
-  );
-  await victim.restart();
-  const rejoinMs = await until(
-    () => cluster.isSyncedReplica(victim),
-    'the restarted node to rejoin as a replica',
-    { limitMs: 60_000, everyMs: 100 },
-  );
-  return { unreplicatedBytes: unreplicated, laggedMs, failoverMs, rejoinMs };
 }
 
 /** How many times each task id appears among `findings`. */
@@ -191,7 +151,7 @@ async function partitionedFailover(cluster: RedisCluster, struckPartition: numbe
     const postedBeforeFault = posted.size;
     const faultAtMs = Date.now() - started;
     const struck = await slotOf(cluster, partitionName(swarm, struckPartition));
-    const fault = await killLaggingPrimary(cluster, struck);
+    const fault = await killLaggingPrimary(cluster, struck, UNREPLICATED_BYTES);
     const faultEnded = Date.now();
 
     await posting;

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { quietBus, slotOf, swarmsOnDistinctPrimaries } from '../cluster/helpers';
 import { type RedisCluster, startRedisCluster } from '../support/redis-cluster';
 import { until } from '../support/until';
+import { killLaggingPrimary } from './kill-lagging-primary';
 import {
   allFindings,
   FIXTURES,
@@ -217,53 +218,6 @@ async function busyRun(run: BusyRun): Promise<BusyResult> {
 /** How far the primary's writes run ahead of its frozen replica before the primary is killed. */
 const UNREPLICATED_BYTES = 20_000;
 
-/**
- * SIGKILL the slot's primary while its replica lags behind. On one machine a replica is never
- * more than a moment behind, and a plain kill takes nothing with it (what the primary sent sits
- * in the replica's socket buffer even when the replica is frozen). So the replica is frozen
- * (SIGSTOP) and its link cut, the primary takes UNREPLICATED_BYTES more writes on its own, then
- * it is killed and the replica resumed, to be promoted without those writes. Once it serves the slot, the
- * killed node is started again; done once it is the new primary's replica. Until then the
- * promoted node has none: a durable swarm there refuses its writes (SWARM_NOT_DURABLE) rather
- * than acknowledge what one more failure would lose.
- */
-function killLaggingPrimary(cluster: RedisCluster) {
-  return async (slot: number): Promise<Figures> => {
-    const victim = await cluster.primaryOf(slot);
-    const replica = await cluster.replicaOf(victim);
-    const offset = await cluster.replicationOffset(victim);
-    replica.pause();
-    let unreplicated = 0;
-    let laggedMs = 0;
-    try {
-      await cluster.cutReplicaLinks(victim);
-      laggedMs = await until(
-        async () => {
-          unreplicated = (await cluster.replicationOffset(victim)) - offset;
-          return unreplicated >= UNREPLICATED_BYTES;
-        },
-        () => `the primary to take ${UNREPLICATED_BYTES} bytes of writes its replica does not have`,
-        UNDER_LOAD,
-      );
-      await victim.kill();
-    } finally {
-      replica.resume();
-    }
-    const failoverMs = await until(
-      async () => (await cluster.primaryOf(slot)) === replica,
-      'the replica to be promoted',
-      { limitMs: 60_000, everyMs: 100 },
-    );
-    await victim.restart();
-    const rejoinMs = await until(
-      () => cluster.isSyncedReplica(victim),
-      'the restarted node to rejoin as a replica',
-      { limitMs: 60_000, everyMs: 100 },
-    );
-    return { unreplicatedBytes: unreplicated, laggedMs, failoverMs, rejoinMs };
-  };
-}
-
 /** Every stream of every swarm, and the subscriber, each task exactly once. */
 function expectExactlyOnce(result: BusyResult, total: number): void {
   for (const l of result.ledgers)
@@ -287,7 +241,7 @@ describe('Redis Cluster faults mid-run', () => {
         total,
         durable: true,
         faultAtFindings: 3_000,
-        fault: killLaggingPrimary(cluster),
+        fault: (slot) => killLaggingPrimary(cluster, slot, UNREPLICATED_BYTES),
       });
       report('cluster failover, durability.replicas 1', result.figures);
       expectExactlyOnce(result, total);
@@ -314,7 +268,7 @@ describe('Redis Cluster faults mid-run', () => {
         total,
         durable: false,
         faultAtFindings: 3_000,
-        fault: killLaggingPrimary(cluster),
+        fault: (slot) => killLaggingPrimary(cluster, slot, UNREPLICATED_BYTES),
       });
       report('cluster failover, no durability', result.figures);
       for (const l of result.ledgers) expect(l).toMatchObject({ duplicates: 0, deadLetters: 0, open: 0 });
