@@ -2,6 +2,7 @@ import { type Bus, keys, parseTopology, RedisBus } from '@swarm/core';
 import { type Dashboard, startDashboard, swarmMetricsEndpoint } from '@swarm/observe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useRedisServer } from '../support/redis-server';
+import { until } from '../support/until';
 import { openEventStream } from './event-stream';
 
 let swarmCount = 0;
@@ -209,6 +210,47 @@ describe('swarm dashboard: the JSON API', () => {
       for (const id of [all[2]?.id, all[3]?.id, all[4]?.id]) expect(ids).toContain(id);
     } finally {
       await resumed.close();
+    }
+  });
+
+  it('/api/findings/stream: a partitioned swarm resumes from a p:<id> Last-Event-ID with nothing missed', async () => {
+    const swarm = uniqueSwarm('parts');
+    await bus.declarePartitions(swarm, 'work', 3);
+    const done: string[] = [];
+    const consuming = bus
+      .consume(swarm, 'work', { partitions: 3, concurrency: 4, blockMs: 50 })
+      .subscribe((d) => {
+        void d.complete({ summary: `done ${String(d.task.data)}` }).then(() => done.push(d.task.id));
+      });
+    try {
+      const post = async (from: number) => {
+        const posted = await Promise.all(
+          Array.from({ length: 6 }, (_, i) => bus.post(swarm, 'work', { data: from + i })),
+        );
+        await until(() => posted.every((p) => done.includes(p.id)), 'the tasks completed', 20_000);
+        return posted.map((p) => p.id);
+      };
+      await post(0);
+      const before = await bus.readFindings(swarm, { count: 100 });
+      // The last id a page saw, in partition 1 or 2: `p:<stream id>`.
+      const seen = before.filter((f) => /^\d+:/.test(f.id)).at(-1);
+      expect(seen).toBeDefined();
+      const later = await post(100);
+      const resumed = await openEventStream(new URL(`/api/findings/stream?swarm=${swarm}`, dashboard.url), {
+        'last-event-id': seen?.id ?? '',
+      });
+      try {
+        await resumed.waitFor(
+          () => later.every((id) => resumed.findings().some((f) => (f as { taskId?: string }).taskId === id)),
+          'every finding after the resume point',
+        );
+        const ids = resumed.findings().map((f) => f.id);
+        expect(new Set(ids).size).toBe(ids.length);
+      } finally {
+        await resumed.close();
+      }
+    } finally {
+      consuming.unsubscribe();
     }
   });
 

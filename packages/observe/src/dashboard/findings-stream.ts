@@ -110,7 +110,9 @@ export function findingsStream(
   // The query's form is for a page that had to open a new EventSource (one that failed for good
   // sends no Last-Event-ID of its own).
   const lastEventId = c.req.header('last-event-id') ?? c.req.query('lastEventId');
-  const resumeMs = lastEventId && STREAM_ID.test(lastEventId) ? Number(lastEventId.split('-')[0]) : undefined;
+  // A partitioned swarm's ids name their partition (`p:<id>`); the time is the stream id's either way.
+  const resumeMatch = lastEventId ? /^(?:\d+:)?(\d+)-\d+$/.exec(lastEventId) : null;
+  const resumeMs = resumeMatch ? Number(resumeMatch[1]) : undefined;
   return streamSSE(c, async (stream) => {
     const following = new Map<string, Subscription>();
     // Events are written in batches: whatever arrived while the last write was in flight goes out
@@ -153,8 +155,9 @@ export function findingsStream(
       // Reserve the slot before the first await, so a poll racing this one opens nothing twice.
       const placeholder = { unsubscribe() {} } as Subscription;
       following.set(swarm, placeholder);
-      let after: string;
-      if (resumeMs !== undefined) after = `${Math.max(0, resumeMs - RESUME_GRACE_MS)}-0`;
+      let after: string | Date;
+      // From a time, not an id: a time holds in every partition of a partitioned swarm.
+      if (resumeMs !== undefined) after = new Date(Math.max(0, resumeMs - RESUME_GRACE_MS));
       else if (startedLater) after = '0-0';
       else {
         const recent = await recentFindings(bus, swarm, options.recent);
@@ -166,8 +169,8 @@ export function findingsStream(
     };
 
     /** Every finding after `after`, as it comes, while the swarm stays within its live rate. */
-    const followLive = (swarm: string, after: string, bucket: LiveRateBucket) => {
-      let lastSent = after;
+    const followLive = (swarm: string, after: string | Date, bucket: LiveRateBucket) => {
+      let lastSent = typeof after === 'string' ? after : `${after.getTime()}-0`;
       let over = false;
       let subscription: Subscription | undefined;
       subscription = bus.findings$(swarm, { from: after }).subscribe({
