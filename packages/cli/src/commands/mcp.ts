@@ -4,7 +4,7 @@ import { EXIT, UsageError } from '../errors';
 import { SwarmAllowList } from '../mcp/allow-list';
 import { ContextPages } from '../mcp/context-pages';
 import { isLoopback, serveHttp } from '../mcp/http';
-import { redisReadiness } from '../mcp/redis-ready';
+import { redisOutage, redisReadiness } from '../mcp/redis-ready';
 import { createSwarmMcpServer, ToolCalls } from '../mcp/server';
 import { serveStdio } from '../mcp/stdio';
 import type { ToolEnv } from '../mcp/tool';
@@ -89,6 +89,7 @@ export const mcp: Command = {
         pages: new ContextPages(bus),
         log,
         redisReady: redisReadiness(bus, where(bus)),
+        redisOutage: redisOutage(bus, where(bus)),
       };
       const calls = new ToolCalls();
       input.out.note(

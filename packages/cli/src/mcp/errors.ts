@@ -24,6 +24,15 @@ export class RedisUnavailableError extends SwarmError<McpErrorCode> {
   }
 }
 
+export class RedisLostDuringCallError extends SwarmError<McpErrorCode> {
+  constructor(where: string, waitedMs: number) {
+    super(
+      'SWARM_MCP_REDIS_UNAVAILABLE',
+      `Redis at ${where} went away during the call and did not come back within ${waitedMs / 1_000} s; what was sent may still be carried out when it returns: check (swarm_status, list_findings) before repeating the call`,
+    );
+  }
+}
+
 export class BadRangeError extends SwarmError<McpErrorCode> {
   constructor(message: string) {
     super('SWARM_MCP_BAD_RANGE', message);

@@ -1,5 +1,5 @@
 import type { RedisBus } from '@swarm/core';
-import { RedisUnavailableError } from './errors';
+import { RedisLostDuringCallError, RedisUnavailableError } from './errors';
 
 /**
  * A tool call waits for Redis to come back (a restart) for at most `limitMs`, before sending
@@ -39,4 +39,41 @@ function withLimit(work: Promise<void>, error: () => Error, limitMs: number): Pr
       timer = setTimeout(() => reject(error()), limitMs);
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** How often a call in flight looks at its connection. */
+const OUTAGE_CHECK_MS = 250;
+
+/**
+ * Watches a call in flight: Redis that goes away during it (the readiness check just before can
+ * see a connection whose end is not yet noticed) leaves its commands queued until Redis returns,
+ * which would hold the call, and the agent, for as long. `lost` rejects once the connection has
+ * been down for `limitMs`: a read-only call did nothing; another may yet be carried out.
+ */
+export function redisOutage(
+  bus: RedisBus,
+  where: string,
+  limitMs = 10_000,
+): (readOnly: boolean) => { lost: Promise<never>; stop(): void } {
+  return (readOnly) => {
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const lost = new Promise<never>((_, reject) => {
+      let downSince: number | undefined;
+      timer = setInterval(() => {
+        const status = bus.connection.current?.status;
+        if (status === undefined || status === 'ready') {
+          downSince = undefined;
+          return;
+        }
+        downSince ??= Date.now();
+        if (Date.now() - downSince < limitMs) return;
+        clearInterval(timer);
+        reject(
+          readOnly ? new RedisUnavailableError(where, limitMs) : new RedisLostDuringCallError(where, limitMs),
+        );
+      }, OUTAGE_CHECK_MS);
+    });
+    lost.catch(() => {});
+    return { lost, stop: () => clearInterval(timer) };
+  };
 }

@@ -81,7 +81,15 @@ async function callTool(
 ): Promise<CallToolResult> {
   try {
     await env.redisReady();
-    const result = await tool.run(args, env, signal);
+    const outage = env.redisOutage?.(tool.annotations?.readOnlyHint === true);
+    let result: Awaited<ReturnType<typeof tool.run>>;
+    try {
+      result = await (outage
+        ? Promise.race([tool.run(args, env, signal), outage.lost])
+        : tool.run(args, env, signal));
+    } finally {
+      outage?.stop();
+    }
     const text = tool.text?.(result) ?? [JSON.stringify(result)];
     return {
       content: text.map((t) => ({ type: 'text' as const, text: t })),

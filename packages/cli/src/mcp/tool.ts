@@ -13,6 +13,8 @@ export interface ToolEnv {
   log: Logger;
   /** Resolves once Redis answers, or rejects cleanly if it stays away: a call never half-happens. */
   redisReady(): Promise<void>;
+  /** Watches a call in flight for Redis going away (redis-ready.ts); absent, nothing watches. */
+  redisOutage?(readOnly: boolean): { lost: Promise<never>; stop(): void };
 }
 
 /** One MCP tool: zod schemas in and out, and the work between them. */
