@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -69,6 +70,41 @@ process.once('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
+class NodeExitedError extends Error {}
+
+/**
+ * A port for a cluster node: free, and so is port + 10000, the node's cluster bus. A free port
+ * alone was not enough: a node whose bus port was taken exited, and the harness waited on it.
+ */
+async function clusterPort(): Promise<number> {
+  for (;;) {
+    const port = await freePort();
+    if (port + 10_000 > 65_535) continue;
+    const busFree = await new Promise<boolean>((resolve) => {
+      const probe = createServer();
+      probe.unref();
+      probe.once('error', () => resolve(false));
+      probe.listen(port + 10_000, '127.0.0.1', () => probe.close(() => resolve(true)));
+    });
+    if (busFree) return port;
+  }
+}
+
+/** Starts a node on a cluster port, on another one if it exits (a port taken between the probe and the start). */
+async function startNodeOnFreePort(
+  dir: string,
+  nodeTimeoutMs: number,
+): Promise<{ port: number; child: ChildProcess }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await clusterPort();
+    try {
+      return { port, child: await startNode(port, dir, nodeTimeoutMs) };
+    } catch (error) {
+      if (!(error instanceof NodeExitedError) || attempt >= 5) throw error;
+    }
+  }
+}
+
 async function startNode(port: number, dir: string, nodeTimeoutMs: number): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
@@ -93,9 +129,15 @@ async function startNode(port: number, dir: string, nodeTimeoutMs: number): Prom
       '--appendonly',
       'no',
     ],
-    { stdio: 'ignore' },
+    { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   running.add(child);
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-2_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   child.once('exit', () => running.delete(child));
   const client = new Redis(port, '127.0.0.1', {
     lazyConnect: true,
@@ -105,7 +147,12 @@ async function startNode(port: number, dir: string, nodeTimeoutMs: number): Prom
   client.on('error', () => {});
   try {
     await until(
-      async () => (await client.ping().catch(() => '')) === 'PONG',
+      async () => {
+        // A node that exited (its port or its bus port, port + 10000, taken meanwhile) never will.
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new NodeExitedError(`redis-server on port ${port} exited: ${output.trim()}`);
+        return (await client.ping().catch(() => '')) === 'PONG';
+      },
       `redis-server on port ${port} to answer`,
       10_000,
     );
@@ -119,9 +166,11 @@ export async function startRedisCluster(options: RedisClusterOptions = {}): Prom
   const primaries = options.primaries ?? 3;
   const nodeTimeoutMs = options.nodeTimeoutMs ?? 2_000;
   const dir = mkdtempSync(join(tmpdir(), 'swarm-cluster-'));
-  const ports: number[] = [];
-  for (let i = 0; i < primaries * 2; i++) ports.push(await freePort());
-  const children = await Promise.all(ports.map((port) => startNode(port, dir, nodeTimeoutMs)));
+  const started = await Promise.all(
+    Array.from({ length: primaries * 2 }, () => startNodeOnFreePort(dir, nodeTimeoutMs)),
+  );
+  const ports = started.map((node) => node.port);
+  const children = started.map((node) => node.child);
   await run('redis-cli', [
     '--cluster',
     'create',
