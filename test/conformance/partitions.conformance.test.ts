@@ -9,17 +9,7 @@ import {
 } from '@swarm/core';
 import type { Subscription } from 'rxjs';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { clusterEnv, memoryEnv, redisEnv, type TransportEnv, uniqueSwarm, until } from './transports';
-
-/** Settles a promise while the env's time moves (a MemoryBus waits on its ManualClock). */
-async function settle<T>(env: TransportEnv, work: Promise<T>): Promise<T> {
-  let done = false;
-  const result = work.finally(() => {
-    done = true;
-  });
-  await until(env, () => done, 30_000);
-  return result;
-}
+import { clusterEnv, memoryEnv, redisEnv, settle, type TransportEnv, uniqueSwarm, until } from './transports';
 
 const partitionsOf = (ids: string[]) => new Set(ids.map((id) => splitPartitionedId(id)?.partition));
 

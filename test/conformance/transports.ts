@@ -203,3 +203,13 @@ export async function until(
     await env.elapse(stepMs);
   }
 }
+
+/** Settles a promise while the env's time moves (a MemoryBus waits on its ManualClock). */
+export async function settle<T>(env: TransportEnv, work: Promise<T>): Promise<T> {
+  let done = false;
+  const result = work.finally(() => {
+    done = true;
+  });
+  await until(env, () => done, 30_000);
+  return result;
+}

@@ -1,21 +1,14 @@
 import { context, trace } from '@opentelemetry/api';
 import { startTaskSpan, type Task, withSpan } from '@swarm/core';
+import { aTask } from '@swarm/core/testing';
 import { describe, expect, it } from 'vitest';
 
-const task = (id: string, traced: boolean): Task => ({
-  id,
-  swarm: 's',
-  type: 't',
-  description: '',
-  data: null,
-  parent: undefined,
-  context: undefined,
-  attempt: 1,
-  createdAt: 0,
-  idempotencyKey: undefined,
-  errors: [],
-  ...(traced ? { trace: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } } : {}),
-});
+const task = (id: string, traced: boolean): Task =>
+  aTask({
+    id,
+    type: 't',
+    ...(traced ? { trace: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' } } : {}),
+  });
 
 describe('task traces with no SDK registered', () => {
   it('gives every delivery the one shared no-op span and enters no context, even for a task posted with a trace', () => {
