@@ -32,6 +32,25 @@ export function comparePartitioned(a: PartitionedId, b: PartitionedId): number {
 }
 
 /**
+ * The first `count` entries of every partition's page together, in id order (partition breaking
+ * ties): what a reader of the merged partitions is handed first.
+ */
+export function firstAcrossPartitions<E extends { id: string }>(
+  pages: { partition: number; entry: E }[][],
+  count: number,
+): { partition: number; entry: E }[] {
+  return pages
+    .flat()
+    .sort((a, b) =>
+      comparePartitioned(
+        { partition: a.partition, id: a.entry.id },
+        { partition: b.partition, id: b.entry.id },
+      ),
+    )
+    .slice(0, count);
+}
+
+/**
  * A findings cursor: one id per partition, comma-separated (`<id0>,1:<id1>,2:<id2>`), as
  * lastFindingId gives for a partitioned swarm. Undefined when `cursor` is not one.
  */

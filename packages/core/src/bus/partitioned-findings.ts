@@ -5,7 +5,7 @@ import { partitionName } from '../keys';
 import type { Finding } from '../messages';
 import { type FindingsFrom, readFindings$ } from './findings-reader';
 import {
-  comparePartitioned,
+  firstAcrossPartitions,
   formatFindingsCursor,
   parseFindingsCursor,
   partitionedId,
@@ -99,18 +99,9 @@ export async function readPartitionedFindings(
       return page.map((entry) => ({ partition, entry }));
     }),
   );
-  return pages
-    .flat()
-    .sort((a, b) =>
-      comparePartitioned(
-        { partition: a.partition, id: a.entry.id },
-        { partition: b.partition, id: b.entry.id },
-      ),
-    )
-    .slice(0, count)
-    .map(({ partition, entry }) =>
-      asSwarmFinding(swarm, partition, decodeFinding(swarm, entry.id, entry.fields)),
-    );
+  return firstAcrossPartitions(pages, count).map(({ partition, entry }) =>
+    asSwarmFinding(swarm, partition, decodeFinding(swarm, entry.id, entry.fields)),
+  );
 }
 
 /** The cursor at each partition's newest finding: `findings$(S, { from })` with it reads only what comes next. */

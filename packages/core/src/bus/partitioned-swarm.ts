@@ -1,7 +1,7 @@
 import { decodeDeadLetter } from '../codec';
 import { partitionName } from '../keys';
 import type { DeadLetter, TaskTypeStatus } from '../messages';
-import { comparePartitioned, partitionedId } from './partition-ids';
+import { firstAcrossPartitions, partitionedId } from './partition-ids';
 import type { Transport } from './transport';
 
 /**
@@ -25,16 +25,9 @@ export async function partitionedDeadLetters(
       (await transport.readDeadLetters(name, count)).map((entry) => ({ partition, entry })),
     swarm,
   );
-  return pages
-    .flat()
-    .sort((a, b) =>
-      comparePartitioned(
-        { partition: a.partition, id: a.entry.id },
-        { partition: b.partition, id: b.entry.id },
-      ),
-    )
-    .slice(0, count)
-    .map(({ partition, entry }) => decodeDeadLetter(swarm, partitionedId(partition, entry.id), entry.fields));
+  return firstAcrossPartitions(pages, count).map(({ partition, entry }) =>
+    decodeDeadLetter(swarm, partitionedId(partition, entry.id), entry.fields),
+  );
 }
 
 /**
